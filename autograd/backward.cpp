@@ -1,0 +1,107 @@
+#include "autograd/backward.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "autograd/grad_mode.h"
+#include "autograd/node.h"
+
+namespace erc {
+
+// dst += src, both contiguous with the same shape and dtype. Autograd sits below ops/, so it has its own loop.
+static void add_into(Tensor& dst, const Tensor& src) {
+  Tensor s = src.detach().contiguous();
+  dispatch_float(dst.dtype(), "gradient accumulation", [&](auto tag) {
+    using scalar_t = decltype(tag);
+    scalar_t* d = dst.data<scalar_t>();
+    const scalar_t* p = s.data<scalar_t>();
+    const int64_t n = dst.numel();
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t i = 0; i < n; ++i) d[i] += p[i];
+  });
+}
+
+// Adds `g` to a gradient slot. A later gradient is added in place into the slot, so the slot must own its
+// memory: the first gradient is taken as it is only when nothing else can see its storage (the usual case: an
+// op's freshly computed gradient), and copied otherwise (a view, a saved tensor, a gradient passed through).
+static void accumulate(Tensor& slot, Tensor&& g) {
+  if (slot.defined()) {
+    add_into(slot, g);
+    return;
+  }
+  const bool sole_owner = g.impl_ptr().use_count() == 1 && g.impl().storage.use_count() == 1 &&
+                          g.is_contiguous() && g.offset() == 0 && !g.requires_grad();
+  slot = sole_owner ? std::move(g) : g.detach().clone();
+}
+
+// Nodes in an order where every node comes before the nodes of its inputs (reverse post-order of a DFS).
+static std::vector<autograd::Node*> topological_order(autograd::Node* root) {
+  std::vector<autograd::Node*> post;
+  std::unordered_set<autograd::Node*> visited{root};
+  std::vector<std::pair<autograd::Node*, size_t>> stack{{root, 0}};  // iterative: deep graphs must not overflow
+  while (!stack.empty()) {
+    auto& [node, next_edge] = stack.back();
+    if (next_edge < node->next.size()) {
+      autograd::Node* child = node->next[next_edge++].node.get();
+      if (child && visited.insert(child).second) stack.push_back({child, 0});
+    } else {
+      post.push_back(node);
+      stack.pop_back();
+    }
+  }
+  return {post.rbegin(), post.rend()};
+}
+
+void backward(const Tensor& root, const Tensor& grad_output) {
+  ERC_CHECK(root.requires_grad(), "backward: the tensor does not require grad (no input that requires grad ",
+            "reached it, or it was computed under NoGradGuard)");
+  Tensor seed = grad_output;
+  if (!seed.defined()) {
+    ERC_CHECK(root.numel() == 1, "backward: the output has shape ", shape_str(root.shape()),
+              "; only a one-element output gets an implicit gradient of 1: pass grad_output");
+    seed = Tensor::full(root.shape(), 1.0, root.dtype());
+  }
+  ERC_CHECK(seed.shape() == root.shape() && seed.dtype() == root.dtype(), "backward: grad_output has shape ",
+            shape_str(seed.shape()), " ", dtype_name(seed.dtype()), ", the output ", shape_str(root.shape()), " ",
+            dtype_name(root.dtype()));
+  NoGradGuard no_grad;
+  if (root.is_leaf()) {
+    Tensor g = root.grad();
+    accumulate(g, std::move(seed));
+    root.impl().grad = g.impl_ptr();
+    return;
+  }
+
+  std::unordered_map<autograd::Node*, Tensor> pending;  // gradients waiting for their node
+  pending[root.grad_fn().get()] = seed;
+  for (autograd::Node* node : topological_order(root.grad_fn().get())) {
+    auto it = pending.find(node);
+    if (it == pending.end()) continue;  // no gradient reached this node
+    Tensor g = std::move(it->second);
+    pending.erase(it);
+    ERC_CHECK(g.shape() == node->output_shape, node->name(), ": received a gradient of shape ", shape_str(g.shape()),
+              " for an output of shape ", shape_str(node->output_shape));
+    std::vector<Tensor> grads = node->backward(g);
+    ERC_CHECK(grads.size() == node->next.size(), node->name(), ": backward returned ", grads.size(),
+              " gradients for ", node->next.size(), " inputs");
+    for (size_t i = 0; i < grads.size(); ++i) {
+      const autograd::Edge& edge = node->next[i];
+      if (!edge.needed() || !grads[i].defined()) continue;
+      if (edge.node) {
+        accumulate(pending[edge.node.get()], std::move(grads[i]));
+      } else {
+        ERC_CHECK(grads[i].shape() == edge.leaf->shape, node->name(), ": gradient of shape ",
+                  shape_str(grads[i].shape()), " for input ", i, " of shape ", shape_str(edge.leaf->shape));
+        Tensor leaf_grad(edge.leaf->grad);
+        accumulate(leaf_grad, std::move(grads[i]));
+        edge.leaf->grad = leaf_grad.impl_ptr();
+      }
+    }
+  }
+}
+
+void zero_grad(const std::vector<Tensor>& params) {
+  for (const Tensor& p : params) p.impl().grad.reset();
+}
+
+}  // namespace erc

@@ -1,0 +1,73 @@
+// What every test file shares: random inputs, closeness with a report, gradcheck as a gtest assertion, fixtures.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <sstream>
+#include <string>
+
+#include "autograd/gradcheck.h"
+#include "tensor/random.h"
+#include "tensor/safetensors.h"
+#include "tensor/tensor.h"
+
+namespace erc::test {
+
+// Uniform in [low, high), f64 unless asked, optionally a leaf that requires grad.
+inline Tensor random_tensor(const Shape& shape, uint64_t seed, double low = -1.0, double high = 1.0,
+                            DType dtype = DType::f64, bool requires_grad = false) {
+  Generator gen(seed);
+  Tensor t = rand(shape, gen, dtype, low, high);
+  if (requires_grad) t.set_requires_grad(true);
+  return t;
+}
+
+inline Tensor leaf(const Shape& shape, uint64_t seed, double low = -1.0, double high = 1.0) {
+  return random_tensor(shape, seed, low, high, DType::f64, /*requires_grad=*/true);
+}
+
+// |actual - expected| <= atol + rtol * |expected| elementwise, shapes equal; the message names the worst element.
+inline ::testing::AssertionResult allclose(const Tensor& actual, const Tensor& expected, double atol, double rtol) {
+  if (actual.shape() != expected.shape())
+    return ::testing::AssertionFailure() << "shape " << shape_str(actual.shape()) << " vs expected "
+                                         << shape_str(expected.shape());
+  std::vector<double> a = actual.detach().to(DType::f64).to_vector<double>();
+  std::vector<double> e = expected.detach().to(DType::f64).to_vector<double>();
+  int64_t bad = 0, worst = -1;
+  double worst_excess = 0, max_abs = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    double err = std::fabs(a[i] - e[i]);
+    if (std::isnan(a[i]) != std::isnan(e[i])) err = INFINITY;
+    if (!std::isnan(err)) max_abs = std::max(max_abs, err);
+    double excess = err - (atol + rtol * std::fabs(e[i]));
+    if (excess > 0 || std::isnan(excess)) {
+      ++bad;
+      if (worst < 0 || excess > worst_excess) worst = int64_t(i), worst_excess = excess;
+    }
+  }
+  if (bad == 0) return ::testing::AssertionSuccess() << "max |diff| " << max_abs;
+  return ::testing::AssertionFailure() << bad << " of " << a.size() << " elements differ (atol " << atol << ", rtol "
+                                       << rtol << "); worst at flat index " << worst << ": " << a[worst]
+                                       << " vs expected " << e[worst] << "; max |diff| " << max_abs;
+}
+
+inline ::testing::AssertionResult gradcheck_ok(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                                               const std::vector<Tensor>& inputs, GradcheckOptions options = {}) {
+  GradcheckResult r = gradcheck(f, inputs, options);
+  if (r.ok && r.checked > 0)
+    return ::testing::AssertionSuccess() << r.checked << " elements, max |diff| " << r.max_abs_error;
+  if (r.checked == 0) return ::testing::AssertionFailure() << "gradcheck compared no element (no input requires grad)";
+  return ::testing::AssertionFailure() << r.report;
+}
+
+// A fixture written by tools/fixtures/*.py, loaded once per process.
+inline const SafeTensors& fixture(const std::string& name) {
+  static std::map<std::string, SafeTensors> cache;
+  auto it = cache.find(name);
+  if (it == cache.end())
+    it = cache.emplace(name, load_safetensors(std::string(ERC_FIXTURE_DIR) + "/" + name + ".safetensors")).first;
+  return it->second;
+}
+
+}  // namespace erc::test
