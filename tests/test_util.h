@@ -70,4 +70,39 @@ inline const SafeTensors& fixture(const std::string& name) {
   return it->second;
 }
 
+// Runs `op` on the inputs of fixture case `name` (converted to `dtype`; floating inputs require grad), and checks
+// the output and, when the fixture has them, every input's gradient under the case's grad_out.
+// `input_names` are the `<arg>` of `<name>.in.<arg>`, in the order `op` takes them.
+inline void expect_golden_case(const SafeTensors& fx, const std::string& name, const std::vector<std::string>& input_names,
+                               const std::function<Tensor(const std::vector<Tensor>&)>& op, DType dtype, double atol,
+                               double rtol);
+
 }  // namespace erc::test
+
+#include "autograd/backward.h"
+
+inline void erc::test::expect_golden_case(const SafeTensors& fx, const std::string& name,
+                                          const std::vector<std::string>& input_names,
+                                          const std::function<Tensor(const std::vector<Tensor>&)>& op, DType dtype,
+                                          double atol, double rtol) {
+  SCOPED_TRACE("fixture case '" + name + "' in " + dtype_name(dtype));
+  std::vector<Tensor> inputs;
+  for (const std::string& arg : input_names) {
+    Tensor t = fx.at(name + ".in." + arg);
+    if (is_floating(t.dtype())) {
+      t = t.to(dtype).clone();
+      t.set_requires_grad(fx.has(name + ".grad." + arg));
+    }
+    inputs.push_back(t);
+  }
+  Tensor out = op(inputs);
+  EXPECT_TRUE(allclose(out, fx.at(name + ".out"), atol, rtol)) << "output";
+  if (!fx.has(name + ".grad_out") || !out.requires_grad()) return;
+  backward(out, fx.at(name + ".grad_out").to(dtype));
+  for (size_t i = 0; i < input_names.size(); ++i) {
+    const std::string key = name + ".grad." + input_names[i];
+    if (!fx.has(key)) continue;
+    ASSERT_TRUE(inputs[i].grad().defined()) << "no gradient reached input '" << input_names[i] << "'";
+    EXPECT_TRUE(allclose(inputs[i].grad(), fx.at(key), atol, rtol)) << "gradient of '" << input_names[i] << "'";
+  }
+}

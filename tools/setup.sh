@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine for erc and builds it: Debian packages (as root), then CMake + ninja into build/.
+# Safe to run again: installed packages are skipped and the build is incremental.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(cmake ninja-build g++ pkg-config libopenblas-dev nlohmann-json3-dev libgtest-dev)
+missing=()
+for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+echo "==> configuring build/ (CUDA backend: built when nvcc is on the PATH)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release ${ERC_CMAKE_ARGS:-} > build.configure.log 2>&1 \
+  || { cat build.configure.log; exit 1; }
+grep -E "erc: CUDA backend" build.configure.log || true
+rm -f build.configure.log
+echo "==> building ($(nproc) jobs)"
+cmake --build build -j "$(nproc)"
