@@ -102,7 +102,7 @@ class Tensor {
   Tensor& set_requires_grad(bool on);     // only on leaves
   bool is_leaf() const { return impl().grad_fn == nullptr; }
   Tensor grad() const { return Tensor(impl().grad); }
-  void set_grad(const Tensor& grad) { impl().grad = grad.impl_; }
+  void set_grad(const Tensor& grad) const { impl().grad = grad.impl_; }
   const std::shared_ptr<autograd::Node>& grad_fn() const { return impl().grad_fn; }
 
   TensorImpl& impl() const {
