@@ -1,0 +1,75 @@
+#include "nn/erc_model.h"
+
+#include "ops/binary.h"
+#include "ops/join.h"
+#include "ops/packed.h"
+#include "ops/segment_mean.h"
+#include "ops/unary.h"
+
+namespace erc::nn {
+
+FeedForward::FeedForward(int64_t d_model, double p, std::shared_ptr<Generator> dropout_gen, Generator& init) {
+  norm = register_module("norm", std::make_shared<LayerNorm>(d_model));
+  linear1 = register_module("linear1", std::make_shared<Linear>(d_model, 2 * d_model, true, init));
+  linear2 = register_module("linear2", std::make_shared<Linear>(2 * d_model, d_model, true, init));
+  dropout = register_module("dropout", std::make_shared<Dropout>(p, std::move(dropout_gen)));
+}
+
+Tensor FeedForward::forward(const Tensor& x) const {
+  Tensor h = dropout->forward(ops::silu(linear1->forward(norm->forward(x))));
+  return dropout->forward(linear2->forward(h));
+}
+
+BiMamba::BiMamba(const MambaConfig& config, Generator& init) {
+  forward_mamba = register_module("forward_mamba", std::make_shared<Mamba>(config, init));
+  backward_mamba = register_module("backward_mamba", std::make_shared<Mamba>(config, init));
+  output_proj = register_module("output_proj", std::make_shared<Linear>(2 * config.d_model, config.d_model, true, init));
+}
+
+Tensor BiMamba::forward(const Tensor& a, const ops::SeqOffsets& seq_offsets) const {
+  Tensor y_f = forward_mamba->forward(a, seq_offsets);
+  Tensor y_b = ops::flip_sequences(backward_mamba->forward(ops::flip_sequences(a, seq_offsets), seq_offsets), seq_offsets);
+  return output_proj->forward(ops::cat({y_f, y_b}, 1));
+}
+
+BiMambaLayer::BiMambaLayer(const MambaConfig& config, double p, std::shared_ptr<Generator> dropout_gen,
+                           Generator& init) {
+  ff1 = register_module("ff1", std::make_shared<FeedForward>(config.d_model, p, dropout_gen, init));
+  norm_mamba = register_module("norm_mamba", std::make_shared<LayerNorm>(config.d_model));
+  bimamba = register_module("bimamba", std::make_shared<BiMamba>(config, init));
+  dropout = register_module("dropout", std::make_shared<Dropout>(p, dropout_gen));
+  ff2 = register_module("ff2", std::make_shared<FeedForward>(config.d_model, p, dropout_gen, init));
+  norm_out = register_module("norm_out", std::make_shared<LayerNorm>(config.d_model));
+}
+
+Tensor BiMambaLayer::forward(const Tensor& x_in, const ops::SeqOffsets& seq_offsets) const {
+  Tensor x = ops::add(x_in, ops::mul_scalar(ff1->forward(x_in), 0.5));
+  x = ops::add(x, dropout->forward(bimamba->forward(norm_mamba->forward(x), seq_offsets)));
+  x = ops::add(x, ops::mul_scalar(ff2->forward(x), 0.5));
+  return norm_out->forward(x);
+}
+
+ErcModel::ErcModel(const ErcModelConfig& config_, uint64_t seed) : config(config_) {
+  Generator init(seed);
+  // The dropout stream: another key, so that changing the dropout rate never changes the initial weights.
+  dropout_gen = std::make_shared<Generator>(seed ^ 0x9E3779B97F4A7C15ull);
+  const int64_t d_model = config.mamba.d_model;
+  input_proj = register_module("input_proj", std::make_shared<Linear>(config.feature_dim, d_model, true, init));
+  for (int64_t i = 0; i < config.n_layers; ++i)
+    layers.push_back(register_module("layers." + std::to_string(i),
+                                     std::make_shared<BiMambaLayer>(config.mamba, config.dropout, dropout_gen, init)));
+  classifier = register_module("classifier", std::make_shared<Linear>(d_model, config.n_classes, true, init));
+}
+
+Tensor ErcModel::forward(const Tensor& features, const ops::SeqOffsets& seq_offsets,
+                         const ops::SeqOffsets& utt_offsets) const {
+  ERC_CHECK(features.dim() == 2 && features.size(1) == config.feature_dim, "ErcModel: expected features [T, ",
+            config.feature_dim, "], got ", shape_str(features.shape()));
+  ops::check_seq_offsets(seq_offsets, features.size(0), "ErcModel (seq_offsets)");
+  ops::check_seq_offsets(utt_offsets, features.size(0), "ErcModel (utt_offsets)");
+  Tensor x = input_proj->forward(features);
+  for (const auto& layer : layers) x = layer->forward(x, seq_offsets);
+  return classifier->forward(ops::segment_mean(x, utt_offsets));  // [U, C]
+}
+
+}  // namespace erc::nn
