@@ -23,6 +23,11 @@ class Generator {
   void fill_normal(Tensor& t, double mean = 0.0, double stddev = 1.0);  // Box-Muller, both outputs of a pair used
   void fill_bernoulli(Tensor& t, double p);                            // 1 with probability p, else 0
 
+  // One 64-bit draw (consumes one counter): for shuffles and sampling on the host.
+  uint64_t next_u64() { return bits64(seed_, offset_++, 0); }
+  // Uniform in [0, n), n > 0; the modulo bias (n / 2^64) is far below anything a shuffle can show.
+  uint64_t next_index(uint64_t n) { return next_u64() % n; }
+
   uint64_t seed() const { return seed_; }
   uint64_t offset() const { return offset_; }  // with seed(), the whole state: save both to resume a stream
   void set_state(uint64_t seed, uint64_t offset) {

@@ -1,0 +1,225 @@
+// The feature cache (HDF5), conversations, folds, shuffle conditions, batches and metrics.
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "data/dataset.h"
+#include "data/metrics.h"
+#include "test_util.h"
+
+using namespace erc;
+using namespace erc::data;
+
+namespace {
+
+// Two sessions; dialogue A of session 1 has 3 utterances written out of time order, B and C one speaker pair each.
+std::vector<UtteranceInfo> toy_index() {
+  return {{"A_F001", "A", 1, "F", "neu", 2.0, 3.0, 3}, {"A_M000", "A", 1, "M", "ang", 0.0, 1.0, 2},
+          {"A_F002", "A", 1, "F", "xxx", 4.0, 5.0, 4}, {"B_F000", "B", 1, "F", "sad", 0.5, 1.0, 2},
+          {"B_M001", "B", 1, "M", "hap", 1.5, 2.0, 5}, {"C_F000", "C", 2, "F", "exc", 0.0, 1.0, 1},
+          {"C_M001", "C", 2, "M", "fru", 1.0, 2.0, 2}, {"D_M000", "D", 2, "M", "neu", 0.0, 1.0, 3}};
+}
+
+CacheAttributes toy_attributes(DType dtype) {
+  CacheAttributes a;
+  a.extractor = "test";
+  a.feature_dim = 4;
+  a.dtype = dtype;
+  return a;
+}
+
+Tensor toy_features(const UtteranceInfo& u, int64_t dim) {
+  Tensor t = Tensor::empty({u.n_frames, dim});
+  float* p = t.data<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = float(u.utt_id[0] - 'A') + 0.25f * float(i);  // exact in f16
+  return t;
+}
+
+std::string write_toy_cache(const std::string& name, DType dtype) {
+  const std::string path = ::testing::TempDir() + name;
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + ".partial");
+  FeatureCacheWriter w(path, toy_attributes(dtype));
+  std::vector<std::string> order;
+  for (const UtteranceInfo& u : toy_index()) {
+    w.write(u, toy_features(u, 4));
+    order.push_back(u.utt_id);
+  }
+  w.finish(order);
+  return path;
+}
+
+}  // namespace
+
+TEST(FeatureCache, RoundTripF16AndF32) {
+  for (DType dtype : {DType::f16, DType::f32}) {
+    const std::string path = write_toy_cache("erc_cache_roundtrip.h5", dtype);
+    EXPECT_FALSE(std::filesystem::exists(path + ".partial"));
+    FeatureCacheReader r(path);
+    EXPECT_EQ(r.attributes(), toy_attributes(dtype));
+    const std::vector<UtteranceInfo> index = toy_index();
+    ASSERT_EQ(r.utterances().size(), index.size());
+    for (size_t i = 0; i < index.size(); ++i) {
+      const UtteranceInfo& want = index[i];
+      const UtteranceInfo& got = r.utterances()[i];
+      EXPECT_EQ(got.utt_id, want.utt_id);
+      EXPECT_EQ(got.dialogue, want.dialogue);
+      EXPECT_EQ(got.session, want.session);
+      EXPECT_EQ(got.speaker, want.speaker);
+      EXPECT_EQ(got.label, want.label);
+      EXPECT_EQ(got.start, want.start);
+      EXPECT_EQ(got.n_frames, want.n_frames);
+      EXPECT_TRUE(test::allclose(r.read(i), toy_features(want, 4), 0, 0)) << want.utt_id;
+    }
+  }
+}
+
+TEST(FeatureCache, ResumesAPartialFileAndRefusesOtherSettings) {
+  const std::string path = ::testing::TempDir() + "erc_cache_resume.h5";
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + ".partial");
+  auto index = toy_index();
+  {
+    FeatureCacheWriter w(path, toy_attributes(DType::f16));
+    w.write(index[0], toy_features(index[0], 4));
+    w.write(index[1], toy_features(index[1], 4));
+  }  // interrupted: no finish()
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_THROW(FeatureCacheWriter(path, toy_attributes(DType::f32)), Error);  // other settings: refused
+  FeatureCacheWriter w(path, toy_attributes(DType::f16));
+  EXPECT_EQ(w.n_written(), 2);
+  EXPECT_TRUE(w.has(index[1].utt_id));
+  EXPECT_THROW(w.write(index[0], toy_features(index[0], 4)), Error);  // already there
+  std::vector<std::string> order;
+  for (size_t i = 0; i < index.size(); ++i) {
+    if (!w.has(index[i].utt_id)) w.write(index[i], toy_features(index[i], 4));
+    order.push_back(index[i].utt_id);
+  }
+  w.finish(order);
+  FeatureCacheReader r(path);
+  EXPECT_EQ(r.utterances().size(), index.size());
+  EXPECT_EQ(r.utterances()[1].n_frames, index[1].n_frames);
+}
+
+TEST(FeatureCache, BadInputIsAClearError) {
+  const std::string path = ::testing::TempDir() + "erc_cache_bad.h5";
+  std::filesystem::remove(path + ".partial");
+  FeatureCacheWriter w(path, toy_attributes(DType::f32));
+  Tensor nan = Tensor::zeros({2, 4});
+  nan.data<float>()[5] = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<UtteranceInfo> index = toy_index();
+  EXPECT_THROW(w.write(index[0], nan), Error);
+  EXPECT_EQ(w.n_written(), 0);  // nothing half-written
+  EXPECT_THROW(w.write(index[0], Tensor::zeros({2, 5})), Error);
+  EXPECT_THROW(FeatureCacheReader(::testing::TempDir() + "does-not-exist.h5"), Error);
+  const std::string junk = ::testing::TempDir() + "erc_not_hdf5.h5";
+  std::ofstream(junk) << "not an HDF5 file";
+  try {
+    FeatureCacheReader r(junk);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not an HDF5 file"), std::string::npos) << e.what();
+  }
+  // A truncated cache: cut the end off a good one.
+  const std::string good = write_toy_cache("erc_cache_truncate.h5", DType::f32);
+  std::filesystem::resize_file(good, std::filesystem::file_size(good) / 2);
+  EXPECT_THROW(
+      {
+        FeatureCacheReader r(good);
+        for (size_t i = 0; i < r.utterances().size(); ++i) r.read(i);
+      },
+      Error);
+}
+
+TEST(Dataset, ConversationsAreOrderedByStartTime) {
+  auto convs = group_conversations(toy_index());
+  ASSERT_EQ(convs.size(), 4u);
+  EXPECT_EQ(convs[0].dialogue, "A");
+  EXPECT_EQ(convs[0].utterances, (std::vector<size_t>{1, 0, 2}));  // starts 0.0, 2.0, 4.0
+  EXPECT_EQ(label_index("ang"), 0);
+  EXPECT_EQ(label_index("sad"), 5);
+  EXPECT_EQ(label_index("xxx"), kIgnoreLabel);
+}
+
+TEST(Dataset, LeaveOneSessionOutFolds) {
+  auto convs = group_conversations(toy_index());
+  Fold f = make_fold(convs, 2, 0.0, 0);
+  EXPECT_EQ(f.test, (std::vector<size_t>{2, 3}));
+  EXPECT_EQ(f.train, (std::vector<size_t>{0, 1}));
+  Fold v = make_fold(convs, 2, 0.5, 7);
+  EXPECT_EQ(v.val.size(), 1u);
+  EXPECT_EQ(v.train.size(), 1u);
+  EXPECT_THROW(make_fold(convs, 3, 0.0, 0), Error);  // no session 3: nothing to test on
+}
+
+TEST(Dataset, ShuffleConditionsKeepWhatTheyPromise) {
+  auto index = toy_index();
+  auto convs = group_conversations(index);
+  std::vector<size_t> ids = {0, 1, 2, 3};
+  Generator gen(3);
+  auto none = shuffled_conversations(convs, ids, index, Shuffle::none, gen);
+  for (Shuffle s : {Shuffle::intra, Shuffle::inter_speaker, Shuffle::inter}) {
+    auto out = shuffled_conversations(convs, ids, index, s, gen);
+    std::multiset<size_t> all_before, all_after;
+    for (size_t c = 0; c < out.size(); ++c) {
+      ASSERT_EQ(out[c].size(), none[c].size()) << shuffle_name(s);  // lengths kept
+      all_before.insert(none[c].begin(), none[c].end());
+      all_after.insert(out[c].begin(), out[c].end());
+      if (s == Shuffle::intra)
+        EXPECT_EQ(std::multiset<size_t>(out[c].begin(), out[c].end()),
+                  std::multiset<size_t>(none[c].begin(), none[c].end()));
+      if (s == Shuffle::inter_speaker)
+        for (size_t k = 0; k < out[c].size(); ++k) {  // same actor in every slot
+          EXPECT_EQ(index[out[c][k]].speaker, index[none[c][k]].speaker);
+          EXPECT_EQ(index[out[c][k]].session, index[none[c][k]].session);
+        }
+    }
+    EXPECT_EQ(all_before, all_after) << shuffle_name(s);  // every utterance used exactly once
+  }
+  EXPECT_THROW(parse_shuffle("sideways"), Error);
+  EXPECT_EQ(parse_shuffle("inter-speaker"), Shuffle::inter_speaker);
+}
+
+TEST(Dataset, BatchesPackSequencesAndUtterances) {
+  const std::string path = write_toy_cache("erc_cache_batches.h5", DType::f32);
+  FeatureCacheReader cache(path);
+  auto convs = group_conversations(cache.utterances());
+  std::vector<Sequence> seqs = {convs[0].utterances, convs[1].utterances};
+  auto conv_plans = plan_batches(seqs, Mode::conversation, 128, nullptr);
+  ASSERT_EQ(conv_plans.size(), 2u);
+  Batch b = load_batch(cache, conv_plans[0]);
+  EXPECT_EQ(b.seq_offsets, (std::vector<int64_t>{0, 9}));
+  EXPECT_EQ(b.utt_offsets, (std::vector<int64_t>{0, 2, 5, 9}));
+  EXPECT_EQ(b.labels.to_vector<int64_t>(), (std::vector<int64_t>{0, 4, kIgnoreLabel}));
+  EXPECT_TRUE(test::allclose(b.features.narrow(0, 2, 3), toy_features(cache.utterances()[0], 4), 0, 0));
+  auto utt_plans = plan_batches(seqs, Mode::utterance, 2, nullptr);
+  ASSERT_EQ(utt_plans.size(), 3u);  // 5 utterances, 2 per batch
+  Batch u = load_batch(cache, utt_plans[0]);
+  EXPECT_EQ(u.seq_offsets, u.utt_offsets);  // each utterance its own sequence
+  Generator gen(1);
+  auto shuffled = plan_batches(seqs, Mode::utterance, 2, &gen);
+  std::multiset<size_t> seen;
+  for (auto& plan : shuffled)
+    for (auto& s : plan) seen.insert(s.begin(), s.end());
+  EXPECT_EQ(seen, (std::multiset<size_t>{0, 1, 2, 3, 4}));
+}
+
+TEST(Metrics, KnownValuesAndMissingClasses) {
+  // 3 classes; class 2 has no support but is predicted once. Worked by hand:
+  // confusion [[2,1,0],[1,1,1],[0,0,0]]; recall 2/3, 1/3; precision 2/3, 1/2, 0; F1 2/3, 0.4.
+  std::vector<int64_t> labels = {0, 0, 0, 1, 1, 1, -100};
+  std::vector<int64_t> preds = {0, 0, 1, 0, 1, 2, 2};
+  Metrics m = compute_metrics(labels, preds, 3);
+  EXPECT_EQ(m.n, 6);
+  EXPECT_DOUBLE_EQ(m.wa, 3.0 / 6.0);
+  EXPECT_DOUBLE_EQ(m.ua, (2.0 / 3.0 + 1.0 / 3.0) / 2.0);
+  EXPECT_DOUBLE_EQ(m.weighted_f1, (3 * (2.0 / 3.0) + 3 * 0.4) / 6.0);
+  EXPECT_DOUBLE_EQ(m.macro_f1, (2.0 / 3.0 + 0.4) / 2.0);
+  EXPECT_EQ(m.confusion[1], (std::vector<int64_t>{1, 1, 1}));
+  EXPECT_EQ(m.per_class[2].support, 0);
+  EXPECT_EQ(m.per_class[2].predicted, 2 - 1);  // the unlabelled row's prediction is not scored
+  Metrics empty = compute_metrics({-100}, {3}, 3);
+  EXPECT_EQ(empty.n, 0);
+  EXPECT_EQ(empty.wa, 0.0);
+  EXPECT_THROW(compute_metrics({0}, {5}, 3), Error);
+}
