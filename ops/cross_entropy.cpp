@@ -1,0 +1,90 @@
+#include "ops/cross_entropy.h"
+
+#include <cmath>
+
+#include "autograd/node.h"
+
+namespace erc::ops {
+
+namespace {
+
+// Saves the softmax probabilities of every row and the targets: d(loss)/d(logits[u, c]) =
+// (p[u, c] - [c == t_u]) / count for a counted row u, 0 for an ignored one.
+struct CrossEntropyBackward : autograd::Node {
+  Tensor probs;    // [U, C], the logits' dtype
+  Tensor targets;  // [U] i64, contiguous
+  int64_t ignore_index = -100;
+  int64_t count = 0;  // rows not ignored
+  const char* name() const override { return "cross_entropy"; }
+  std::vector<Tensor> backward(const Tensor& grad_output) override {
+    Tensor grad = Tensor::zeros(probs.shape(), probs.dtype());
+    if (count == 0) return {grad, Tensor()};
+    const double scale = grad_output.item_as_double() / double(count);
+    const int64_t n_rows = probs.size(0), n_classes = probs.size(1);
+    const int64_t* t = targets.data<int64_t>();
+    dispatch_float(probs.dtype(), "cross_entropy backward", [&](auto tag) {
+      using scalar_t = decltype(tag);
+      const scalar_t* p = probs.data<scalar_t>();
+      scalar_t* out = grad.data<scalar_t>();
+      for (int64_t u = 0; u < n_rows; ++u) {
+        if (t[u] == ignore_index) continue;
+        for (int64_t c = 0; c < n_classes; ++c) {
+          const double onehot = c == t[u] ? 1.0 : 0.0;
+          out[u * n_classes + c] = scalar_t(scale * (double(p[u * n_classes + c]) - onehot));
+        }
+      }
+    });
+    return {grad, Tensor()};
+  }
+};
+
+}  // namespace
+
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index) {
+  ERC_CHECK(logits.dim() == 2 && logits.size(1) > 0, "cross_entropy: expected logits [U, C] with C > 0, got ",
+            shape_str(logits.shape()));
+  ERC_CHECK(targets.dtype() == DType::i64, "cross_entropy: expected i64 targets, got ", dtype_name(targets.dtype()));
+  ERC_CHECK(targets.dim() == 1 && targets.size(0) == logits.size(0), "cross_entropy: expected targets [U] = [",
+            logits.size(0), "] for logits ", shape_str(logits.shape()), ", got ", shape_str(targets.shape()));
+  const int64_t n_rows = logits.size(0), n_classes = logits.size(1);
+  Tensor tc = targets.detach().contiguous();
+  const int64_t* t = tc.data<int64_t>();
+  int64_t count = 0;
+  for (int64_t u = 0; u < n_rows; ++u) {
+    if (t[u] == ignore_index) continue;
+    ERC_CHECK(t[u] >= 0 && t[u] < n_classes, "cross_entropy: target ", t[u], " of row ", u, " is outside [0, ",
+              n_classes, ") and is not ignore_index (", ignore_index, ")");
+    ++count;
+  }
+
+  // U and C are small (utterances of one batch, 6 classes): one serial pass, accumulated in double.
+  Tensor xc = logits.detach().contiguous();
+  Tensor probs = Tensor::empty(logits.shape(), logits.dtype());
+  Tensor loss = Tensor::empty({}, logits.dtype());
+  dispatch_float(logits.dtype(), "cross_entropy", [&](auto tag) {
+    using scalar_t = decltype(tag);
+    const scalar_t* x = xc.data<scalar_t>();
+    scalar_t* p = probs.data<scalar_t>();
+    double total = 0;
+    for (int64_t u = 0; u < n_rows; ++u) {
+      const scalar_t* row = x + u * n_classes;
+      double m = -INFINITY;
+      for (int64_t c = 0; c < n_classes; ++c) m = std::max(m, double(row[c]));
+      double sum = 0;
+      for (int64_t c = 0; c < n_classes; ++c) sum += std::exp(double(row[c]) - m);
+      const double lse = m + std::log(sum);
+      for (int64_t c = 0; c < n_classes; ++c) p[u * n_classes + c] = scalar_t(std::exp(double(row[c]) - lse));
+      if (t[u] != ignore_index) total += lse - double(row[t[u]]);
+    }
+    *loss.data<scalar_t>() = scalar_t(count > 0 ? total / double(count) : 0.0);
+  });
+  if (!autograd::needs_grad({logits})) return loss;
+  auto node = std::make_shared<CrossEntropyBackward>();
+  node->probs = probs;
+  node->targets = tc;
+  node->ignore_index = ignore_index;
+  node->count = count;
+  return autograd::record(loss, node, {logits, targets});
+}
+
+}  // namespace erc::ops

@@ -1,0 +1,131 @@
+#include "ops/layer_norm.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "autograd/node.h"
+
+namespace erc::ops {
+
+namespace {
+
+struct LayerNormBackward : autograd::Node {
+  Tensor x;           // [rows, D], contiguous
+  Tensor weight;      // [D], contiguous
+  Tensor mean, rstd;  // f64 [rows]: the row statistics forward computed, kept in double whatever x's dtype
+  Shape x_shape;
+  const char* name() const override { return "layer_norm"; }
+  std::vector<Tensor> backward(const Tensor& g) override;
+};
+
+// With x̂ = (x - mean) rstd and ĝ = g weight, per row:
+//   dx = rstd (ĝ - mean(ĝ) - x̂ mean(ĝ x̂)),  dweight = Σ_rows g x̂,  dbias = Σ_rows g.
+// One pass per row gives dx and that row's share of dweight and dbias. The shares are summed into partials of a
+// fixed number of row blocks (not one per thread), and the partials added in block order: the result does not
+// depend on the thread count or the schedule.
+std::vector<Tensor> LayerNormBackward::backward(const Tensor& grad) {
+  const int64_t rows = x.size(0), D = x.size(1);
+  Tensor g = grad.detach().reshape({rows, D});
+  const bool want_x = needs_input_grad(0), want_w = needs_input_grad(1), want_b = needs_input_grad(2);
+  Tensor dx = want_x ? Tensor::empty({rows, D}, x.dtype()) : Tensor();
+  Tensor dw = want_w ? Tensor::empty({D}, x.dtype()) : Tensor();
+  Tensor db = want_b ? Tensor::empty({D}, x.dtype()) : Tensor();
+  constexpr int64_t kMaxBlocks = 64;
+  const int64_t n_blocks = std::min(rows, kMaxBlocks);
+  std::vector<double> partial(size_t(n_blocks * 2 * D), 0.0);  // per block: Σ g x̂ [D], then Σ g [D]
+  dispatch_float(x.dtype(), "layer_norm backward", [&](auto tag) {
+    using scalar_t = decltype(tag);
+    const scalar_t* px = x.data<scalar_t>();
+    const scalar_t* pw = weight.data<scalar_t>();
+    const scalar_t* pg = g.data<scalar_t>();
+    const double* pm = mean.data<double>();
+    const double* pr = rstd.data<double>();
+    scalar_t* pdx = want_x ? dx.data<scalar_t>() : nullptr;
+#pragma omp parallel for schedule(static) if (rows * D > 16384)
+    for (int64_t blk = 0; blk < n_blocks; ++blk) {
+      double* acc_w = partial.data() + blk * 2 * D;
+      double* acc_b = acc_w + D;
+      for (int64_t r = blk * rows / n_blocks; r < (blk + 1) * rows / n_blocks; ++r) {
+        const scalar_t* xr = px + r * D;
+        const scalar_t* gr = pg + r * D;
+        const double m = pm[r], s = pr[r];
+        double sum_gh = 0, sum_gh_xhat = 0;
+        for (int64_t j = 0; j < D; ++j) {
+          const double xhat = (double(xr[j]) - m) * s, gh = double(gr[j]) * double(pw[j]);
+          sum_gh += gh;
+          sum_gh_xhat += gh * xhat;
+          acc_w[j] += double(gr[j]) * xhat;
+          acc_b[j] += double(gr[j]);
+        }
+        if (!pdx) continue;
+        const double mean_gh = sum_gh / double(D), mean_gh_xhat = sum_gh_xhat / double(D);
+        for (int64_t j = 0; j < D; ++j) {
+          const double xhat = (double(xr[j]) - m) * s;
+          pdx[r * D + j] = scalar_t(s * (double(gr[j]) * double(pw[j]) - mean_gh - xhat * mean_gh_xhat));
+        }
+      }
+    }
+    for (int64_t j = 0; j < D; ++j) {
+      double sw = 0, sb = 0;
+      for (int64_t blk = 0; blk < n_blocks; ++blk) {
+        sw += partial[size_t(blk * 2 * D + j)];
+        sb += partial[size_t(blk * 2 * D + D + j)];
+      }
+      if (want_w) dw.data<scalar_t>()[j] = scalar_t(sw);
+      if (want_b) db.data<scalar_t>()[j] = scalar_t(sb);
+    }
+  });
+  return {want_x ? dx.view(x_shape) : Tensor(), dw, db};
+}
+
+}  // namespace
+
+Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
+  ERC_CHECK(x.dim() >= 1 && x.size(-1) > 0, "layer_norm: expected x [..., D] with D > 0, got ", shape_str(x.shape()));
+  const int64_t D = x.size(-1);
+  ERC_CHECK(weight.dim() == 1 && weight.size(0) == D && bias.dim() == 1 && bias.size(0) == D,
+            "layer_norm: expected weight [", D, "] and bias [", D, "] for x ", shape_str(x.shape()), ", got ",
+            shape_str(weight.shape()), " and ", shape_str(bias.shape()));
+  ERC_CHECK(weight.dtype() == x.dtype() && bias.dtype() == x.dtype(),
+            "layer_norm: x, weight and bias must share a dtype, got ", dtype_name(x.dtype()), ", ",
+            dtype_name(weight.dtype()), " and ", dtype_name(bias.dtype()));
+  ERC_CHECK(eps >= 0, "layer_norm: expected eps >= 0, got ", eps);
+  const int64_t rows = x.numel() / D;
+  Tensor xc = x.detach().reshape({rows, D});
+  Tensor wc = weight.detach().contiguous(), bc = bias.detach().contiguous();
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  Tensor mean = Tensor::empty({rows}, DType::f64), rstd = Tensor::empty({rows}, DType::f64);
+  dispatch_float(x.dtype(), "layer_norm", [&](auto tag) {
+    using scalar_t = decltype(tag);
+    const scalar_t* px = xc.data<scalar_t>();
+    const scalar_t* pw = wc.data<scalar_t>();
+    const scalar_t* pb = bc.data<scalar_t>();
+    scalar_t* py = y.data<scalar_t>();
+    double* pm = mean.data<double>();
+    double* pr = rstd.data<double>();
+#pragma omp parallel for schedule(static) if (rows * D > 16384)
+    for (int64_t r = 0; r < rows; ++r) {
+      const scalar_t* xr = px + r * D;
+      // Two passes in double: the variance as a mean of squared deviations never cancels catastrophically.
+      double sum = 0;
+      for (int64_t j = 0; j < D; ++j) sum += double(xr[j]);
+      const double m = sum / double(D);
+      double sq = 0;
+      for (int64_t j = 0; j < D; ++j) sq += (double(xr[j]) - m) * (double(xr[j]) - m);
+      const double s = 1.0 / std::sqrt(sq / double(D) + eps);
+      for (int64_t j = 0; j < D; ++j) py[r * D + j] = scalar_t((double(xr[j]) - m) * s * double(pw[j]) + double(pb[j]));
+      pm[r] = m;
+      pr[r] = s;
+    }
+  });
+  if (!autograd::needs_grad({x, weight, bias})) return y;
+  auto node = std::make_shared<LayerNormBackward>();
+  node->x = xc;
+  node->weight = wc;
+  node->mean = mean;
+  node->rstd = rstd;
+  node->x_shape = x.shape();
+  return autograd::record(y, node, {x, weight, bias});
+}
+
+}  // namespace erc::ops

@@ -1,0 +1,105 @@
+#include "ops/softmax.h"
+
+#include <cmath>
+
+#include "autograd/node.h"
+
+namespace erc::ops {
+
+namespace {
+
+// A contiguous tensor seen as [outer, n, inner] around `dim`: row (o, i) is the n elements at
+// o * n * inner + k * inner + i, k = 0..n-1.
+struct Rows {
+  int64_t outer = 1, n = 1, inner = 1;
+  Rows(const Shape& shape, int64_t dim) {
+    n = shape[dim];
+    for (int64_t d = 0; d < dim; ++d) outer *= shape[d];
+    for (int64_t d = dim + 1; d < int64_t(shape.size()); ++d) inner *= shape[d];
+  }
+  int64_t count() const { return outer * inner; }
+  int64_t start(int64_t r) const { return (r / inner) * n * inner + r % inner; }  // element 0 of row r
+};
+
+Tensor softmax_forward(const Tensor& x, int64_t dim, bool take_log) {
+  Tensor xc = x.detach().contiguous();
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  const Rows rows(x.shape(), dim);
+  dispatch_float(x.dtype(), take_log ? "log_softmax" : "softmax", [&](auto tag) {
+    using scalar_t = decltype(tag);
+    const scalar_t* in = xc.data<scalar_t>();
+    scalar_t* out = y.data<scalar_t>();
+    const int64_t n = rows.n, stride = rows.inner, count = rows.count();
+#pragma omp parallel for schedule(static) if (count * n > 65536)
+    for (int64_t r = 0; r < count; ++r) {
+      const scalar_t* xr = in + rows.start(r);
+      scalar_t* yr = out + rows.start(r);
+      double m = -INFINITY;
+      for (int64_t k = 0; k < n; ++k) m = std::max(m, double(xr[k * stride]));
+      double total = 0;
+      for (int64_t k = 0; k < n; ++k) total += std::exp(double(xr[k * stride]) - m);
+      if (take_log) {
+        const double lse = m + std::log(total);
+        for (int64_t k = 0; k < n; ++k) yr[k * stride] = scalar_t(double(xr[k * stride]) - lse);
+      } else {
+        for (int64_t k = 0; k < n; ++k) yr[k * stride] = scalar_t(std::exp(double(xr[k * stride]) - m) / total);
+      }
+    }
+  });
+  return y;
+}
+
+// Saves the output y. softmax: dx = y (g - sum(g y)); log_softmax: dx = g - e^y sum(g), sums along dim.
+struct SoftmaxBackward : autograd::Node {
+  Tensor y;  // detached, contiguous
+  int64_t dim = 0;
+  bool take_log = false;
+  const char* name() const override { return take_log ? "log_softmax" : "softmax"; }
+  std::vector<Tensor> backward(const Tensor& grad_output) override {
+    Tensor g = grad_output.detach().contiguous();
+    Tensor gx = Tensor::empty(y.shape(), y.dtype());
+    const Rows rows(y.shape(), dim);
+    dispatch_float(y.dtype(), name(), [&](auto tag) {
+      using scalar_t = decltype(tag);
+      const scalar_t* yp = y.data<scalar_t>();
+      const scalar_t* gp = g.data<scalar_t>();
+      scalar_t* out = gx.data<scalar_t>();
+      const int64_t n = rows.n, stride = rows.inner, count = rows.count();
+#pragma omp parallel for schedule(static) if (count * n > 65536)
+      for (int64_t r = 0; r < count; ++r) {
+        const int64_t s = rows.start(r);
+        double dot = 0;
+        for (int64_t k = 0; k < n; ++k) {
+          const int64_t i = s + k * stride;
+          dot += take_log ? double(gp[i]) : double(gp[i]) * double(yp[i]);
+        }
+        for (int64_t k = 0; k < n; ++k) {
+          const int64_t i = s + k * stride;
+          out[i] = take_log ? scalar_t(double(gp[i]) - std::exp(double(yp[i])) * dot)
+                       : scalar_t(double(yp[i]) * (double(gp[i]) - dot));
+        }
+      }
+    });
+    return {gx};
+  }
+};
+
+Tensor softmax_op(const Tensor& x, int64_t dim, bool take_log) {
+  const char* op = take_log ? "log_softmax" : "softmax";
+  ERC_CHECK(x.dim() >= 1, op, ": expected a tensor with at least one dim, got shape ", shape_str(x.shape()));
+  dim = wrap_dim(dim, x.dim(), op);
+  Tensor y = softmax_forward(x, dim, take_log);
+  if (!autograd::needs_grad({x})) return y;
+  auto node = std::make_shared<SoftmaxBackward>();
+  node->y = y.detach();
+  node->dim = dim;
+  node->take_log = take_log;
+  return autograd::record(y, node, {x});
+}
+
+}  // namespace
+
+Tensor softmax(const Tensor& x, int64_t dim) { return softmax_op(x, dim, false); }
+Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_op(x, dim, true); }
+
+}  // namespace erc::ops
