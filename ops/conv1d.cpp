@@ -1,0 +1,215 @@
+#include "ops/conv1d.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <climits>
+#include <type_traits>
+
+#include "autograd/node.h"
+
+namespace erc::ops {
+
+namespace {
+
+// The column matrix of one group holds (C_in / groups) K rows; its columns are cut into tiles of output positions
+// so that it stays near 2M elements (8 MiB in f32) however long the input: WavLM's second encoder layer on a
+// minute of audio would otherwise need a 1536 x 96000 matrix. 64 columns at least keep the GEMM efficient.
+constexpr int64_t kColBudget = int64_t(1) << 21;
+constexpr int64_t kMinTile = 64;
+
+struct Geometry {
+  int64_t B, C_in, L, C_out, K, L_out, stride, padding, groups;
+  int64_t cg_in() const { return C_in / groups; }
+  int64_t cg_out() const { return C_out / groups; }
+  int64_t rows() const { return cg_in() * K; }  // of a group's column matrix; also weight's row length
+  int64_t tile() const { return std::min(L_out, std::max(kMinTile, kColBudget / rows())); }
+  // Output positions l in [lo, hi) read x at l stride + k - padding inside [0, L); the others read padding.
+  int64_t valid_lo(int64_t k) const { return padding - k <= 0 ? 0 : (padding - k + stride - 1) / stride; }
+  int64_t valid_hi(int64_t k) const {
+    const int64_t end = L + padding - k;  // l stride < end
+    return std::min(L_out, end <= 0 ? 0 : (end + stride - 1) / stride);
+  }
+};
+
+int blas_int(int64_t v) {
+  ERC_CHECK(v <= INT_MAX, "conv1d: dimension ", v, " exceeds what BLAS indexes with a 32-bit int");
+  return int(v);
+}
+
+// c [M, N] (leading dimension ldc) = op(a) op(b) + beta c, all row-major; ta / tb transpose the stored matrices.
+template <typename T>
+void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t Kd, const T* a, int64_t lda, const T* b, int64_t ldb, T beta,
+          T* c, int64_t ldc) {
+  const CBLAS_TRANSPOSE ca = ta ? CblasTrans : CblasNoTrans, cb = tb ? CblasTrans : CblasNoTrans;
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemm(CblasRowMajor, ca, cb, blas_int(M), blas_int(N), blas_int(Kd), 1.0f, a, blas_int(lda), b, blas_int(ldb),
+                beta, c, blas_int(ldc));
+  else
+    cblas_dgemm(CblasRowMajor, ca, cb, blas_int(M), blas_int(N), blas_int(Kd), 1.0, a, blas_int(lda), b, blas_int(ldb),
+                beta, c, blas_int(ldc));
+}
+
+// col [rows, n]: row c K + k, column j holds x[c, (l0 + j) stride + k - padding], zero in the padding.
+// x points at the group's first channel of one batch element.
+template <typename T>
+void im2col(const Geometry& geo, const T* x, int64_t l0, int64_t n, T* col) {
+  const int64_t rows = geo.rows();
+#pragma omp parallel for schedule(static) if (rows * n > 32768)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t c = r / geo.K, k = r % geo.K;
+    const int64_t lo = std::clamp(geo.valid_lo(k) - l0, int64_t(0), n);
+    const int64_t hi = std::clamp(geo.valid_hi(k) - l0, lo, n);
+    const T* xr = x + c * geo.L + k - geo.padding + l0 * geo.stride;  // + j stride for column j
+    T* out = col + r * n;
+    std::fill(out, out + lo, T(0));
+    for (int64_t j = lo; j < hi; ++j) out[j] = xr[j * geo.stride];
+    std::fill(out + hi, out + n, T(0));
+  }
+}
+
+// The adjoint of im2col: dx[c, (l0 + j) stride + k - padding] += dcol[c K + k, j]. One thread owns each channel
+// (all its K rows), so every dx element is summed in the same order whatever the thread count.
+template <typename T>
+void col2im(const Geometry& geo, const T* dcol, int64_t l0, int64_t n, T* dx) {
+  const int64_t channels = geo.cg_in();
+#pragma omp parallel for schedule(static) if (geo.rows() * n > 32768)
+  for (int64_t c = 0; c < channels; ++c) {
+    for (int64_t k = 0; k < geo.K; ++k) {
+      const int64_t lo = std::clamp(geo.valid_lo(k) - l0, int64_t(0), n);
+      const int64_t hi = std::clamp(geo.valid_hi(k) - l0, lo, n);
+      T* xr = dx + c * geo.L + k - geo.padding + l0 * geo.stride;
+      const T* in = dcol + (c * geo.K + k) * n;
+      for (int64_t j = lo; j < hi; ++j) xr[j * geo.stride] += in[j];
+    }
+  }
+}
+
+struct Conv1dBackward : autograd::Node {
+  Tensor x, weight;  // contiguous, detached: x [B, C_in, L], weight [C_out, C_in / groups, K]
+  Geometry geo;
+  const char* name() const override { return "conv1d"; }
+  std::vector<Tensor> backward(const Tensor& g) override {  // g [B, C_out, L_out]
+    Tensor gy = g.detach().contiguous();
+    Tensor dx, dw, db;
+    const bool want_x = needs_input_grad(0), want_w = needs_input_grad(1);
+    if (want_x) dx = Tensor::zeros(x.shape(), x.dtype());
+    if (want_w) dw = Tensor::zeros(weight.shape(), x.dtype());
+    const int64_t rows = geo.rows(), tile = geo.tile(), cg_in = geo.cg_in(), cg_out = geo.cg_out();
+    if (want_x || want_w)
+      dispatch_float(x.dtype(), "conv1d backward", [&](auto tag) {
+        using scalar_t = decltype(tag);
+        Tensor col = Tensor::empty({rows, tile}, x.dtype());  // im2col for dweight, weight^T g for dx
+        scalar_t* pc = col.data<scalar_t>();
+        const scalar_t* px = x.data<scalar_t>();
+        const scalar_t* pw = weight.data<scalar_t>();
+        const scalar_t* pg = gy.data<scalar_t>();
+        // GEMMs in sequence: OpenBLAS threads each one and must not be called from OpenMP threads. dweight sums
+        // over batch and tiles in this fixed order.
+        for (int64_t b = 0; b < geo.B; ++b)
+          for (int64_t grp = 0; grp < geo.groups; ++grp) {
+            const int64_t x_off = (b * geo.C_in + grp * cg_in) * geo.L;
+            const scalar_t* g_grp = pg + (b * geo.C_out + grp * cg_out) * geo.L_out;
+            const scalar_t* w_grp = pw + grp * cg_out * rows;
+            for (int64_t l0 = 0; l0 < geo.L_out; l0 += tile) {
+              const int64_t n = std::min(tile, geo.L_out - l0);
+              if (want_w) {
+                im2col(geo, px + x_off, l0, n, pc);
+                gemm<scalar_t>(false, true, cg_out, rows, n, g_grp + l0, geo.L_out, pc, n, scalar_t(1),
+                               dw.data<scalar_t>() + grp * cg_out * rows, rows);
+              }
+              if (want_x) {
+                gemm<scalar_t>(true, false, rows, n, cg_out, w_grp, rows, g_grp + l0, geo.L_out, scalar_t(0), pc, n);
+                col2im(geo, pc, l0, n, dx.data<scalar_t>() + x_off);
+              }
+            }
+          }
+      });
+    if (needs_input_grad(2)) {
+      db = Tensor::empty({geo.C_out}, x.dtype());
+      dispatch_float(x.dtype(), "conv1d backward", [&](auto tag) {
+        using scalar_t = decltype(tag);
+        const scalar_t* pg = gy.data<scalar_t>();
+        scalar_t* out = db.data<scalar_t>();
+#pragma omp parallel for schedule(static) if (geo.B * geo.C_out * geo.L_out > 65536)
+        for (int64_t o = 0; o < geo.C_out; ++o) {
+          double acc = 0;
+          for (int64_t b = 0; b < geo.B; ++b) {
+            const scalar_t* row = pg + (b * geo.C_out + o) * geo.L_out;
+            for (int64_t l = 0; l < geo.L_out; ++l) acc += double(row[l]);
+          }
+          out[o] = scalar_t(acc);
+        }
+      });
+    }
+    return {dx, dw, db};
+  }
+};
+
+}  // namespace
+
+Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride, int64_t padding,
+              int64_t groups) {
+  ERC_CHECK(x.dim() == 3 && weight.dim() == 3,
+            "conv1d: expected x [B, C_in, L] and weight [C_out, C_in / groups, K], got ", shape_str(x.shape()), " and ",
+            shape_str(weight.shape()));
+  ERC_CHECK(stride >= 1 && padding >= 0 && groups >= 1, "conv1d: expected stride >= 1, padding >= 0, groups >= 1, got ",
+            stride, ", ", padding, ", ", groups);
+  ERC_CHECK(x.dtype() == weight.dtype() && is_floating(x.dtype()),
+            "conv1d: expected x and weight both f32 or both f64, got ", dtype_name(x.dtype()), " and ",
+            dtype_name(weight.dtype()));
+  Geometry geo{};
+  geo.B = x.size(0), geo.C_in = x.size(1), geo.L = x.size(2);
+  geo.C_out = weight.size(0), geo.K = weight.size(2);
+  geo.stride = stride, geo.padding = padding, geo.groups = groups;
+  ERC_CHECK(geo.C_in % groups == 0 && geo.C_out % groups == 0, "conv1d: groups = ", groups,
+            " must divide C_in and C_out, got x ", shape_str(x.shape()), " and weight ", shape_str(weight.shape()));
+  ERC_CHECK(geo.C_in >= 1 && geo.C_out >= 1, "conv1d: expected at least one input and one output channel, got x ",
+            shape_str(x.shape()), " and weight ", shape_str(weight.shape()));
+  ERC_CHECK(weight.size(1) == geo.C_in / groups && geo.K >= 1, "conv1d: x ", shape_str(x.shape()),
+            " with groups = ", groups, " needs weight [C_out, ", geo.C_in / groups, ", K >= 1], got ",
+            shape_str(weight.shape()));
+  ERC_CHECK(geo.L + 2 * padding >= geo.K, "conv1d: input length ", geo.L, " plus padding 2 x ", padding,
+            " is shorter than the kernel ", geo.K, " (x ", shape_str(x.shape()), ", weight ", shape_str(weight.shape()),
+            ")");
+  if (bias.defined()) {
+    ERC_CHECK(bias.dim() == 1 && bias.size(0) == geo.C_out, "conv1d: expected bias [", geo.C_out, "] for weight ",
+              shape_str(weight.shape()), ", got ", shape_str(bias.shape()));
+    ERC_CHECK(bias.dtype() == x.dtype(), "conv1d: bias is ", dtype_name(bias.dtype()), ", x is ",
+              dtype_name(x.dtype()));
+  }
+  geo.L_out = (geo.L + 2 * padding - geo.K) / stride + 1;
+
+  Tensor xc = x.detach().contiguous(), wc = weight.detach().contiguous();
+  Tensor y = Tensor::empty({geo.B, geo.C_out, geo.L_out}, x.dtype());
+  const int64_t rows = geo.rows(), tile = geo.tile(), cg_in = geo.cg_in(), cg_out = geo.cg_out();
+  dispatch_float(x.dtype(), "conv1d", [&](auto tag) {
+    using scalar_t = decltype(tag);
+    scalar_t* py = y.data<scalar_t>();
+    // Every output row starts as its bias (or 0) and the GEMMs add onto it.
+    Tensor bc = bias.defined() ? bias.detach().contiguous() : Tensor::zeros({geo.C_out}, x.dtype());
+    const scalar_t* pb = bc.data<scalar_t>();
+#pragma omp parallel for schedule(static) if (y.numel() > 65536)
+    for (int64_t r = 0; r < geo.B * geo.C_out; ++r) std::fill_n(py + r * geo.L_out, geo.L_out, pb[r % geo.C_out]);
+    Tensor col = Tensor::empty({rows, tile}, x.dtype());
+    scalar_t* pc = col.data<scalar_t>();
+    const scalar_t* px = xc.data<scalar_t>();
+    const scalar_t* pw = wc.data<scalar_t>();
+    for (int64_t b = 0; b < geo.B; ++b)  // GEMMs in sequence: OpenBLAS threads each one
+      for (int64_t grp = 0; grp < groups; ++grp)
+        for (int64_t l0 = 0; l0 < geo.L_out; l0 += tile) {
+          const int64_t n = std::min(tile, geo.L_out - l0);
+          im2col(geo, px + (b * geo.C_in + grp * cg_in) * geo.L, l0, n, pc);
+          gemm<scalar_t>(false, false, cg_out, n, rows, pw + grp * cg_out * rows, rows, pc, n, scalar_t(1),
+                         py + (b * geo.C_out + grp * cg_out) * geo.L_out + l0, geo.L_out);
+        }
+  });
+  if (!autograd::needs_grad({x, weight, bias})) return y;
+  auto node = std::make_shared<Conv1dBackward>();
+  node->x = xc;
+  node->weight = wc;
+  node->geo = geo;
+  return autograd::record(y, node, {x, weight, bias});
+}
+
+}  // namespace erc::ops

@@ -1,0 +1,67 @@
+// conv1d, causal_conv1d, segment_mean and flip_sequences against PyTorch (tools/fixtures/conv.py), forward and
+// gradients. The packed references are computed sequence by sequence with F.conv1d, mean and flip.
+#include <nlohmann/json.hpp>
+
+#include "ops/causal_conv1d.h"
+#include "ops/conv1d.h"
+#include "ops/packed.h"
+#include "ops/segment_mean.h"
+#include "test_util.h"
+
+using namespace erc;
+using erc::test::expect_golden_case;
+using erc::test::fixture;
+using Inputs = std::vector<Tensor>;
+using Op = std::function<Tensor(const Inputs&)>;
+
+// f64 runs must agree with PyTorch's f64 to rounding; f32 runs against the f64 reference to f32 rounding. No sum
+// in these cases has more than a few dozen terms, too few to need a wider f32 bound.
+static void check_both(const std::string& name, const std::vector<std::string>& args, const Op& op) {
+  expect_golden_case(fixture("conv"), name, args, op, DType::f64, 1e-12, 1e-10);
+  expect_golden_case(fixture("conv"), name, args, op, DType::f32, 1e-6, 1e-5);
+}
+
+static nlohmann::json params(const std::string& name) {
+  return nlohmann::json::parse(fixture("conv").metadata.at(name));
+}
+
+static void check_conv1d(const std::string& name) {
+  auto p = params(name);
+  const int64_t stride = p["stride"], padding = p["padding"], groups = p["groups"];
+  if (fixture("conv").has(name + ".in.bias")) {
+    check_both(name, {"x", "weight", "bias"},
+               [&](const Inputs& in) { return ops::conv1d(in[0], in[1], in[2], stride, padding, groups); });
+  } else {
+    check_both(name, {"x", "weight"},
+               [&](const Inputs& in) { return ops::conv1d(in[0], in[1], Tensor(), stride, padding, groups); });
+  }
+}
+
+TEST(Golden, Conv1dPlain) { check_conv1d("conv1d_plain"); }
+TEST(Golden, Conv1dStridePadding) { check_conv1d("conv1d_stride_padding"); }
+TEST(Golden, Conv1dGroupsNoBias) { check_conv1d("conv1d_groups_no_bias"); }
+TEST(Golden, Conv1dDepthwiseChannelMultiplier) { check_conv1d("conv1d_depthwise_x2"); }
+TEST(Golden, Conv1dWavLMEncoderLike) { check_conv1d("conv1d_encoder_like"); }
+TEST(Golden, Conv1dWavLMPositionalLike) { check_conv1d("conv1d_positional_like"); }
+
+static void check_causal_conv1d(const std::string& name) {
+  const ops::SeqOffsets offsets = params(name)["seq_offsets"].get<ops::SeqOffsets>();
+  check_both(name, {"x", "weight", "bias"},
+             [&](const Inputs& in) { return ops::causal_conv1d(in[0], in[1], in[2], offsets); });
+}
+
+TEST(Golden, CausalConv1dPackedLengths1_4_7) { check_causal_conv1d("causal_conv1d_packed"); }
+TEST(Golden, CausalConv1dOneSequence) { check_causal_conv1d("causal_conv1d_one"); }
+TEST(Golden, CausalConv1dKernel2) { check_causal_conv1d("causal_conv1d_k2"); }
+
+TEST(Golden, SegmentMean) {
+  const ops::SeqOffsets offsets = params("segment_mean")["utt_offsets"].get<ops::SeqOffsets>();
+  check_both("segment_mean", {"x"}, [&](const Inputs& in) { return ops::segment_mean(in[0], offsets); });
+}
+
+TEST(Golden, FlipSequences) {
+  for (const std::string name : {"flip_sequences", "flip_sequences_2d"}) {
+    const ops::SeqOffsets offsets = params(name)["seq_offsets"].get<ops::SeqOffsets>();
+    check_both(name, {"x"}, [&](const Inputs& in) { return ops::flip_sequences(in[0], offsets); });
+  }
+}
