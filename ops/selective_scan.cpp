@@ -1,0 +1,327 @@
+#include "ops/selective_scan.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "autograd/node.h"
+
+namespace erc::ops {
+
+namespace {
+
+constexpr const char* kOp = "selective_scan";
+
+// Channels that one thread walks through time together: at frame t their u, delta and z are one or two cache
+// lines of the [T, E] tensors, and their kBlock x N states stay in L1.
+constexpr int64_t kBlock = 16;
+
+// Below this many state updates (T E N) a thread team costs more than it saves.
+constexpr int64_t kParallelWork = int64_t(1) << 15;
+
+int64_t chunks_in(int64_t length, int64_t chunk_size) { return (length + chunk_size - 1) / chunk_size; }
+
+// Where each sequence's boundary states start in the saved [n_saved, E, N] tensor.
+std::vector<int64_t> first_saved_state(const SeqOffsets& seq_offsets, int64_t chunk_size) {
+  std::vector<int64_t> first(seq_offsets.size() - 1);
+  int64_t next = 0;
+  for (size_t s = 0; s < first.size(); ++s) {
+    first[s] = next;
+    next += chunks_in(seq_offsets[s + 1] - seq_offsets[s], chunk_size) - 1;
+  }
+  return first;
+}
+
+// The channels [begin, end) of thread `tid` among `n_threads`: contiguous, sizes differing by at most one.
+std::pair<int64_t, int64_t> channel_range(int64_t E, int tid, int n_threads) {
+  return {E * tid / n_threads, E * (tid + 1) / n_threads};
+}
+
+int scan_threads(int64_t T, int64_t E, int64_t N) {
+  if (T * E * N < kParallelWork) return 1;
+  return int(std::min<int64_t>(omp_get_max_threads(), E));
+}
+
+template <typename scalar_t>
+struct Softplus {
+  scalar_t value, slope;  // softplus(x) and its derivative
+};
+
+// torch.nn.functional.softplus with threshold 20: above it the result is x itself, with slope 1.
+template <typename scalar_t>
+Softplus<scalar_t> softplus(scalar_t x) {
+  if (x > scalar_t(20)) return {x, scalar_t(1)};
+  const scalar_t e = std::exp(x);
+  return {std::log1p(e), e / (e + scalar_t(1))};
+}
+
+template <typename scalar_t>
+scalar_t sigmoid(scalar_t x) {
+  return scalar_t(1) / (scalar_t(1) + std::exp(-x));
+}
+
+// The inputs, contiguous, in the op's argument order.
+template <typename scalar_t>
+struct ScanInputs {
+  const scalar_t *u, *delta, *A, *B, *C, *D, *z, *delta_bias;
+  int64_t T, E, N;
+};
+
+template <typename scalar_t>
+struct ScanGrads {
+  scalar_t *u, *delta, *A, *B, *C, *D, *z, *delta_bias;
+};
+
+// One frame of the recurrence for channel e: h_t = exp(dt A[e]) h_{t-1} + dt B_t u_t over the N states, leaving
+// the factors exp(dt A[e]) in `decay`. Forward and backward's recomputation both go through here, so recomputed
+// states are bitwise the forward's.
+template <typename scalar_t>
+void advance(const ScanInputs<scalar_t>& in, int64_t t, int64_t e, scalar_t dt, const scalar_t* h_prev, scalar_t* h,
+             scalar_t* decay) {
+  const scalar_t* a = in.A + e * in.N;
+  const scalar_t* b = in.B + t * in.N;
+  const scalar_t dt_u = dt * in.u[t * in.E + e];
+  for (int64_t n = 0; n < in.N; ++n) decay[n] = std::exp(dt * a[n]);
+  for (int64_t n = 0; n < in.N; ++n) h[n] = decay[n] * h_prev[n] + dt_u * b[n];
+}
+
+// out [T, E]; states [n_saved, E, N] or null when no backward will run.
+template <typename scalar_t>
+void scan_forward(const ScanInputs<scalar_t>& in, const SeqOffsets& seq_offsets, int64_t chunk_size, scalar_t* out,
+                  scalar_t* states) {
+  const int64_t E = in.E, N = in.N;
+  const std::vector<int64_t> first_state = first_saved_state(seq_offsets, chunk_size);
+  const int n_threads = scan_threads(in.T, E, N);
+#pragma omp parallel num_threads(n_threads)
+  {
+    const auto [e_begin, e_end] = channel_range(E, omp_get_thread_num(), omp_get_num_threads());
+    std::vector<scalar_t> h(kBlock * N), decay(N);  // the block's states, channel-major
+    for (int64_t e0 = e_begin; e0 < e_end; e0 += kBlock) {
+      const int64_t width = std::min(kBlock, e_end - e0);
+      for (size_t s = 0; s + 1 < seq_offsets.size(); ++s) {
+        std::fill(h.begin(), h.end(), scalar_t(0));
+        for (int64_t t = seq_offsets[s]; t < seq_offsets[s + 1]; ++t) {
+          const scalar_t* c = in.C + t * N;
+          for (int64_t j = 0; j < width; ++j) {
+            const int64_t e = e0 + j, te = t * E + e;
+            scalar_t* hj = &h[j * N];
+            advance(in, t, e, softplus(in.delta[te] + in.delta_bias[e]).value, hj, hj, decay.data());
+            scalar_t y = 0;
+            for (int64_t n = 0; n < N; ++n) y += c[n] * hj[n];
+            const scalar_t zz = in.z[te];
+            out[te] = (y + in.D[e] * in.u[te]) * zz * sigmoid(zz);
+          }
+          const int64_t done = t + 1 - seq_offsets[s];  // frames of this sequence scanned so far
+          if (states != nullptr && done % chunk_size == 0 && t + 1 < seq_offsets[s + 1]) {
+            scalar_t* saved = states + (first_state[s] + done / chunk_size - 1) * E * N;
+            std::copy(h.begin(), h.begin() + width * N, saved + e0 * N);
+          }
+        }
+      }
+    }
+  }
+}
+
+// SPEC.md §2's reverse-time recurrence dh_t = g_hat_t C_t + exp(dt_{t+1} A) dh_{t+1}, walked back through each
+// chunk of each sequence per channel block, gives every frame's du, d delta and dz and its terms of dA, dB, dC, dD
+// and d delta_bias. g [T, E] is dL/d(out). Every gradient is written (not added to).
+template <typename scalar_t>
+void scan_backward(const ScanInputs<scalar_t>& in, const scalar_t* states, const SeqOffsets& seq_offsets,
+                   int64_t chunk_size, const scalar_t* g, const ScanGrads<scalar_t>& d) {
+  const int64_t T = in.T, E = in.E, N = in.N;
+  const std::vector<int64_t> first_state = first_saved_state(seq_offsets, chunk_size);
+  int64_t longest = 0;
+  for (size_t s = 0; s + 1 < seq_offsets.size(); ++s) longest = std::max(longest, seq_offsets[s + 1] - seq_offsets[s]);
+  const int64_t chunk_rows = std::min(chunk_size, longest);
+  const int max_threads = scan_threads(T, E, N);
+  // dB and dC sum over channels. Each thread sums its own channels into its own [T, N] partial (in double: a
+  // partial may hold hundreds of channels), and the partials are added in thread order afterwards, so the result
+  // is the same whichever thread finishes first.
+  std::vector<double> dB_part(size_t(max_threads * T * N), 0.0), dC_part(size_t(max_threads * T * N), 0.0);
+  int n_threads = 1;
+#pragma omp parallel num_threads(max_threads)
+  {
+    const int tid = omp_get_thread_num();
+#pragma omp single nowait
+    n_threads = omp_get_num_threads();
+    const auto [e_begin, e_end] = channel_range(E, tid, omp_get_num_threads());
+    double* dB_mine = dB_part.data() + tid * T * N;
+    double* dC_mine = dC_part.data() + tid * T * N;
+    // The recomputation of one chunk [c0, c1) for one channel block, read back in reverse time. Row r of `hist`
+    // holds the states h_{c0 + r - 1} (row 0: the boundary state the chunk starts from), row r of `decays` the
+    // factors exp(dt A) of frame c0 + r, and `dts` the softplus values and slopes: kept, so that the reverse pass
+    // evaluates no exp or log1p again. These buffers, O(chunk_size kBlock N), are all the state memory backward
+    // needs.
+    std::vector<scalar_t> hist((chunk_rows + 1) * kBlock * N), decays(chunk_rows * kBlock * N);
+    std::vector<Softplus<scalar_t>> dts(chunk_rows * kBlock);
+    // dh_{t+1} exp(dt_{t+1} A): what frame t + 1 passes back to frame t, per block channel and state.
+    std::vector<scalar_t> carry(kBlock * N);
+    std::vector<double> dA_sum(kBlock * N), dD_sum(kBlock), dbias_sum(kBlock);
+    for (int64_t e0 = e_begin; e0 < e_end; e0 += kBlock) {
+      const int64_t width = std::min(kBlock, e_end - e0);
+      std::fill(dA_sum.begin(), dA_sum.end(), 0.0);
+      std::fill(dD_sum.begin(), dD_sum.end(), 0.0);
+      std::fill(dbias_sum.begin(), dbias_sum.end(), 0.0);
+      for (size_t s = 0; s + 1 < seq_offsets.size(); ++s) {
+        std::fill(carry.begin(), carry.end(), scalar_t(0));
+        const int64_t n_chunks = chunks_in(seq_offsets[s + 1] - seq_offsets[s], chunk_size);
+        for (int64_t k = n_chunks - 1; k >= 0; --k) {
+          const int64_t c0 = seq_offsets[s] + k * chunk_size, c1 = std::min(c0 + chunk_size, seq_offsets[s + 1]);
+          auto row = [&](int64_t t, int64_t j) { return &hist[((t - c0 + 1) * kBlock + j) * N]; };  // h_t
+          auto at = [&](int64_t t, int64_t j) { return (t - c0) * kBlock + j; };
+          if (k == 0) {
+            std::fill(hist.begin(), hist.begin() + kBlock * N, scalar_t(0));
+          } else {
+            const scalar_t* saved = states + (first_state[s] + k - 1) * E * N + e0 * N;
+            std::copy(saved, saved + width * N, hist.begin());
+          }
+          for (int64_t t = c0; t < c1; ++t)
+            for (int64_t j = 0; j < width; ++j) {
+              const int64_t e = e0 + j;
+              dts[at(t, j)] = softplus(in.delta[t * E + e] + in.delta_bias[e]);
+              advance(in, t, e, dts[at(t, j)].value, row(t - 1, j), row(t, j), &decays[at(t, j) * N]);
+            }
+          for (int64_t t = c1 - 1; t >= c0; --t) {
+            const scalar_t *b = in.B + t * N, *c = in.C + t * N;
+            double *dB_t = dB_mine + t * N, *dC_t = dC_mine + t * N;
+            for (int64_t j = 0; j < width; ++j) {
+              const int64_t e = e0 + j, te = t * E + e;
+              const Softplus<scalar_t> sp = dts[at(t, j)];
+              const scalar_t dt = sp.value, uu = in.u[te], zz = in.z[te], sig = sigmoid(zz), gg = g[te];
+              const scalar_t g_hat = gg * zz * sig;  // dL/dy_t through the gate
+              const scalar_t *a = in.A + e * N, *h = row(t, j), *h_prev = row(t - 1, j), *decay = &decays[at(t, j) * N];
+              scalar_t* dh = &carry[j * N];
+              double* dA = &dA_sum[j * N];
+              scalar_t y = 0, dh_dot_b = 0, d_dt = 0;
+              for (int64_t n = 0; n < N; ++n) {
+                const scalar_t dh_n = g_hat * c[n] + dh[n];
+                // exp(dt A) h_{t-1} is SPEC's h_t - dt B_t u_t, taken without that difference's cancellation.
+                const scalar_t kept = decay[n] * h_prev[n];
+                y += c[n] * h[n];
+                dh_dot_b += dh_n * b[n];
+                d_dt += dh_n * (b[n] * uu + a[n] * kept);
+                dA[n] += double(dh_n) * dt * kept;
+                dB_t[n] += double(dh_n) * dt * uu;
+                dC_t[n] += double(g_hat) * h[n];
+                dh[n] = decay[n] * dh_n;
+              }
+              d.u[te] = in.D[e] * g_hat + dt * dh_dot_b;
+              d.delta[te] = d_dt * sp.slope;
+              d.z[te] = gg * (y + in.D[e] * uu) * sig * (scalar_t(1) + zz * (scalar_t(1) - sig));
+              dbias_sum[j] += d.delta[te];
+              dD_sum[j] += double(g_hat) * uu;
+            }
+          }
+        }
+      }
+      for (int64_t j = 0; j < width; ++j) {
+        for (int64_t n = 0; n < N; ++n) d.A[(e0 + j) * N + n] = scalar_t(dA_sum[j * N + n]);
+        d.D[e0 + j] = scalar_t(dD_sum[j]);
+        d.delta_bias[e0 + j] = scalar_t(dbias_sum[j]);
+      }
+    }
+  }
+#pragma omp parallel for schedule(static) num_threads(max_threads)
+  for (int64_t i = 0; i < T * N; ++i) {
+    double sum_b = 0, sum_c = 0;
+    for (int th = 0; th < n_threads; ++th) {
+      sum_b += dB_part[th * T * N + i];
+      sum_c += dC_part[th * T * N + i];
+    }
+    d.B[i] = scalar_t(sum_b);
+    d.C[i] = scalar_t(sum_c);
+  }
+}
+
+template <typename scalar_t>
+ScanInputs<scalar_t> inputs_of(const std::vector<Tensor>& t) {
+  return {t[0].data<scalar_t>(), t[1].data<scalar_t>(), t[2].data<scalar_t>(), t[3].data<scalar_t>(),
+          t[4].data<scalar_t>(), t[5].data<scalar_t>(), t[6].data<scalar_t>(), t[7].data<scalar_t>(),
+          t[0].size(0),          t[0].size(1),          t[2].size(1)};
+}
+
+struct SelectiveScanBackward : autograd::Node {
+  std::vector<Tensor> inputs;  // u, delta, A, B, C, D, z, delta_bias: detached, contiguous
+  Tensor states;               // [n_saved, E, N]: the state at each chunk boundary (selective_scan_saved_states)
+  SeqOffsets seq_offsets;
+  int64_t chunk_size = 0;
+  const char* name() const override { return kOp; }
+  std::vector<Tensor> backward(const Tensor& grad_output) override {
+    Tensor g = grad_output.contiguous();
+    std::vector<Tensor> grads;
+    for (const Tensor& t : inputs) grads.push_back(Tensor::empty(t.shape(), t.dtype()));
+    dispatch_float(g.dtype(), kOp, [&](auto tag) {
+      using scalar_t = decltype(tag);
+      ScanGrads<scalar_t> d{grads[0].data<scalar_t>(), grads[1].data<scalar_t>(), grads[2].data<scalar_t>(),
+                            grads[3].data<scalar_t>(), grads[4].data<scalar_t>(), grads[5].data<scalar_t>(),
+                            grads[6].data<scalar_t>(), grads[7].data<scalar_t>()};
+      scan_backward(inputs_of<scalar_t>(inputs), states.data<scalar_t>(), seq_offsets, chunk_size, g.data<scalar_t>(),
+                    d);
+    });
+    for (size_t i = 0; i < grads.size(); ++i)
+      if (!needs_input_grad(i)) grads[i] = Tensor();
+    return grads;
+  }
+};
+
+void check_shape(const Tensor& t, const char* name, const Shape& expected, const std::string& whence) {
+  ERC_CHECK(t.shape() == expected, kOp, ": ", name, " must be ", whence, " = ", shape_str(expected), ", got ",
+            shape_str(t.shape()));
+}
+
+}  // namespace
+
+int64_t selective_scan_saved_states(const SeqOffsets& seq_offsets, int64_t chunk_size) {
+  ERC_CHECK(chunk_size >= 1, kOp, ": chunk_size must be at least 1, got ", chunk_size);
+  check_seq_offsets(seq_offsets, seq_offsets.empty() ? 0 : seq_offsets.back(), kOp);
+  int64_t n = 0;
+  for (size_t s = 0; s + 1 < seq_offsets.size(); ++s)
+    n += chunks_in(seq_offsets[s + 1] - seq_offsets[s], chunk_size) - 1;
+  return n;
+}
+
+Tensor selective_scan(const Tensor& u, const Tensor& delta, const Tensor& A, const Tensor& B, const Tensor& C,
+                      const Tensor& D, const Tensor& z, const Tensor& delta_bias, const SeqOffsets& seq_offsets,
+                      int64_t chunk_size) {
+  ERC_CHECK(u.dim() == 2, kOp, ": u must be [T, E], got ", shape_str(u.shape()));
+  ERC_CHECK(A.dim() == 2, kOp, ": A must be [E, N], got ", shape_str(A.shape()));
+  const int64_t T = u.size(0), E = u.size(1), N = A.size(1);
+  const std::string from_u = "[T, E] as u " + shape_str(u.shape());
+  const std::string from_u_a = "[T, N] (T from u " + shape_str(u.shape()) + ", N from A " + shape_str(A.shape()) + ")";
+  check_shape(delta, "delta", {T, E}, from_u);
+  check_shape(z, "z", {T, E}, from_u);
+  check_shape(A, "A", {E, N}, "[E, N] (E from u " + shape_str(u.shape()) + ")");
+  check_shape(B, "B", {T, N}, from_u_a);
+  check_shape(C, "C", {T, N}, from_u_a);
+  check_shape(D, "D", {E}, "[E] (E from u " + shape_str(u.shape()) + ")");
+  check_shape(delta_bias, "delta_bias", {E}, "[E] (E from u " + shape_str(u.shape()) + ")");
+  const std::vector<Tensor> args{u, delta, A, B, C, D, z, delta_bias};
+  const char* names[] = {"u", "delta", "A", "B", "C", "D", "z", "delta_bias"};
+  for (size_t i = 1; i < args.size(); ++i)
+    ERC_CHECK(args[i].dtype() == u.dtype(), kOp, ": ", names[i], " is ", dtype_name(args[i].dtype()), " but u is ",
+              dtype_name(u.dtype()), "; all inputs must share one dtype");
+  check_seq_offsets(seq_offsets, T, kOp);
+  const int64_t n_saved = selective_scan_saved_states(seq_offsets, chunk_size);
+
+  std::vector<Tensor> inputs;
+  for (const Tensor& t : args) inputs.push_back(t.detach().contiguous());
+  const bool record = autograd::needs_grad(args);
+  Tensor out = Tensor::empty({T, E}, u.dtype());
+  Tensor states = Tensor::empty({record ? n_saved : 0, E, N}, u.dtype());
+  dispatch_float(u.dtype(), kOp, [&](auto tag) {
+    using scalar_t = decltype(tag);
+    scan_forward(inputs_of<scalar_t>(inputs), seq_offsets, chunk_size, out.data<scalar_t>(),
+                 record ? states.data<scalar_t>() : nullptr);
+  });
+  if (!record) return out;
+  auto node = std::make_shared<SelectiveScanBackward>();
+  node->inputs = std::move(inputs);
+  node->states = states;
+  node->seq_offsets = seq_offsets;
+  node->chunk_size = chunk_size;
+  return autograd::record(out, node, args);
+}
+
+}  // namespace erc::ops
