@@ -1,0 +1,359 @@
+// Run analyses: predictions.csv, the per-conversation "atmosphere" analysis and its PNG chart.
+#include <zlib.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "data/atmosphere.h"
+#include "data/dataset.h"
+#include "data/png_chart.h"
+#include "data/predictions.h"
+#include "test_util.h"
+
+using namespace erc;
+using namespace erc::data;
+
+namespace {
+
+// The error message `f` throws, or a note that it threw none.
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error thrown)";
+}
+
+::testing::AssertionResult mentions(const std::string& message, const std::string& part) {
+  if (message.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "'" << part << "' not in: " << message;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string write_text(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+Prediction make_prediction(const std::string& utt_id, const std::string& dialogue, const std::string& label,
+                           int64_t prediction) {
+  Prediction p;
+  p.utt_id = utt_id;
+  p.dialogue = dialogue;
+  p.session = 5;
+  p.speaker = utt_id.back() == 'M' ? "M" : "F";
+  p.start = double(utt_id.size());
+  p.label = label;
+  p.label_index = label_index(label);
+  p.prediction = prediction;
+  p.probabilities[size_t(prediction)] = 1.0;
+  return p;
+}
+
+// The hand-made session: four conversations, given out of name order, with both models' predictions
+// (ang 0, exc 1, fru 2, hap 3, neu 4, sad 5). Worked out:
+//   d1: ang ang ang neu + one xxx (unlabelled, ignored). Shares ang 3/4, neu 1/4; dominant ang; one emotion > 50%.
+//       context right on the 3 ang and wrong on neu; utterance right on 1 ang of 3 and on neu.
+//       ang: 1 - 1/3 = +2/3, relative (2/3)/(1/3) = 2.   neu: 0 - 1 = -1, relative -1.
+//   d2: fru fru sad sad hap neu. Shares 1/3 1/3 1/6 1/6: fru and sad tie, fru comes first in class order;
+//       top one 1/3 (not > 50%), top two 2/3 (> 50%).
+//       fru: context 1/2, utterance 0/2: +1/2, relative undefined (utterance accuracy 0).
+//       sad: 2/2 vs 1/2: +1/2, relative 1.  hap: 0/1 vs 1/1: -1, relative -1.  neu: 1/1 vs 1/1: 0, relative 0.
+//   d3: ang ang exc sad. ang exactly 1/2, so NOT over half; top two 3/4 > 50%. Both models always right: 0.
+//   d4: exc fru hap neu sad, 1/5 each: dominant exc (first of the tie); top two 2/5. Both always wrong: changes 0,
+//       relative changes undefined.
+// Summary: 4 conversations; one emotion > 50% in 1 (d1), the top two in 3 (d1 d2 d3); 19 labelled utterances.
+//   dominant pairs (d1 ang, d2 fru, d3 ang, d4 exc): (2/3 + 1/2 + 0 + 0) / 4 = 7/24.
+//   other pairs (d1 neu; d2 sad hap neu; d3 exc sad; d4 fru hap neu sad): (-1 + 1/2 - 1) / 10 = -0.15.
+//   accuracy: context (3 + 4 + 4 + 0) / 19 = 11/19, utterance (2 + 3 + 4 + 0) / 19 = 9/19.
+struct Row {
+  const char *utt_id, *dialogue, *label;
+  int64_t context, utterance;
+};
+const std::vector<Row> kSession = {
+    {"d2_F0", "d2", "fru", 2, 0}, {"d2_M1", "d2", "fru", 0, 0}, {"d2_F2", "d2", "sad", 5, 5},
+    {"d2_M3", "d2", "sad", 5, 4}, {"d2_F4", "d2", "hap", 1, 3}, {"d2_M5", "d2", "neu", 4, 4},
+    {"d1_F0", "d1", "ang", 0, 0}, {"d1_M1", "d1", "ang", 0, 4}, {"d1_F2", "d1", "ang", 0, 2},
+    {"d1_M3", "d1", "neu", 0, 4}, {"d1_F4", "d1", "xxx", 3, 1}, {"d3_F0", "d3", "ang", 0, 0},
+    {"d3_M1", "d3", "ang", 0, 0}, {"d3_F2", "d3", "exc", 1, 1}, {"d3_M3", "d3", "sad", 5, 5},
+    {"d4_F0", "d4", "exc", 0, 0}, {"d4_M1", "d4", "fru", 0, 0}, {"d4_F2", "d4", "hap", 0, 0},
+    {"d4_M3", "d4", "neu", 0, 0}, {"d4_F4", "d4", "sad", 0, 0},
+};
+
+std::vector<Prediction> session_predictions(bool context) {
+  std::vector<Prediction> out;
+  for (const Row& r : kSession)
+    out.push_back(make_prediction(r.utt_id, r.dialogue, r.label, context ? r.context : r.utterance));
+  return out;
+}
+
+AtmosphereReport session_report() {
+  std::vector<Prediction> utterance_model = session_predictions(false);
+  std::reverse(utterance_model.begin(), utterance_model.end());  // matched by utt_id, not by position
+  return analyse_atmosphere(session_predictions(true), utterance_model);
+}
+
+const EmotionChange& change_of(const ConversationAtmosphere& c, const char* emotion) {
+  for (const EmotionChange& e : c.changes)
+    if (e.emotion == label_index(emotion)) return e;
+  throw std::runtime_error(c.dialogue + " has no " + emotion);
+}
+
+struct DecodedPng {
+  uint32_t width = 0, height = 0;
+  uint8_t bit_depth = 0, colour_type = 0;
+  std::vector<uint8_t> raw;  // the inflated IDAT: per row a filter byte, then 3 bytes per pixel
+  Rgb pixel(int x, int y) const {
+    const size_t at = size_t(y) * (size_t(width) * 3 + 1) + 1 + size_t(x) * 3;
+    return {raw[at], raw[at + 1], raw[at + 2]};
+  }
+};
+
+uint32_t big_endian(const std::string& s, size_t at) {
+  return uint32_t(uint8_t(s[at])) << 24 | uint32_t(uint8_t(s[at + 1])) << 16 | uint32_t(uint8_t(s[at + 2])) << 8 |
+         uint32_t(uint8_t(s[at + 3]));
+}
+
+// Reads the chunks back (checking each CRC), the IHDR fields and the inflated image data.
+DecodedPng decode_png(const std::string& path) {
+  const std::string file = read_text(path);
+  EXPECT_EQ(file.substr(0, 8), std::string("\x89PNG\r\n\x1a\n"));
+  DecodedPng png;
+  std::string idat;
+  for (size_t at = 8; at + 12 <= file.size();) {
+    const uint32_t length = big_endian(file, at);
+    const std::string type = file.substr(at + 4, 4), data = file.substr(at + 8, length);
+    const uint32_t crc = uint32_t(crc32(0, reinterpret_cast<const Bytef*>(file.data() + at + 4), length + 4));
+    EXPECT_EQ(big_endian(file, at + 8 + length), crc) << "chunk " << type;
+    if (type == "IHDR") {
+      png.width = big_endian(data, 0);
+      png.height = big_endian(data, 4);
+      png.bit_depth = uint8_t(data[8]);
+      png.colour_type = uint8_t(data[9]);
+    }
+    if (type == "IDAT") idat += data;
+    at += 12 + length;
+  }
+  png.raw.resize((size_t(png.width) * 3 + 1) * png.height);
+  uLongf size = uLongf(png.raw.size());
+  EXPECT_EQ(uncompress(png.raw.data(), &size, reinterpret_cast<const Bytef*>(idat.data()), uLong(idat.size())), Z_OK);
+  EXPECT_EQ(size, png.raw.size());
+  return png;
+}
+
+}  // namespace
+
+TEST(Predictions, CsvRoundTripKeepsEveryBit) {
+  Prediction labelled = make_prediction("Ses05F_impro01_F000", "Ses05F_impro01", "fru", 4);
+  labelled.start = 12.3456789;
+  labelled.probabilities = {0.1, 1.0 / 3.0, 1e-17, 0.2, 0.3666666666666667 - 1e-17, 0.0};
+  Prediction unlabelled = make_prediction("Ses05F_impro01_M001", "Ses05F_impro01", "xxx", 0);
+  EXPECT_EQ(unlabelled.label_index, kIgnoreLabel);
+  const std::string path = ::testing::TempDir() + "erc_predictions.csv";
+  write_predictions_csv(path, {labelled, unlabelled});
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  EXPECT_TRUE(mentions(read_text(path),
+                       "utt_id,dialogue,session,speaker,start,label,label_index,prediction,"
+                       "p_ang,p_exc,p_fru,p_hap,p_neu,p_sad\nSes05F_impro01_F000,Ses05F_impro01,5,F,"
+                       "12.3456789,fru,2,neu,0.1,"));
+  const std::vector<Prediction> back = read_predictions_csv(path);
+  ASSERT_EQ(back.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const Prediction& want = i ? unlabelled : labelled;
+    EXPECT_EQ(back[i].utt_id, want.utt_id);
+    EXPECT_EQ(back[i].dialogue, want.dialogue);
+    EXPECT_EQ(back[i].session, want.session);
+    EXPECT_EQ(back[i].speaker, want.speaker);
+    EXPECT_EQ(back[i].start, want.start);
+    EXPECT_EQ(back[i].label, want.label);
+    EXPECT_EQ(back[i].label_index, want.label_index);
+    EXPECT_EQ(back[i].prediction, want.prediction);
+    EXPECT_EQ(back[i].probabilities, want.probabilities);
+  }
+}
+
+TEST(Predictions, CsvErrorsNameFileLineAndProblem) {
+  const std::string header =
+      "utt_id,dialogue,session,speaker,start,label,label_index,prediction,p_ang,p_exc,p_fru,p_hap,p_neu,p_sad\n";
+  const std::string good = "a_F0,a,5,F,0.5,neu,4,neu,0,0,0,0,1,0\n";
+  const std::string missing = write_text("erc_pred_missing.csv",
+                                         "utt_id,dialogue,session,speaker,start,label,"
+                                         "label_index,prediction,p_ang,p_exc,p_fru,p_hap,p_neu\n");
+  std::string e = error_of([&] { read_predictions_csv(missing); });
+  EXPECT_TRUE(mentions(e, missing + ":1: missing column 'p_sad'"));
+
+  const std::string bad_number =
+      write_text("erc_pred_number.csv", header + good + "a_M1,a,5,M,1.5x,neu,4,neu,0,0,0,0,1,0\n");
+  EXPECT_TRUE(mentions(error_of([&] { read_predictions_csv(bad_number); }),
+                       bad_number + ":3: column start: bad number '1.5x'"));
+
+  const std::string unknown = write_text("erc_pred_class.csv", header + "a_F0,a,5,F,0.5,neu,4,joy,0,0,0,0,1,0\n");
+  EXPECT_TRUE(mentions(error_of([&] { read_predictions_csv(unknown); }),
+                       unknown + ":2: column prediction: unknown class 'joy'"));
+
+  const std::string short_line = write_text("erc_pred_fields.csv", header + good + good + "a_F0,a,5\n");
+  EXPECT_TRUE(
+      mentions(error_of([&] { read_predictions_csv(short_line); }), short_line + ":4: 3 fields, the header has 14"));
+
+  const std::string disagree = write_text("erc_pred_index.csv", header + "a_F0,a,5,F,0.5,neu,2,neu,0,0,0,0,1,0\n");
+  EXPECT_TRUE(mentions(error_of([&] { read_predictions_csv(disagree); }),
+                       disagree + ":2: label_index 2 disagrees with label 'neu'"));
+
+  EXPECT_TRUE(
+      mentions(error_of([] { read_predictions_csv(::testing::TempDir() + "erc_no_such.csv"); }), "cannot open"));
+}
+
+TEST(Atmosphere, SharesDominantEmotionsAndChanges) {
+  const AtmosphereReport r = session_report();
+  ASSERT_EQ(r.conversations.size(), 4u);
+  const ConversationAtmosphere &d1 = r.conversations[0], &d2 = r.conversations[1], &d3 = r.conversations[2],
+                               &d4 = r.conversations[3];
+  EXPECT_EQ(d1.dialogue, "d1");
+  EXPECT_EQ(d4.dialogue, "d4");
+  EXPECT_EQ(d1.session, 5);
+
+  EXPECT_EQ(d1.n_labelled, 4);
+  EXPECT_EQ(d1.counts, (std::array<int64_t, 6>{3, 0, 0, 0, 1, 0}));
+  EXPECT_DOUBLE_EQ(d1.shares[0], 0.75);
+  EXPECT_DOUBLE_EQ(d1.shares[4], 0.25);
+  EXPECT_EQ(d1.dominant, label_index("ang"));
+  EXPECT_TRUE(d1.one_over_half);
+  EXPECT_TRUE(d1.two_over_half);
+  ASSERT_EQ(d1.changes.size(), 2u);
+  const EmotionChange& d1_ang = change_of(d1, "ang");
+  EXPECT_TRUE(d1_ang.dominant);
+  EXPECT_EQ(d1_ang.count, 3);
+  EXPECT_DOUBLE_EQ(d1_ang.accuracy_context, 1.0);
+  EXPECT_DOUBLE_EQ(d1_ang.accuracy_utterance, 1.0 / 3);
+  EXPECT_DOUBLE_EQ(d1_ang.change, 2.0 / 3);
+  EXPECT_DOUBLE_EQ(d1_ang.relative_change, 2.0);
+  EXPECT_FALSE(change_of(d1, "neu").dominant);
+  EXPECT_DOUBLE_EQ(change_of(d1, "neu").change, -1.0);
+  EXPECT_DOUBLE_EQ(change_of(d1, "neu").relative_change, -1.0);
+
+  EXPECT_EQ(d2.dominant, label_index("fru"));  // tied with sad
+  EXPECT_DOUBLE_EQ(d2.top1_share, 1.0 / 3);
+  EXPECT_DOUBLE_EQ(d2.top2_share, 2.0 / 3);
+  EXPECT_FALSE(d2.one_over_half);
+  EXPECT_TRUE(d2.two_over_half);
+  EXPECT_DOUBLE_EQ(change_of(d2, "fru").change, 0.5);
+  EXPECT_TRUE(std::isnan(change_of(d2, "fru").relative_change));
+  EXPECT_DOUBLE_EQ(change_of(d2, "sad").relative_change, 1.0);
+  EXPECT_DOUBLE_EQ(change_of(d2, "hap").change, -1.0);
+  EXPECT_DOUBLE_EQ(change_of(d2, "neu").change, 0.0);
+
+  EXPECT_DOUBLE_EQ(d3.top1_share, 0.5);
+  EXPECT_FALSE(d3.one_over_half);  // exactly half is not more than half
+  EXPECT_TRUE(d3.two_over_half);
+  EXPECT_EQ(d4.dominant, label_index("exc"));
+  EXPECT_FALSE(d4.two_over_half);
+  EXPECT_TRUE(std::isnan(change_of(d4, "sad").relative_change));
+
+  const AtmosphereSummary& s = r.summary;
+  EXPECT_EQ(s.n_conversations, 4);
+  EXPECT_EQ(s.n_one_over_half, 1);
+  EXPECT_EQ(s.n_two_over_half, 3);
+  EXPECT_EQ(s.n_labelled, 19);
+  EXPECT_DOUBLE_EQ(s.accuracy_context, 11.0 / 19);
+  EXPECT_DOUBLE_EQ(s.accuracy_utterance, 9.0 / 19);
+  EXPECT_EQ(s.n_dominant_pairs, 4);
+  EXPECT_EQ(s.n_other_pairs, 10);
+  EXPECT_DOUBLE_EQ(s.mean_change_dominant, 7.0 / 24);
+  EXPECT_DOUBLE_EQ(s.mean_change_other, -0.15);
+}
+
+TEST(Atmosphere, CsvFilesAndChangeTable) {
+  const AtmosphereReport r = session_report();
+  const std::string distribution = ::testing::TempDir() + "erc_distribution.csv";
+  const std::string change = ::testing::TempDir() + "erc_change.csv";
+  write_distribution_csv(distribution, r);
+  write_change_csv(change, r);
+  EXPECT_FALSE(std::filesystem::exists(change + ".tmp"));
+  EXPECT_TRUE(mentions(read_text(distribution),
+                       "dialogue,session,n_labelled,n_ang,n_exc,n_fru,n_hap,n_neu,n_sad,share_ang,share_exc,share_fru,"
+                       "share_hap,share_neu,share_sad,dominant,top1_share,top2_share,one_over_half,two_over_half\n"
+                       "d1,5,4,3,0,0,0,1,0,0.750000,0.000000,0.000000,0.000000,0.250000,0.000000,ang,0.750000,"
+                       "1.000000,1,1\n"));
+  const std::string changes = read_text(change);
+  EXPECT_TRUE(mentions(changes,
+                       "dialogue,session,emotion,count,dominant,accuracy_context,accuracy_utterance,change,"
+                       "relative_change\nd1,5,ang,3,1,1.000000,0.333333,0.666667,2.000000\n"));
+  EXPECT_TRUE(mentions(changes, "\nd2,5,fru,2,1,0.500000,0.000000,0.500000,\n"));  // undefined relative change
+
+  const std::string table = format_change_table(r);
+  EXPECT_TRUE(mentions(table, "conversation     n     ang      exc      fru      hap      neu      sad\n"));
+  EXPECT_TRUE(mentions(table, "d1               4   +66.7*       .        .        .   -100.0        .\n"));
+  EXPECT_TRUE(mentions(table, "d2               6       .        .    +50.0*  -100.0     +0.0    +50.0\n"));
+  EXPECT_TRUE(
+      mentions(table, "4 conversations, 19 labelled utterances; one emotion covers > 50% in 1, the top two in 3"));
+  EXPECT_TRUE(
+      mentions(table, "mean change: dominant emotion +29.17 points over 4 pairs, other emotions -15.00 points"));
+}
+
+TEST(Atmosphere, MismatchedUtteranceSetsAreAnError) {
+  const std::vector<Prediction> context = session_predictions(true);
+  std::vector<Prediction> fewer = session_predictions(false);
+  fewer.erase(fewer.begin() + 3);
+  EXPECT_TRUE(mentions(error_of([&] { analyse_atmosphere(context, fewer); }),
+                       "utterance d2_M3 is in the context model's predictions but not in the utterance model's"));
+  std::vector<Prediction> more = session_predictions(false);
+  more.push_back(make_prediction("d9_F0", "d9", "neu", 4));
+  EXPECT_TRUE(mentions(error_of([&] { analyse_atmosphere(context, more); }),
+                       "utterance d9_F0 is in the utterance model's predictions but not in the context model's"));
+  std::vector<Prediction> twice = context;
+  twice.push_back(context[0]);
+  EXPECT_TRUE(mentions(error_of([&] { analyse_atmosphere(twice, session_predictions(false)); }),
+                       "utterance d2_F0 appears twice in the context model's predictions"));
+  std::vector<Prediction> relabelled = session_predictions(false);
+  relabelled[0] = make_prediction("d2_F0", "d2", "ang", 0);
+  EXPECT_TRUE(
+      mentions(error_of([&] { analyse_atmosphere(context, relabelled); }), "utterance d2_F0 is in dialogue d2"));
+}
+
+TEST(PngChart, EncoderWritesDecodablePixels) {
+  // 3 x 2: red green blue / white black grey.
+  const std::vector<uint8_t> rgb = {255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 128, 128, 128};
+  const std::string path = ::testing::TempDir() + "erc_tiny.png";
+  write_png(path, 3, 2, rgb);
+  const DecodedPng png = decode_png(path);
+  EXPECT_EQ(png.width, 3u);
+  EXPECT_EQ(png.height, 2u);
+  EXPECT_EQ(png.bit_depth, 8);
+  EXPECT_EQ(png.colour_type, 2);
+  EXPECT_EQ(png.pixel(2, 0), (Rgb{0, 0, 255}));
+  EXPECT_EQ(png.pixel(2, 1), (Rgb{128, 128, 128}));
+  EXPECT_THROW(write_png(path, 3, 3, rgb), Error);
+}
+
+TEST(PngChart, DistributionBarsLegendAndBackground) {
+  const AtmosphereReport r = session_report();
+  const std::string path = ::testing::TempDir() + "erc_distribution.png";
+  write_distribution_png(path, r);
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  const DistributionChartLayout l = distribution_chart_layout(r);
+  const DecodedPng png = decode_png(path);
+  EXPECT_EQ(png.width, uint32_t(l.width));
+  EXPECT_EQ(png.height, uint32_t(l.height));
+
+  const int d1_middle = l.bar_left(0) + l.bar_width / 2;
+  EXPECT_EQ(png.pixel(d1_middle, l.share_y(0.375)), kEmotionColours[0]);  // ang, shares 0 .. 0.75
+  EXPECT_EQ(png.pixel(d1_middle, l.share_y(0.875)), kEmotionColours[4]);  // neu, 0.75 .. 1
+  EXPECT_EQ(png.pixel(l.bar_left(0), l.share_y(0.375)), (Rgb{0, 0, 0}));  // ang is dominant: outlined
+  EXPECT_EQ(png.pixel(l.bar_left(0), l.share_y(0.875)), kEmotionColours[4]);
+  const int d4_middle = l.bar_left(3) + l.bar_width / 2;
+  EXPECT_EQ(png.pixel(d4_middle, l.share_y(0.1)), kEmotionColours[1]);  // exc, 0 .. 0.2 (no ang)
+  EXPECT_EQ(png.pixel(d4_middle, l.share_y(0.9)), kEmotionColours[5]);  // sad, 0.8 .. 1
+  EXPECT_EQ(png.pixel(1, 1), (Rgb{255, 255, 255}));
+  EXPECT_EQ(png.pixel(d1_middle, l.share_y(1.0) - 5), (Rgb{255, 255, 255}));  // above the bar
+}

@@ -1,0 +1,174 @@
+// The training protocol end to end at a tiny size: run directory, resume bit for bit, and the failures a user
+// can cause (bad --init, empty fold, non-finite loss, Ctrl-C).
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "data/feature_cache.h"
+#include "tensor/safetensors.h"
+#include "test_util.h"
+#include "train/checkpoint.h"
+#include "train/trainer.h"
+
+using namespace erc;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int64_t kDim = 8;
+
+// Two sessions of two dialogues, six utterances each; features carry a little label signal.
+std::string tiny_cache(const std::string& name) {
+  const std::string path = ::testing::TempDir() + name;
+  if (fs::exists(path)) return path;
+  data::CacheAttributes a;
+  a.extractor = "test";
+  a.feature_dim = kDim;
+  a.dtype = DType::f32;
+  data::FeatureCacheWriter w(path, a);
+  Generator gen(5);
+  const char* labels[] = {"ang", "neu", "xxx", "sad", "hap", "exc", "fru"};
+  std::vector<std::string> order;
+  for (int s = 1; s <= 2; ++s)
+    for (int d = 0; d < 2; ++d)
+      for (int u = 0; u < 6; ++u) {
+        data::UtteranceInfo info;
+        info.dialogue = "Ses0" + std::to_string(s) + "F_impro0" + std::to_string(d);
+        info.speaker = u % 2 ? "M" : "F";
+        info.utt_id = info.dialogue + "_" + info.speaker + "00" + std::to_string(u);
+        info.session = s;
+        info.label = labels[(s + d + u) % 7];
+        info.start = u;
+        info.end = u + 0.5;
+        Tensor f = randn({3 + u % 3, kDim}, gen);
+        const int64_t c = data::label_index(info.label);
+        if (c >= 0)
+          for (int64_t t = 0; t < f.size(0); ++t) f.data<float>()[t * kDim + c] += 2.0f;
+        w.write(info, f);
+        order.push_back(info.utt_id);
+      }
+  w.finish(order);
+  return path;
+}
+
+train::TrainConfig tiny_config(const std::string& out) {
+  train::TrainConfig c;
+  // Per process: CTest runs the tests of this file in parallel processes, each building its own cache.
+  c.features = tiny_cache("erc_train_tiny_" + std::to_string(getpid()) + ".h5");
+  c.folds = {1};
+  c.epochs = 3;
+  c.lr = 1e-2;
+  c.out = ::testing::TempDir() + out;
+  c.d_model = 8;
+  c.progress = false;
+  fs::remove_all(c.out);
+  return c;
+}
+
+std::map<std::string, std::vector<float>> checkpoint_values(const std::string& path) {
+  std::map<std::string, std::vector<float>> out;
+  for (auto& [name, t] : load_safetensors(path).tensors)
+    if (t.dtype() == DType::f32) out[name] = t.to_vector<float>();
+  return out;
+}
+
+}  // namespace
+
+TEST(Train, WritesTheRunDirectory) {
+  for (auto mode : {data::Mode::conversation, data::Mode::utterance}) {
+    train::TrainConfig c = tiny_config("erc_run_files");
+    c.mode = mode;
+    c.batch_size = 4;
+    auto results = train::train(c);
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_GE(results[0].best_epoch, 1);
+    EXPECT_EQ(results[0].test.n, 10);  // session 1: 12 utterances, 2 unlabelled (xxx)
+    for (const char* f : {"config.json", "metrics.jsonl", "last.safetensors", "best.safetensors", "predictions.csv",
+                          "report.json"})
+      EXPECT_TRUE(fs::exists(c.out + "/" + f)) << f << " (" << data::mode_name(mode) << ")";
+    auto preds = data::read_predictions_csv(c.out + "/predictions.csv");
+    EXPECT_EQ(preds.size(), 12u);  // unlabelled utterances are predicted too
+    // erc_eval's path: the best checkpoint re-evaluated gives the predictions the run reported.
+    auto again = train::evaluate_checkpoint(train::read_run_config(c.out), train::checkpoint_path(c, 1, "best"), 1);
+    ASSERT_EQ(again.size(), preds.size());
+    for (size_t i = 0; i < preds.size(); ++i) EXPECT_EQ(again[i].prediction, preds[i].prediction) << i;
+  }
+}
+
+TEST(Train, ResumeContinuesBitForBit) {
+  train::TrainConfig full = tiny_config("erc_run_full");
+  full.dropout = 0.1;  // exercise the dropout stream's saved state
+  train::train(full);
+
+  train::TrainConfig part = tiny_config("erc_run_part");
+  part.dropout = 0.1;
+  part.epochs = 2;
+  train::train(part);
+  part.epochs = 3;
+  EXPECT_THROW(train::train(part), Error);  // a run is already there: --resume is required
+  part.resume = true;
+  train::train(part);
+
+  EXPECT_EQ(checkpoint_values(full.out + "/last.safetensors"), checkpoint_values(part.out + "/last.safetensors"));
+}
+
+TEST(Train, InitWithWrongTensorsListsThem) {
+  train::TrainConfig c = tiny_config("erc_run_init");
+  const std::string init = ::testing::TempDir() + "erc_bad_init.safetensors";
+  save_safetensors(init, {{"input_proj.weight", Tensor::zeros({3, 3})}, {"surplus", Tensor::zeros({1})}});
+  c.init = init;
+  try {
+    train::train(c);
+    FAIL() << "a mismatched --init must be refused";
+  } catch (const Error& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("wrong shape: input_proj.weight"), std::string::npos) << m;
+    EXPECT_NE(m.find("unexpected: surplus"), std::string::npos) << m;
+    EXPECT_NE(m.find("missing: classifier.weight"), std::string::npos) << m;
+  }
+}
+
+TEST(Train, FoldWithoutDataIsAnError) {
+  train::TrainConfig c = tiny_config("erc_run_nofold");
+  c.folds = {4};
+  EXPECT_THROW(train::train(c), Error);
+  train::TrainConfig missing = tiny_config("erc_run_nofile");
+  missing.features = "/nonexistent/features.h5";
+  EXPECT_THROW(train::train(missing), Error);
+}
+
+TEST(Train, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
+  train::TrainConfig c = tiny_config("erc_run_nan");
+  c.epochs = 1;
+  train::train(c);
+  const auto good = checkpoint_values(c.out + "/last.safetensors");
+  c.epochs = 50;
+  c.lr = 1e30;  // the update overflows and the next loss is not finite
+  c.resume = true;
+  try {
+    train::train(c);
+    FAIL() << "a non-finite loss must stop training";
+  } catch (const Error& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("non-finite loss"), std::string::npos) << m;
+    EXPECT_NE(m.find("step"), std::string::npos) << m;
+    EXPECT_NE(m.find("last good checkpoint"), std::string::npos) << m;
+  }
+  // The checkpoint on disk is a complete, loadable file from an epoch whose loss was finite.
+  auto after = checkpoint_values(c.out + "/last.safetensors");
+  for (auto& [name, values] : after)
+    for (float v : values) ASSERT_TRUE(std::isfinite(v)) << name;
+}
+
+TEST(Train, InterruptKeepsTheCheckpointAndSaysHowToResume) {
+  train::TrainConfig c = tiny_config("erc_run_sigint");
+  train::interrupt_requested = true;
+  try {
+    train::train(c);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--resume"), std::string::npos) << e.what();
+  }
+  train::interrupt_requested = false;
+  EXPECT_FALSE(fs::exists(c.out + "/last.safetensors"));
+}

@@ -1,0 +1,41 @@
+#include "train/run_files.h"
+
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+#include "data/dataset.h"
+#include "tensor/check.h"
+
+namespace erc::train {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  ERC_CHECK(in.good(), path, ": cannot open");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+nlohmann::json metrics_json(const data::Metrics& m) {
+  nlohmann::json per_class = nlohmann::json::object();
+  for (size_t c = 0; c < m.per_class.size(); ++c) {
+    const auto& k = m.per_class[c];
+    per_class[data::kEmotions[c]] = {{"precision", k.precision}, {"recall", k.recall}, {"f1", k.f1},
+                                     {"support", k.support}};
+  }
+  return {{"n", m.n},           {"wa", m.wa},          {"ua", m.ua},           {"weighted_f1", m.weighted_f1},
+          {"macro_f1", m.macro_f1}, {"per_class", per_class}, {"confusion", m.confusion}};
+}
+
+const char* git_commit() { return ERC_GIT_COMMIT; }
+
+std::string utc_timestamp() {
+  std::time_t now = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return buf;
+}
+
+}  // namespace erc::train

@@ -1,0 +1,20 @@
+// Small helpers for the run directory: atomic text files, JSON forms of metrics, the build's git commit.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "data/metrics.h"
+
+namespace erc::train {
+
+std::string read_text(const std::string& path);
+
+nlohmann::json metrics_json(const data::Metrics& m);
+
+// The commit the binaries were built from ("unknown" outside a git checkout).
+const char* git_commit();
+
+// "2026-11-24T08:30:00Z"
+std::string utc_timestamp();
+
+}  // namespace erc::train

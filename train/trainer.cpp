@@ -1,0 +1,343 @@
+#include "train/trainer.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "autograd/backward.h"
+#include "autograd/grad_mode.h"
+#include "nn/erc_model.h"
+#include "ops/cross_entropy.h"
+#include "ops/softmax.h"
+#include "train/checkpoint.h"
+#include "train/run_files.h"
+
+namespace erc::train {
+
+std::atomic<bool> interrupt_requested{false};
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// One line on stderr, redrawn in place on a terminal and printed every ~10% otherwise (logs stay short).
+class ProgressBar {
+ public:
+  ProgressBar(bool enabled, std::string title, int64_t total)
+      : enabled_(enabled), tty_(isatty(2)), title_(std::move(title)), total_(total), start_(Clock::now()) {}
+  void update(int64_t done, double loss, double frames_per_second) {
+    if (!enabled_) return;
+    const bool decile = total_ > 0 && (done * 10 / total_) != ((done - 1) * 10 / total_);
+    if (!tty_ && !decile) return;
+    const int width = 24, filled = total_ ? int(width * done / total_) : width;
+    const double eta = done ? seconds_since(start_) * double(total_ - done) / double(done) : 0;
+    std::fprintf(stderr, "%s%s [%s%s] %lld/%lld loss %.4f  %.0f frames/s  ETA %.0fs%s", tty_ ? "\r" : "",
+                 title_.c_str(), std::string(size_t(filled), '#').c_str(), std::string(size_t(width - filled), '.').c_str(),
+                 static_cast<long long>(done), static_cast<long long>(total_), loss, frames_per_second, eta,
+                 tty_ ? "\033[K" : "\n");
+    if (tty_ && done == total_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  bool enabled_, tty_;
+  std::string title_;
+  int64_t total_;
+  Clock::time_point start_;
+};
+
+struct Context {
+  const TrainConfig& config;
+  const data::FeatureCacheReader& cache;
+  const std::vector<data::Conversation>& conversations;
+};
+
+std::vector<data::Prediction> predict(const nn::ErcModel& model, const Context& ctx, const std::vector<size_t>& ids) {
+  NoGradGuard no_grad;
+  Generator unused(0);
+  const auto& utts = ctx.cache.utterances();
+  auto sequences = data::shuffled_conversations(ctx.conversations, ids, utts, data::Shuffle::none, unused);
+  std::vector<data::Prediction> out;
+  for (const data::BatchPlan& plan : data::plan_batches(sequences, ctx.config.mode, ctx.config.batch_size, nullptr)) {
+    data::Batch batch = data::load_batch(ctx.cache, plan);
+    Tensor probs = ops::softmax(model.forward(batch.features, batch.seq_offsets, batch.utt_offsets), 1);
+    const float* p = probs.data<float>();
+    const int64_t n_classes = probs.size(1);
+    for (size_t i = 0; i < batch.utterances.size(); ++i) {
+      const data::UtteranceInfo& u = utts[batch.utterances[i]];
+      data::Prediction pred{u.utt_id, u.dialogue, u.session, u.speaker, u.start, u.label, data::label_index(u.label), 0, {}};
+      for (int64_t c = 0; c < n_classes; ++c) {
+        pred.probabilities[size_t(c)] = p[int64_t(i) * n_classes + c];
+        if (p[int64_t(i) * n_classes + c] > p[int64_t(i) * n_classes + pred.prediction]) pred.prediction = c;
+      }
+      out.push_back(std::move(pred));
+    }
+  }
+  return out;
+}
+
+// metrics.jsonl: one JSON object per line. Kept in memory and rewritten atomically after each epoch, so an
+// interrupted run's file always ends at its last checkpoint.
+std::vector<std::string> read_log_until(const std::string& path, int64_t last_epoch) {
+  std::vector<std::string> lines;
+  if (!fs::exists(path)) return lines;
+  std::istringstream in(read_text(path));
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    if (nlohmann::json::parse(line).value("epoch", int64_t(0)) <= last_epoch) lines.push_back(line);
+  }
+  return lines;
+}
+
+void write_log(const std::string& path, const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& l : lines) text += l + "\n";
+  data::write_file_atomically(path, text);
+}
+
+nn::ErcModelConfig model_config(const TrainConfig& config, const data::CacheAttributes& attributes) {
+  nn::ErcModelConfig m;
+  m.feature_dim = attributes.feature_dim;
+  m.dropout = config.dropout;
+  m.mamba.d_model = config.d_model;
+  return m;
+}
+
+FoldResult train_fold(const Context& ctx, int64_t fold_session, const std::string& dir) {
+  const TrainConfig& config = ctx.config;
+  fs::create_directories(dir);
+  const std::string last_path = dir + "/last.safetensors", best_path = dir + "/best.safetensors";
+  const std::string log_path = dir + "/metrics.jsonl";
+  const bool use_val = config.select == "val";
+  data::Fold fold = data::make_fold(ctx.conversations, fold_session, use_val ? config.val_fraction : 0.0,
+                                    config.seed + uint64_t(fold_session));
+
+  nn::ErcModel model(model_config(config, ctx.cache.attributes()), config.seed + uint64_t(fold_session));
+  if (!config.init.empty()) model.load_state_dict(load_model_weights(config.init));
+  optim::RAdamScheduleFree optimizer(model.parameters(), {.lr = config.lr});
+  Generator order_gen(config.seed * 1000003 + uint64_t(fold_session));
+
+  Progress progress;
+  std::vector<std::string> log;
+  if (fs::exists(last_path)) {
+    ERC_CHECK(config.resume, dir, " already holds a run (last.safetensors): pass --resume to continue it, or choose "
+              "another --out");
+    progress = load_checkpoint(last_path, model, optimizer, *model.dropout_gen, order_gen);
+    log = read_log_until(log_path, progress.epoch);
+    std::fprintf(stderr, "fold %lld: resuming after epoch %lld (best epoch %lld)\n", static_cast<long long>(fold_session),
+                 static_cast<long long>(progress.epoch), static_cast<long long>(progress.best_epoch));
+  }
+
+  FoldResult result;
+  result.fold = fold_session;
+  optimizer.train();
+  for (int64_t epoch = progress.epoch + 1; epoch <= config.epochs; ++epoch) {
+    model.train();
+    auto sequences = data::shuffled_conversations(ctx.conversations, fold.train, ctx.cache.utterances(),
+                                                  config.shuffle, order_gen);
+    auto plans = data::plan_batches(sequences, config.mode, config.batch_size, &order_gen);
+    char title[64];
+    std::snprintf(title, sizeof title, "fold %lld epoch %lld/%lld", static_cast<long long>(fold_session),
+                  static_cast<long long>(epoch), static_cast<long long>(config.epochs));
+    ProgressBar bar(config.progress, title, int64_t(plans.size()));
+    const auto epoch_start = Clock::now();
+    double loss_sum = 0;
+    int64_t frames = 0, steps = 0;
+    for (size_t step = 0; step < plans.size(); ++step) {
+      if (interrupt_requested) {
+        std::ostringstream why;
+        why << "interrupted in fold " << fold_session << ", epoch " << epoch << ", step " << step + 1
+            << "; the last checkpoint (" << (progress.epoch ? last_path : std::string("none yet"))
+            << ") is intact: rerun with --resume to continue";
+        throw Error(why.str());
+      }
+      data::Batch batch = data::load_batch(ctx.cache, plans[step]);
+      optimizer.zero_grad();
+      Tensor loss = ops::cross_entropy(model.forward(batch.features, batch.seq_offsets, batch.utt_offsets), batch.labels);
+      const double value = loss.item<float>();
+      if (!std::isfinite(value)) {
+        std::ostringstream why;
+        why << "non-finite loss (" << value << ") in fold " << fold_session << ", epoch " << epoch << ", step "
+            << step + 1 << " (" << ctx.cache.utterances()[batch.utterances[0]].dialogue << "); training stopped, "
+            << (progress.epoch ? "the last good checkpoint is " + last_path + " (epoch " +
+                                     std::to_string(progress.epoch) + ")"
+                               : std::string("no checkpoint was written yet"));
+        throw Error(why.str());
+      }
+      backward(loss);
+      optimizer.step();
+      loss_sum += value;
+      frames += batch.features.size(0);
+      ++steps;
+      bar.update(int64_t(step) + 1, loss_sum / double(steps), double(frames) / seconds_since(epoch_start));
+      if (config.log_every_step)
+        log.push_back(nlohmann::json{{"type", "step"}, {"epoch", epoch}, {"step", step + 1}, {"loss", value}}.dump());
+    }
+    const double train_seconds = seconds_since(epoch_start);
+
+    optimizer.eval();
+    model.eval();
+    std::vector<data::Prediction> test_preds = predict(model, ctx, fold.test);
+    data::Metrics test = metrics_of(test_preds), val;
+    if (use_val) val = metrics_of(predict(model, ctx, fold.val));
+    const double score = use_val ? val.weighted_f1 : test.weighted_f1;
+    if (score > progress.best_score) {
+      progress.best_score = score;
+      progress.best_epoch = epoch;
+      result.best_epoch = epoch;
+      result.test = test;
+      result.val = val;
+      result.predictions = test_preds;
+      data::write_predictions_csv(dir + "/predictions.csv", test_preds);
+    }
+    progress.epoch = epoch;
+    nlohmann::json line = {{"type", "epoch"},          {"epoch", epoch},
+                           {"train_loss", loss_sum / double(std::max<int64_t>(steps, 1))},
+                           {"train_seconds", train_seconds}, {"frames_per_second", double(frames) / train_seconds},
+                           {"test", {{"wa", test.wa}, {"ua", test.ua}, {"weighted_f1", test.weighted_f1},
+                                     {"macro_f1", test.macro_f1}}}};
+    if (use_val)
+      line["val"] = {{"wa", val.wa}, {"ua", val.ua}, {"weighted_f1", val.weighted_f1}, {"macro_f1", val.macro_f1}};
+    log.push_back(line.dump());
+    // Order matters for a crash between two writes: the best checkpoint first, then the log, then last, which
+    // is what --resume reads; a log line beyond last's epoch is dropped on resume.
+    if (progress.best_epoch == epoch)
+      save_checkpoint(best_path, model, optimizer, *model.dropout_gen, order_gen, progress);
+    write_log(log_path, log);
+    save_checkpoint(last_path, model, optimizer, *model.dropout_gen, order_gen, progress);
+    std::fprintf(stderr, "fold %lld epoch %lld: loss %.4f, test WA %.2f W-F1 %.2f%s%s\n",
+                 static_cast<long long>(fold_session), static_cast<long long>(epoch),
+                 loss_sum / double(std::max<int64_t>(steps, 1)), 100 * test.wa, 100 * test.weighted_f1,
+                 use_val ? (", val W-F1 " + std::to_string(100 * val.weighted_f1).substr(0, 5)).c_str() : "",
+                 progress.best_epoch == epoch ? " (best)" : "");
+    optimizer.train();
+  }
+
+  if (result.best_epoch == 0) {  // the best epoch came before a resume (or there was nothing left to train)
+    ERC_CHECK(progress.best_epoch > 0 && fs::exists(best_path), dir, ": no best checkpoint to report from");
+    optimizer.eval();
+    load_checkpoint(best_path, model, optimizer, *model.dropout_gen, order_gen);
+    model.eval();
+    result.best_epoch = progress.best_epoch;
+    result.predictions = predict(model, ctx, fold.test);
+    result.test = metrics_of(result.predictions);
+    if (use_val) result.val = metrics_of(predict(model, ctx, fold.val));
+  }
+  nlohmann::json report = {{"fold", fold_session},          {"best_epoch", result.best_epoch},
+                           {"select", config.select},       {"epochs", config.epochs},
+                           {"seed", config.seed},           {"test", metrics_json(result.test)}};
+  if (use_val) report["val"] = metrics_json(result.val);
+  data::write_file_atomically(dir + "/report.json", report.dump(2) + "\n");
+  return result;
+}
+
+nlohmann::json config_json(const TrainConfig& c, const data::CacheAttributes& a) {
+  return {{"features", c.features},   {"folds", c.folds},        {"epochs", c.epochs},
+          {"lr", c.lr},               {"mode", data::mode_name(c.mode)},
+          {"shuffle", data::shuffle_name(c.shuffle)},            {"batch_size", c.batch_size},
+          {"seed", c.seed},           {"init", c.init},          {"select", c.select},
+          {"val_fraction", c.val_fraction},                      {"dropout", c.dropout},
+          {"d_model", c.d_model},     {"optimizer", "RAdamScheduleFree"},
+          {"feature_cache", a.describe()},                       {"git_commit", git_commit()},
+          {"started", utc_timestamp()}};
+}
+
+}  // namespace
+
+data::Metrics metrics_of(const std::vector<data::Prediction>& preds) {
+  std::vector<int64_t> labels, predictions;
+  for (const auto& p : preds) {
+    labels.push_back(p.label_index);
+    predictions.push_back(p.prediction);
+  }
+  return data::compute_metrics(labels, predictions, int64_t(data::kEmotions.size()));
+}
+
+TrainConfig read_run_config(const std::string& run_dir) {
+  const std::string path = run_dir + "/config.json";
+  ERC_CHECK(fs::exists(path), run_dir, ": not an erc_train run directory (no config.json)");
+  nlohmann::json j = nlohmann::json::parse(read_text(path), nullptr, /*allow_exceptions=*/false);
+  ERC_CHECK(j.is_object(), path, ": not valid JSON");
+  TrainConfig c;
+  c.out = run_dir;
+  c.features = j.at("features");
+  c.folds = j.at("folds").get<std::vector<int64_t>>();
+  c.epochs = j.at("epochs");
+  c.mode = data::parse_mode(j.at("mode"));
+  c.batch_size = j.at("batch_size");
+  c.seed = j.at("seed");
+  c.select = j.at("select");
+  c.dropout = j.at("dropout");
+  c.d_model = j.at("d_model");
+  return c;
+}
+
+std::string checkpoint_path(const TrainConfig& config, int64_t fold, const std::string& which) {
+  ERC_CHECK(which == "best" || which == "last", "checkpoint must be best or last, got '", which, "'");
+  ERC_CHECK(std::find(config.folds.begin(), config.folds.end(), fold) != config.folds.end(), config.out,
+            ": the run did not train fold ", fold);
+  const std::string dir = config.folds.size() == 1 ? config.out : config.out + "/fold" + std::to_string(fold);
+  const std::string path = dir + "/" + which + ".safetensors";
+  ERC_CHECK(fs::exists(path), path, ": no such checkpoint");
+  return path;
+}
+
+std::vector<data::Prediction> evaluate_checkpoint(const TrainConfig& config, const std::string& checkpoint,
+                                                  int64_t fold) {
+  data::FeatureCacheReader cache(config.features);
+  const auto conversations = data::group_conversations(cache.utterances());
+  Context ctx{config, cache, conversations};
+  nn::ErcModel model(model_config(config, cache.attributes()), 0);
+  model.load_state_dict(load_model_weights(checkpoint));
+  model.eval();
+  return predict(model, ctx, data::make_fold(conversations, fold, 0.0, 0).test);
+}
+
+data::Metrics pooled_metrics(const std::vector<FoldResult>& results) {
+  std::vector<data::Prediction> all;
+  for (const auto& r : results) all.insert(all.end(), r.predictions.begin(), r.predictions.end());
+  return metrics_of(all);
+}
+
+
+std::vector<FoldResult> train(const TrainConfig& config) {
+  ERC_CHECK(!config.folds.empty(), "train: no fold given");
+  ERC_CHECK(config.epochs > 0, "train: --epochs must be positive, got ", config.epochs);
+  ERC_CHECK(config.select == "test" || config.select == "val", "train: --select must be test or val, got '",
+            config.select, "'");
+  ERC_CHECK(!config.out.empty(), "train: --out RUN_DIR is required");
+  data::FeatureCacheReader cache(config.features);
+  const auto conversations = data::group_conversations(cache.utterances());
+  Context ctx{config, cache, conversations};
+
+  fs::create_directories(config.out);
+  const std::string config_path = config.out + "/config.json";
+  if (!fs::exists(config_path) || !config.resume)
+    data::write_file_atomically(config_path, config_json(config, cache.attributes()).dump(2) + "\n");
+
+  std::vector<FoldResult> results;
+  for (int64_t k : config.folds) {
+    const std::string dir = config.folds.size() == 1 ? config.out : config.out + "/fold" + std::to_string(k);
+    results.push_back(train_fold(ctx, k, dir));
+  }
+  if (results.size() > 1) {
+    data::Metrics pooled = pooled_metrics(results);
+    nlohmann::json report = {{"select", config.select}, {"seed", config.seed}, {"pooled", metrics_json(pooled)}};
+    for (const auto& r : results)
+      report["folds"].push_back({{"fold", r.fold}, {"best_epoch", r.best_epoch}, {"test", metrics_json(r.test)}});
+    std::vector<data::Prediction> all;
+    for (const auto& r : results) all.insert(all.end(), r.predictions.begin(), r.predictions.end());
+    data::write_predictions_csv(config.out + "/predictions.csv", all);
+    data::write_file_atomically(config.out + "/report.json", report.dump(2) + "\n");
+  }
+  return results;
+}
+
+}  // namespace erc::train

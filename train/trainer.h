@@ -1,0 +1,63 @@
+// Training and evaluation of the ErcModel with the paper's protocol (../shared/SPEC.md §4): leave-one-session-out
+// folds, conversation or single-utterance batches, training-data shuffles, RAdamScheduleFree, per-epoch metrics,
+// selection of the best epoch on the test or a validation split, and a run directory that survives interruption.
+#pragma once
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "data/dataset.h"
+#include "data/metrics.h"
+#include "data/predictions.h"
+
+namespace erc::train {
+
+struct TrainConfig {
+  std::string features;           // the HDF5 feature cache
+  std::vector<int64_t> folds;     // test sessions, e.g. {1} or {1, 2, 3, 4, 5}
+  int64_t epochs = 60;
+  double lr = 1e-4;
+  data::Mode mode = data::Mode::conversation;
+  data::Shuffle shuffle = data::Shuffle::none;
+  int64_t batch_size = 128;       // utterances per batch in utterance mode
+  uint64_t seed = 0;
+  std::string out;                // the run directory
+  std::string init;               // optional initial weights (safetensors)
+  bool resume = false;
+  std::string select = "test";    // "test" (the paper) or "val" (a split carved from the training sessions)
+  double val_fraction = 0.1;      // share of training conversations held out when select == "val"
+  double dropout = 0.1;
+  bool log_every_step = false;
+  bool progress = true;           // a progress bar on stderr
+  int64_t d_model = 256;          // encoder width (the paper's); smaller for quick experiments
+};
+
+struct FoldResult {
+  int64_t fold = 0;
+  int64_t best_epoch = 0;
+  data::Metrics test, val;                    // at the best epoch (val empty unless select == "val")
+  std::vector<data::Prediction> predictions;  // test predictions at the best epoch
+};
+
+// Set by a SIGINT handler: training stops at the next step boundary, keeping the last epoch's checkpoint.
+extern std::atomic<bool> interrupt_requested;
+
+// Trains every fold of `config` and writes the run directory (docs/RUNS.md). Returns the per-fold results;
+// with several folds, report.json and predictions.csv at the top also hold the pooled metrics.
+std::vector<FoldResult> train(const TrainConfig& config);
+
+// The pooled metrics of several folds' predictions.
+data::Metrics pooled_metrics(const std::vector<FoldResult>& results);
+data::Metrics metrics_of(const std::vector<data::Prediction>& predictions);
+
+// A finished (or interrupted) run, for erc_eval: its config.json read back, and the checkpoint of a fold
+// ("best" or "last") inside it.
+TrainConfig read_run_config(const std::string& run_dir);
+std::string checkpoint_path(const TrainConfig& config, int64_t fold, const std::string& which);
+
+// Test predictions of a checkpoint's x parameters on fold `fold`, batched as the run was trained (conversations
+// or single utterances), never shuffled.
+std::vector<data::Prediction> evaluate_checkpoint(const TrainConfig& config, const std::string& checkpoint,
+                                                  int64_t fold);
+
+}  // namespace erc::train
