@@ -1,12 +1,9 @@
 #include "ops/conv1d.h"
 
-#include <cblas.h>
-
 #include <algorithm>
-#include <climits>
-#include <type_traits>
 
 #include "autograd/node.h"
+#include "ops/blas.h"
 
 namespace erc::ops {
 
@@ -31,24 +28,6 @@ struct Geometry {
     return std::min(L_out, end <= 0 ? 0 : (end + stride - 1) / stride);
   }
 };
-
-int blas_int(int64_t v) {
-  ERC_CHECK(v <= INT_MAX, "conv1d: dimension ", v, " exceeds what BLAS indexes with a 32-bit int");
-  return int(v);
-}
-
-// c [M, N] (leading dimension ldc) = op(a) op(b) + beta c, all row-major; ta / tb transpose the stored matrices.
-template <typename T>
-void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t Kd, const T* a, int64_t lda, const T* b, int64_t ldb, T beta,
-          T* c, int64_t ldc) {
-  const CBLAS_TRANSPOSE ca = ta ? CblasTrans : CblasNoTrans, cb = tb ? CblasTrans : CblasNoTrans;
-  if constexpr (std::is_same_v<T, float>)
-    cblas_sgemm(CblasRowMajor, ca, cb, blas_int(M), blas_int(N), blas_int(Kd), 1.0f, a, blas_int(lda), b, blas_int(ldb),
-                beta, c, blas_int(ldc));
-  else
-    cblas_dgemm(CblasRowMajor, ca, cb, blas_int(M), blas_int(N), blas_int(Kd), 1.0, a, blas_int(lda), b, blas_int(ldb),
-                beta, c, blas_int(ldc));
-}
 
 // col [rows, n]: row c K + k, column j holds x[c, (l0 + j) stride + k - padding], zero in the padding.
 // x points at the group's first channel of one batch element.
@@ -115,11 +94,11 @@ struct Conv1dBackward : autograd::Node {
               const int64_t n = std::min(tile, geo.L_out - l0);
               if (want_w) {
                 im2col(geo, px + x_off, l0, n, pc);
-                gemm<scalar_t>(false, true, cg_out, rows, n, g_grp + l0, geo.L_out, pc, n, scalar_t(1),
+                blas::gemm<scalar_t>("conv1d", false, true, cg_out, rows, n, g_grp + l0, geo.L_out, pc, n, scalar_t(1),
                                dw.data<scalar_t>() + grp * cg_out * rows, rows);
               }
               if (want_x) {
-                gemm<scalar_t>(true, false, rows, n, cg_out, w_grp, rows, g_grp + l0, geo.L_out, scalar_t(0), pc, n);
+                blas::gemm<scalar_t>("conv1d", true, false, rows, n, cg_out, w_grp, rows, g_grp + l0, geo.L_out, scalar_t(0), pc, n);
                 col2im(geo, pc, l0, n, dx.data<scalar_t>() + x_off);
               }
             }
@@ -200,7 +179,7 @@ Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t
         for (int64_t l0 = 0; l0 < geo.L_out; l0 += tile) {
           const int64_t n = std::min(tile, geo.L_out - l0);
           im2col(geo, px + (b * geo.C_in + grp * cg_in) * geo.L, l0, n, pc);
-          gemm<scalar_t>(false, false, cg_out, n, rows, pw + grp * cg_out * rows, rows, pc, n, scalar_t(1),
+          blas::gemm<scalar_t>("conv1d", false, false, cg_out, n, rows, pw + grp * cg_out * rows, rows, pc, n, scalar_t(1),
                          py + (b * geo.C_out + grp * cg_out) * geo.L_out + l0, geo.L_out);
         }
   });

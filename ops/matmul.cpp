@@ -1,12 +1,9 @@
 #include "ops/matmul.h"
 
-#include <cblas.h>
-
 #include <algorithm>
-#include <climits>
-#include <type_traits>
 
 #include "autograd/node.h"
+#include "ops/blas.h"
 
 namespace erc::ops {
 
@@ -41,26 +38,6 @@ Operand rows_operand(const Tensor& x, int64_t rows) {
   return as_operand(x.detach().reshape({rows, x.size(-1)}));
 }
 
-int blas_int(int64_t v, const char* op) {
-  ERC_CHECK(v <= INT_MAX, op, ": dimension ", v, " exceeds what BLAS indexes with a 32-bit int");
-  return int(v);
-}
-
-// c [M, N] (contiguous) = op(a) op(b) + beta c, op(a) [M, K], op(b) [K, N]; ta / tb say whether the stored
-// row-major matrices are to be transposed.
-template <typename T>
-void gemm(const char* op, bool ta, const T* a, int64_t lda, bool tb, const T* b, int64_t ldb, T* c, int64_t M,
-          int64_t N, int64_t K, T beta) {
-  if (M == 0 || N == 0) return;
-  const CBLAS_TRANSPOSE ca = ta ? CblasTrans : CblasNoTrans, cb = tb ? CblasTrans : CblasNoTrans;
-  const int m = blas_int(M, op), n = blas_int(N, op), k = blas_int(K, op);
-  const int la = blas_int(lda, op), lb = blas_int(ldb, op);
-  if constexpr (std::is_same_v<T, float>)
-    cblas_sgemm(CblasRowMajor, ca, cb, m, n, k, 1.0f, a, la, b, lb, beta, c, n);
-  else
-    cblas_dgemm(CblasRowMajor, ca, cb, m, n, k, 1.0, a, la, b, lb, beta, c, n);
-}
-
 void check_float_pair(const Tensor& a, const Tensor& b, const char* op) {
   ERC_CHECK(a.dtype() == b.dtype() && is_floating(a.dtype()), op, ": expected two f32 or two f64 tensors, got ",
             dtype_name(a.dtype()), " and ", dtype_name(b.dtype()));
@@ -75,8 +52,8 @@ Tensor product(const char* op, const Operand& a, bool ta, const Operand& b, bool
       std::fill_n(c.data<scalar_t>(), M * N, scalar_t(0));
       return;
     }
-    gemm<scalar_t>(op, a.trans != ta, a.ptr<scalar_t>(), a.ld, b.trans != tb, b.ptr<scalar_t>(), b.ld,
-                   c.data<scalar_t>(), M, N, K, scalar_t(0));
+    blas::gemm<scalar_t>(op, a.trans != ta, b.trans != tb, M, N, K, a.ptr<scalar_t>(), a.ld, b.ptr<scalar_t>(), b.ld,
+                         scalar_t(0), c.data<scalar_t>(), N);
   });
   return c;
 }
@@ -93,8 +70,8 @@ Tensor batched_product(const char* op, const Operand& a, bool ta, const Operand&
     }
     // One GEMM per batch, in sequence: OpenBLAS spreads each one over its own threads.
     for (int64_t i = 0; i < B; ++i)
-      gemm<scalar_t>(op, a.trans != ta, a.ptr<scalar_t>(i), a.ld, b.trans != tb, b.ptr<scalar_t>(i), b.ld,
-                     c.data<scalar_t>() + i * M * N, M, N, K, scalar_t(0));
+      blas::gemm<scalar_t>(op, a.trans != ta, b.trans != tb, M, N, K, a.ptr<scalar_t>(i), a.ld, b.ptr<scalar_t>(i),
+                           b.ld, scalar_t(0), c.data<scalar_t>() + i * M * N, N);
   });
   return c;
 }
@@ -229,8 +206,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
       if (!bias.defined()) std::fill_n(py, rows * out, scalar_t(0));
       return;
     }
-    gemm<scalar_t>("linear", ox.trans, ox.ptr<scalar_t>(), ox.ld, !ow.trans, ow.ptr<scalar_t>(), ow.ld, py, rows, out,
-                   in, beta);
+    blas::gemm<scalar_t>("linear", ox.trans, !ow.trans, rows, out, in, ox.ptr<scalar_t>(), ox.ld, ow.ptr<scalar_t>(),
+                         ow.ld, beta, py, out);
   });
   y = y.view(y_shape);
   if (!autograd::needs_grad({x, weight, bias})) return y;
