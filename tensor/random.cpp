@@ -33,7 +33,7 @@ static void fill_each(Tensor& t, uint64_t seed, uint64_t& offset, F&& value_of) 
   dispatch_float(t.dtype(), "random fill", [&](auto tag) {
     using scalar_t = decltype(tag);
     scalar_t* p = t.data<scalar_t>();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n > 16384)
     for (int64_t i = 0; i < n; ++i) p[i] = scalar_t(value_of(seed, start, uint64_t(i), scalar_t(0)));
   });
   offset += (uint64_t(n) + 1) / 2;

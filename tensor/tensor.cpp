@@ -319,11 +319,19 @@ void Tensor::copy_(const Tensor& src) {
   }
   // Different dtypes: convert element by element through double (exact for f32/bf16/f16, and i64 < 2^53).
   Tensor s = src.detach().contiguous();
-  std::vector<int64_t> dst_offsets(static_cast<size_t>(numel()));
-  for_each_offset(shape(), strides(), offset(), [&](int64_t i, int64_t off) { dst_offsets[i] = off; });
-  for (int64_t i = 0; i < numel(); ++i)
-    store_from_double(impl().storage->data, dtype(), dst_offsets[i],
-                      load_as_double(s.impl().storage->data, s.dtype(), s.offset() + i));
+  void* dst = impl().storage->data;
+  const void* from = s.impl().storage->data;
+  const DType to_type = dtype(), from_type = s.dtype();
+  const int64_t n = numel(), base = s.offset();
+  if (is_contiguous()) {  // the common case (a dtype conversion into a fresh tensor): no offset table
+    const int64_t o = offset();
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t i = 0; i < n; ++i) store_from_double(dst, to_type, o + i, load_as_double(from, from_type, base + i));
+    return;
+  }
+  for_each_offset(shape(), strides(), offset(), [&](int64_t i, int64_t off) {
+    store_from_double(dst, to_type, off, load_as_double(from, from_type, base + i));
+  });
 }
 
 void Tensor::fill_(double value) {

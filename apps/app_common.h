@@ -1,0 +1,40 @@
+// What the apps share: --device, --fold and --threads handling.
+#pragma once
+#include <cblas.h>
+#include <omp.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "tensor/check.h"
+
+namespace erc::apps {
+
+// Training and evaluation run on the CPU until the CUDA backend's kernels land (CUDA backend I); auto says so
+// plainly, cuda refuses rather than pretending.
+inline void choose_device(const std::string& device, const char* app) {
+  ERC_CHECK(device == "cpu" || device == "cuda" || device == "auto", "--device must be cpu, cuda or auto, got '",
+            device, "'");
+  ERC_CHECK(device != "cuda", "--device cuda: ", app, " has no CUDA path yet (the CUDA kernels come with the CUDA ",
+            "backend issue); use --device cpu");
+  if (device == "auto") std::fprintf(stderr, "%s: running on the CPU (no CUDA training path in this build)\n", app);
+}
+
+// "1".."5" -> {k}; "all" -> `all`.
+inline std::vector<int64_t> parse_folds(const std::string& fold, const std::vector<int64_t>& all) {
+  if (fold == "all") return all;
+  const bool digit = fold.size() == 1 && fold[0] >= '1' && fold[0] <= '5';
+  ERC_CHECK(digit, "--fold must be 1..5 or all, got '", fold, "'");
+  return {int64_t(fold[0] - '0')};
+}
+
+// 0 keeps the defaults (all cores); OpenBLAS has its own pool, set alongside OpenMP's.
+inline void set_threads(int threads) {
+  ERC_CHECK(threads >= 0, "--threads must be >= 0, got ", threads);
+  if (threads == 0) return;
+  omp_set_num_threads(threads);
+  openblas_set_num_threads(threads);
+}
+
+}  // namespace erc::apps

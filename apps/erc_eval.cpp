@@ -1,0 +1,87 @@
+// erc_eval: evaluates a run's checkpoints (the schedule-free x parameters) and, with --compare, the paper's
+// per-conversation "atmosphere" analysis of a conversation model against a single-utterance model.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+
+#include "app_common.h"
+#include "data/atmosphere.h"
+#include "data/png_chart.h"
+#include "train/run_files.h"
+#include "train/trainer.h"
+
+using namespace erc;
+
+namespace {
+
+std::vector<data::Prediction> evaluate_run(const train::TrainConfig& run, const std::vector<int64_t>& folds,
+                                           const std::string& which) {
+  std::vector<data::Prediction> all;
+  for (int64_t k : folds) {
+    std::fprintf(stderr, "evaluating %s fold %lld ...\n", run.out.c_str(), static_cast<long long>(k));
+    auto preds = train::evaluate_checkpoint(run, train::checkpoint_path(run, k, which), k);
+    all.insert(all.end(), preds.begin(), preds.end());
+  }
+  return all;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "erc_eval: evaluate an erc_train run's checkpoints on their test sessions. Prints WA, UA, W-F1, macro-F1,\n"
+      "the per-class table and the confusion matrix; writes report.json and predictions.csv to --out.\n"
+      "--compare OTHER_RUN (typically the single-utterance baseline) adds the per-conversation analysis:\n"
+      "emotion distribution per conversation (atmosphere.csv, atmosphere.png) and the accuracy change per\n"
+      "conversation and emotion of this run over OTHER_RUN, dominant emotion marked (change.csv and a table)."};
+  std::string run_dir, fold = "all", out, compare, which = "best", device = "auto", features;
+  int threads = 0;
+  app.add_option("--run", run_dir, "run directory written by erc_train")->required();
+  app.add_option("--fold", fold, "1..5 or all (the folds the run trained)")->capture_default_str();
+  app.add_option("--checkpoint", which, "best | last")->capture_default_str();
+  app.add_option("--features", features, "feature cache (default: the one the run was trained on)");
+  app.add_option("--out", out, "output folder (default: RUN/eval)");
+  app.add_option("--compare", compare, "a second run (e.g. single-utterance) for the atmosphere analysis");
+  app.add_option("--device", device, "cpu | cuda | auto")->capture_default_str();
+  app.add_option("--threads", threads, "CPU threads (0 = all cores)")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    apps::choose_device(device, "erc_eval");
+    apps::set_threads(threads);
+    train::TrainConfig run = train::read_run_config(run_dir);
+    if (!features.empty()) run.features = features;
+    const std::vector<int64_t> folds = apps::parse_folds(fold, run.folds);
+    if (out.empty()) out = run_dir + "/eval";
+    std::filesystem::create_directories(out);
+
+    std::vector<data::Prediction> preds = evaluate_run(run, folds, which);
+    data::Metrics m = train::metrics_of(preds);
+    std::vector<std::string> names(data::kEmotions.begin(), data::kEmotions.end());
+    std::printf("%s (%s checkpoints, folds", run_dir.c_str(), which.c_str());
+    for (int64_t k : folds) std::printf(" %lld", static_cast<long long>(k));
+    std::printf(")\n%s", data::format_metrics(m, names).c_str());
+    data::write_predictions_csv(out + "/predictions.csv", preds);
+    nlohmann::json report = {{"run", run_dir}, {"checkpoint", which}, {"folds", folds},
+                             {"test", train::metrics_json(m)}, {"git_commit", train::git_commit()}};
+
+    if (!compare.empty()) {
+      train::TrainConfig other = train::read_run_config(compare);
+      if (!features.empty()) other.features = features;
+      std::vector<data::Prediction> other_preds = evaluate_run(other, folds, which);
+      data::AtmosphereReport atmosphere = data::analyse_atmosphere(preds, other_preds);
+      data::write_distribution_csv(out + "/atmosphere.csv", atmosphere);
+      data::write_distribution_png(out + "/atmosphere.png", atmosphere);
+      data::write_change_csv(out + "/change.csv", atmosphere);
+      std::printf("\naccuracy change of %s over %s, per conversation and emotion (points; * dominant):\n%s",
+                  run_dir.c_str(), compare.c_str(), data::format_change_table(atmosphere).c_str());
+      report["compare"] = {{"run", compare}, {"test", train::metrics_json(train::metrics_of(other_preds))}};
+    }
+    data::write_file_atomically(out + "/report.json", report.dump(2) + "\n");
+    std::printf("\nwrote %s/\n", out.c_str());
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "erc_eval: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,77 @@
+// erc_train: trains the BiMamba ERC model on a feature cache with the paper's protocol (docs/RUNS.md).
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+
+#include "app_common.h"
+#include "train/trainer.h"
+
+using namespace erc;
+
+static void on_sigint(int) {
+  // A second Ctrl-C kills at once; checkpoints are renamed into place, so even that leaves no corrupt file.
+  if (train::interrupt_requested.exchange(true)) std::_Exit(130);
+}
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "erc_train: train the BiMamba emotion-recognition model (SPEC.md §2-§4) on an HDF5 feature cache.\n"
+      "Leave-one-session-out: fold k tests on session k and trains on the others. Writes RUN_DIR/config.json,\n"
+      "metrics.jsonl, last.safetensors, best.safetensors, predictions.csv and report.json (a fold<k>/ folder\n"
+      "each with --fold all, plus the pooled report). Ctrl-C stops at the next step; --resume continues."};
+  train::TrainConfig config;
+  std::string fold = "1", mode = "conversation", shuffle = "none", device = "auto";
+  int threads = 0;
+  app.add_option("--features", config.features, "HDF5 feature cache (erc_extract or erc_synth)")->required();
+  app.add_option("--fold", fold, "test session 1..5, or all")->capture_default_str();
+  app.add_option("--epochs", config.epochs, "epochs per fold")->capture_default_str();
+  app.add_option("--lr", config.lr, "RAdamScheduleFree learning rate")->capture_default_str();
+  app.add_option("--mode", mode, "conversation (one conversation per step) | utterance (--batch-size per step)")
+      ->capture_default_str();
+  app.add_option("--batch-size", config.batch_size, "utterances per step in utterance mode")->capture_default_str();
+  app.add_option("--shuffle", shuffle, "training-data shuffle: none | intra | inter-speaker | inter")
+      ->capture_default_str();
+  app.add_option("--seed", config.seed, "seed for weights, dropout and data order")->capture_default_str();
+  app.add_option("--device", device, "cpu | cuda | auto")->capture_default_str();
+  app.add_option("--out", config.out, "run directory")->required();
+  app.add_option("--init", config.init, "initial weights (safetensors: an erc checkpoint or a PyTorch state dict)");
+  app.add_flag("--resume", config.resume, "continue the run in --out from its last checkpoint");
+  app.add_option("--select", config.select, "pick the best epoch on: test (as the paper) | val (held-out training "
+                 "conversations)")->capture_default_str();
+  app.add_option("--val-fraction", config.val_fraction, "share of training conversations held out for --select val")
+      ->capture_default_str();
+  app.add_option("--dropout", config.dropout, "dropout rate")->capture_default_str();
+  app.add_option("--d-model", config.d_model, "encoder width (the paper: 256)")->capture_default_str();
+  app.add_option("--threads", threads, "CPU threads (0 = all cores)")->capture_default_str();
+  app.add_flag("--log-every-step", config.log_every_step, "write each step's loss to metrics.jsonl");
+  bool quiet = false;
+  app.add_flag("--quiet", quiet, "no progress bar");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    config.progress = !quiet;
+    config.mode = data::parse_mode(mode);
+    config.shuffle = data::parse_shuffle(shuffle);
+    config.folds = apps::parse_folds(fold, {1, 2, 3, 4, 5});
+    apps::choose_device(device, "erc_train");
+    apps::set_threads(threads);
+    std::signal(SIGINT, on_sigint);
+    auto results = train::train(config);
+    std::printf("\n%-6s %-10s %7s %7s %7s %9s\n", "fold", "best epoch", "WA", "UA", "W-F1", "macro-F1");
+    for (const auto& r : results)
+      std::printf("%-6lld %-10lld %7.2f %7.2f %7.2f %9.2f\n", static_cast<long long>(r.fold),
+                  static_cast<long long>(r.best_epoch), 100 * r.test.wa, 100 * r.test.ua, 100 * r.test.weighted_f1,
+                  100 * r.test.macro_f1);
+    if (results.size() > 1) {
+      data::Metrics pooled = train::pooled_metrics(results);
+      std::printf("%-6s %-10s %7.2f %7.2f %7.2f %9.2f\n", "pooled", "", 100 * pooled.wa, 100 * pooled.ua,
+                  100 * pooled.weighted_f1, 100 * pooled.macro_f1);
+    }
+    std::printf("(test metrics at the epoch selected on %s; run directory: %s)\n", config.select.c_str(),
+                config.out.c_str());
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "erc_train: %s\n", e.what());
+    return train::interrupt_requested ? 130 : 1;
+  }
+}
