@@ -73,9 +73,18 @@ int main(int argc, char** argv) {
       data::write_distribution_csv(out + "/atmosphere.csv", atmosphere);
       data::write_distribution_png(out + "/atmosphere.png", atmosphere);
       data::write_change_csv(out + "/change.csv", atmosphere);
-      std::printf("\naccuracy change of %s over %s, per conversation and emotion (points; * dominant):\n%s",
-                  run_dir.c_str(), compare.c_str(), data::format_change_table(atmosphere).c_str());
-      report["compare"] = {{"run", compare}, {"test", train::metrics_json(train::metrics_of(other_preds))}};
+      const data::Metrics other_m = train::metrics_of(other_preds);
+      // The paper's Table 2: the two inputs side by side, and by how much context changes them.
+      std::printf("\n%-34s %7s %7s\n", "input (test metrics, %)", "WA", "W-F1");
+      std::printf("%-34s %7.2f %7.2f\n", (std::string(data::mode_name(other.mode)) + ": " + compare).c_str(),
+                  100 * other_m.wa, 100 * other_m.weighted_f1);
+      std::printf("%-34s %7.2f %7.2f\n", (std::string(data::mode_name(run.mode)) + ": " + run_dir).c_str(),
+                  100 * m.wa, 100 * m.weighted_f1);
+      std::printf("%-34s %+7.2f %+7.2f\n", "difference (points)", 100 * (m.wa - other_m.wa),
+                  100 * (m.weighted_f1 - other_m.weighted_f1));
+      std::printf("\n%s (this run) against %s:\n%s", run_dir.c_str(), compare.c_str(),
+                  data::format_change_table(atmosphere).c_str());
+      report["compare"] = {{"run", compare}, {"test", train::metrics_json(other_m)}};
     }
     data::write_file_atomically(out + "/report.json", report.dump(2) + "\n");
     std::printf("\nwrote %s/\n", out.c_str());
