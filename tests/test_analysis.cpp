@@ -14,24 +14,13 @@
 #include "test_util.h"
 
 using namespace erc;
+using erc::test::error_of;
+using erc::test::mentions;
 using namespace erc::data;
 
 namespace {
 
-// The error message `f` throws, or a note that it threw none.
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error thrown)";
-}
 
-::testing::AssertionResult mentions(const std::string& message, const std::string& part) {
-  if (message.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << part << "' not in: " << message;
-}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -9,30 +9,21 @@
 #include "test_util.h"
 
 using namespace erc;
-using erc::test::expect_golden_case;
-using erc::test::fixture;
 using Inputs = std::vector<Tensor>;
 using Op = std::function<Tensor(const Inputs&)>;
 
-// f64 runs must agree with PyTorch's f64 to rounding; f32 runs against the f64 reference to f32 rounding. No sum
-// in these cases has more than a few dozen terms, too few to need a wider f32 bound.
-static void check_both(const std::string& name, const std::vector<std::string>& args, const Op& op) {
-  expect_golden_case(fixture("conv"), name, args, op, DType::f64, 1e-12, 1e-10);
-  expect_golden_case(fixture("conv"), name, args, op, DType::f32, 1e-6, 1e-5);
-}
+static const test::GoldenFixture golden{"conv"};
 
-static nlohmann::json params(const std::string& name) {
-  return nlohmann::json::parse(fixture("conv").metadata.at(name));
-}
+
 
 static void check_conv1d(const std::string& name) {
-  auto p = params(name);
+  auto p = golden.params(name);
   const int64_t stride = p["stride"], padding = p["padding"], groups = p["groups"];
-  if (fixture("conv").has(name + ".in.bias")) {
-    check_both(name, {"x", "weight", "bias"},
+  if (test::fixture("conv").has(name + ".in.bias")) {
+    golden.check(name, {"x", "weight", "bias"},
                [&](const Inputs& in) { return ops::conv1d(in[0], in[1], in[2], stride, padding, groups); });
   } else {
-    check_both(name, {"x", "weight"},
+    golden.check(name, {"x", "weight"},
                [&](const Inputs& in) { return ops::conv1d(in[0], in[1], Tensor(), stride, padding, groups); });
   }
 }
@@ -45,8 +36,8 @@ TEST(Golden, Conv1dWavLMEncoderLike) { check_conv1d("conv1d_encoder_like"); }
 TEST(Golden, Conv1dWavLMPositionalLike) { check_conv1d("conv1d_positional_like"); }
 
 static void check_causal_conv1d(const std::string& name) {
-  const ops::SeqOffsets offsets = params(name)["seq_offsets"].get<ops::SeqOffsets>();
-  check_both(name, {"x", "weight", "bias"},
+  const ops::SeqOffsets offsets = golden.params(name)["seq_offsets"].get<ops::SeqOffsets>();
+  golden.check(name, {"x", "weight", "bias"},
              [&](const Inputs& in) { return ops::causal_conv1d(in[0], in[1], in[2], offsets); });
 }
 
@@ -55,13 +46,13 @@ TEST(Golden, CausalConv1dOneSequence) { check_causal_conv1d("causal_conv1d_one")
 TEST(Golden, CausalConv1dKernel2) { check_causal_conv1d("causal_conv1d_k2"); }
 
 TEST(Golden, SegmentMean) {
-  const ops::SeqOffsets offsets = params("segment_mean")["utt_offsets"].get<ops::SeqOffsets>();
-  check_both("segment_mean", {"x"}, [&](const Inputs& in) { return ops::segment_mean(in[0], offsets); });
+  const ops::SeqOffsets offsets = golden.params("segment_mean")["utt_offsets"].get<ops::SeqOffsets>();
+  golden.check("segment_mean", {"x"}, [&](const Inputs& in) { return ops::segment_mean(in[0], offsets); });
 }
 
 TEST(Golden, FlipSequences) {
   for (const std::string name : {"flip_sequences", "flip_sequences_2d"}) {
-    const ops::SeqOffsets offsets = params(name)["seq_offsets"].get<ops::SeqOffsets>();
-    check_both(name, {"x"}, [&](const Inputs& in) { return ops::flip_sequences(in[0], offsets); });
+    const ops::SeqOffsets offsets = golden.params(name)["seq_offsets"].get<ops::SeqOffsets>();
+    golden.check(name, {"x"}, [&](const Inputs& in) { return ops::flip_sequences(in[0], offsets); });
   }
 }

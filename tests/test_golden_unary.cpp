@@ -8,21 +8,15 @@
 #include "test_util.h"
 
 using namespace erc;
-using erc::test::expect_golden_case;
-using erc::test::fixture;
 using Inputs = std::vector<Tensor>;
 using Op = std::function<Tensor(const Inputs&)>;
 
-// f64 runs must agree with PyTorch's f64 to rounding; f32 runs against the f64 reference to f32 rounding.
-static void check_both(const std::string& name, const std::vector<std::string>& args, const Op& op) {
-  expect_golden_case(fixture("unary"), name, args, op, DType::f64, 1e-12, 1e-10);
-  expect_golden_case(fixture("unary"), name, args, op, DType::f32, 1e-6, 1e-5);
-}
+static const test::GoldenFixture golden{"unary"};
 
-static nlohmann::json params(const std::string& name) { return nlohmann::json::parse(fixture("unary").metadata.at(name)); }
+
 
 static void check_unary(const std::string& name, Tensor (*fn)(const Tensor&)) {
-  check_both(name, {"x"}, [fn](const Inputs& in) { return fn(in[0]); });
+  golden.check(name, {"x"}, [fn](const Inputs& in) { return fn(in[0]); });
 }
 
 TEST(Golden, Exp) { check_unary("exp", ops::exp); }
@@ -37,29 +31,29 @@ TEST(Golden, Softplus) { check_unary("softplus", ops::softplus); }
 
 TEST(Golden, Pow) {
   for (const char* name : {"pow_square", "pow_cube", "pow_half", "pow_neg"}) {
-    double e = params(name)["exponent"];
-    check_both(name, {"x"}, [e](const Inputs& in) { return ops::pow(in[0], e); });
+    double e = golden.params(name)["exponent"];
+    golden.check(name, {"x"}, [e](const Inputs& in) { return ops::pow(in[0], e); });
   }
 }
 
 TEST(Golden, Softmax) {
   for (const char* name : {"softmax_last", "softmax_dim0", "softmax_mid", "softmax_extreme"}) {
-    int64_t dim = params(name)["dim"];
-    check_both(name, {"x"}, [dim](const Inputs& in) { return ops::softmax(in[0], dim); });
+    int64_t dim = golden.params(name)["dim"];
+    golden.check(name, {"x"}, [dim](const Inputs& in) { return ops::softmax(in[0], dim); });
   }
 }
 
 TEST(Golden, LogSoftmax) {
   for (const char* name : {"log_softmax_last", "log_softmax_dim0", "log_softmax_mid", "log_softmax_extreme"}) {
-    int64_t dim = params(name)["dim"];
-    check_both(name, {"x"}, [dim](const Inputs& in) { return ops::log_softmax(in[0], dim); });
+    int64_t dim = golden.params(name)["dim"];
+    golden.check(name, {"x"}, [dim](const Inputs& in) { return ops::log_softmax(in[0], dim); });
   }
 }
 
 TEST(Golden, CrossEntropy) {
   for (const char* name : {"cross_entropy", "cross_entropy_ignore2", "cross_entropy_extreme"}) {
-    int64_t ignore_index = params(name)["ignore_index"];
-    check_both(name, {"logits", "targets"},
+    int64_t ignore_index = golden.params(name)["ignore_index"];
+    golden.check(name, {"logits", "targets"},
                [ignore_index](const Inputs& in) { return ops::cross_entropy(in[0], in[1], ignore_index); });
   }
 }

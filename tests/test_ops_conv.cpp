@@ -9,26 +9,15 @@
 #include "test_util.h"
 
 using namespace erc;
+using erc::test::error_of;
+using erc::test::mentions;
 using erc::test::allclose;
 using erc::test::gradcheck_ok;
 using erc::test::leaf;
 using erc::test::random_tensor;
 using Inputs = std::vector<Tensor>;
 
-// The message of the erc::Error that `f` throws, or "" when it throws none.
-template <typename F>
-static std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
-static bool mentions(const std::string& message, const std::string& part) {
-  return message.find(part) != std::string::npos;
-}
 
 TEST(Gradcheck, Conv1dStridePaddingGroups) {
   struct Case {

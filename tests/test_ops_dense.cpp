@@ -12,6 +12,8 @@
 #include "test_util.h"
 
 using namespace erc;
+using erc::test::error_of;
+using erc::test::mentions;
 using erc::test::allclose;
 using erc::test::gradcheck_ok;
 using erc::test::leaf;
@@ -20,16 +22,6 @@ using Inputs = std::vector<Tensor>;
 
 static Tensor i64(const std::vector<int64_t>& v, const Shape& shape) { return Tensor::from_vector<int64_t>(v, shape); }
 
-// The message of the erc::Error that `f` throws ("" when it throws none).
-template <typename F>
-static std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 #define EXPECT_MENTIONS(message, part) EXPECT_NE((message).find(part), std::string::npos) << (message)
 
 TEST(Gradcheck, Matmul) {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
@@ -76,6 +77,38 @@ inline const SafeTensors& fixture(const std::string& name) {
 inline void expect_golden_case(const SafeTensors& fx, const std::string& name, const std::vector<std::string>& input_names,
                                const std::function<Tensor(const std::vector<Tensor>&)>& op, DType dtype, double atol,
                                double rtol);
+
+// One fixture file's cases, each checked twice: in f64 against PyTorch's f64 (agreement to rounding) and in f32
+// against the same f64 reference (f32 rounding; a case with long sums passes a wider bound and says why).
+struct GoldenFixture {
+  std::string file;  // tests/fixtures/<file>.safetensors
+  void check(const std::string& name, const std::vector<std::string>& args,
+             const std::function<Tensor(const std::vector<Tensor>&)>& op, double f32_atol = 1e-6,
+             double f32_rtol = 1e-5) const {
+    expect_golden_case(fixture(file), name, args, op, DType::f64, 1e-12, 1e-10);
+    expect_golden_case(fixture(file), name, args, op, DType::f32, f32_atol, f32_rtol);
+  }
+  // The case's non-tensor parameters (the file's metadata, JSON).
+  nlohmann::json params(const std::string& name) const {
+    return nlohmann::json::parse(fixture(file).metadata.at(name));
+  }
+};
+
+// The message of the erc::Error that `f` throws, or a note that it threw none.
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error thrown)";
+}
+
+inline ::testing::AssertionResult mentions(const std::string& message, const std::string& part) {
+  if (message.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "'" << part << "' not in: " << message;
+}
 
 }  // namespace erc::test
 
