@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "data/dataset.h"
+#include "git_commit.h"  // generated in the build folder at every build
 #include "tensor/check.h"
 
 namespace erc::train {

@@ -11,7 +11,7 @@ std::string read_text(const std::string& path);
 
 nlohmann::json metrics_json(const data::Metrics& m);
 
-// The commit the binaries were built from ("unknown" outside a git checkout).
+// The commit the binaries were built from, "+dirty" with uncommitted changes ("unknown" outside git).
 const char* git_commit();
 
 // "2026-11-24T08:30:00Z"
