@@ -6,6 +6,9 @@
 # minutes on 2 CPU cores. Usage: bash tools/demo.sh [OUT_DIR] (default demo_out/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Idle OpenMP threads sleep instead of spinning: on a shared or small machine, spinning threads steal the cores
+# the working ones need (measured: a training step 2.8x slower on this 2-vCPU box). See bench/RESULTS.md.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 out=${1:-demo_out}
 [ -x build/apps/erc_train ] || bash tools/setup.sh
 mkdir -p "$out"
