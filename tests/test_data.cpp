@@ -165,9 +165,10 @@ TEST(Dataset, ShuffleConditionsKeepWhatTheyPromise) {
       ASSERT_EQ(out[c].size(), none[c].size()) << shuffle_name(s);  // lengths kept
       all_before.insert(none[c].begin(), none[c].end());
       all_after.insert(out[c].begin(), out[c].end());
-      if (s == Shuffle::intra)
+      if (s == Shuffle::intra) {
         EXPECT_EQ(std::multiset<size_t>(out[c].begin(), out[c].end()),
                   std::multiset<size_t>(none[c].begin(), none[c].end()));
+      }
       if (s == Shuffle::inter_speaker)
         for (size_t k = 0; k < out[c].size(); ++k) {  // same actor in every slot
           EXPECT_EQ(index[out[c][k]].speaker, index[none[c][k]].speaker);

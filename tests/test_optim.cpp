@@ -15,9 +15,13 @@ TEST(RAdamScheduleFree, SpecWorkedCheck) {
   for (int step = 1; step <= 6; ++step) {
     w.set_grad(Tensor::from_vector<double>({0.5}, {1}));
     opt.step();
-    if (step <= 4) EXPECT_EQ(w.item<double>(), 1.0) << "silent phase, step " << step;
-    if (step == 5) EXPECT_NEAR(w.item<double>(), 0.998268849718, 1e-12);
-    if (step == 6) EXPECT_NEAR(w.item<double>(), 0.996407384523, 1e-12);
+    if (step <= 4) {
+      EXPECT_EQ(w.item<double>(), 1.0) << "silent phase, step " << step;
+    } else if (step == 5) {
+      EXPECT_NEAR(w.item<double>(), 0.998268849718, 1e-12);
+    } else {
+      EXPECT_NEAR(w.item<double>(), 0.996407384523, 1e-12);
+    }
   }
   EXPECT_NEAR(opt.state_dict().at("z.0").item<double>(), 0.995686738489, 1e-12);
   opt.eval();

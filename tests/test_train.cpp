@@ -8,6 +8,7 @@
 #include "tensor/safetensors.h"
 #include "test_util.h"
 #include "train/checkpoint.h"
+#include "train/run_files.h"
 #include "train/trainer.h"
 
 using namespace erc;
@@ -93,6 +94,19 @@ TEST(Train, WritesTheRunDirectory) {
     ASSERT_EQ(again.size(), preds.size());
     for (size_t i = 0; i < preds.size(); ++i) EXPECT_EQ(again[i].prediction, preds[i].prediction) << i;
   }
+}
+
+TEST(Train, SelectsOnAValidationSplitWhenAsked) {
+  train::TrainConfig c = tiny_config("erc_run_val");
+  c.select = "val";
+  c.val_fraction = 0.5;  // one of session 2's two conversations
+  auto results = train::train(c);
+  EXPECT_GT(results[0].val.n, 0);  // the held-out conversation was scored
+  auto report = nlohmann::json::parse(train::read_text(c.out + "/report.json"));
+  EXPECT_EQ(report["select"], "val");
+  EXPECT_TRUE(report.contains("val"));
+  c.select = "train";
+  EXPECT_THROW(train::train(c), Error);
 }
 
 TEST(Train, ResumeContinuesBitForBit) {
