@@ -1,5 +1,7 @@
 // erc_synth: writes a synthetic feature cache with IEMOCAP's shape, where conversation context helps
 // (data/synthetic.h), so the training pipeline can be run and checked without the corpus.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -75,16 +77,17 @@ int main(int argc, char** argv) {
   options.dtype = dtype == "f32" ? DType::f32 : DType::f16;
 
   bool progress_shown = false;  // a progress line without its newline is on stderr
+  const bool tty = isatty(2);    // a terminal gets one line redrawn; a log gets a line every 25%
   try {
     int last_percent = -1;
     data::write_synthetic_cache(options, out, [&](int64_t written, int64_t total) {
       const int percent = int(100 * written / total);
-      if (percent == last_percent) return;
+      if (percent == last_percent || (!tty && percent % 25 != 0)) return;
       last_percent = percent;
-      std::fprintf(stderr, "\rerc_synth: %lld/%lld utterances (%d %%)", static_cast<long long>(written),
-                   static_cast<long long>(total), percent);
-      progress_shown = written < total;
-      if (!progress_shown) std::fprintf(stderr, "\n");
+      std::fprintf(stderr, "%serc_synth: %lld/%lld utterances (%d %%)%s", tty ? "\r" : "",
+                   static_cast<long long>(written), static_cast<long long>(total), percent, tty ? "" : "\n");
+      progress_shown = tty && written < total;
+      if (tty && written == total) std::fprintf(stderr, "\n");
     });
     print_summary(out);
   } catch (const std::exception& e) {  // erc::Error, and the filesystem's errors
