@@ -1,0 +1,169 @@
+// Audio I/O: WAV round trip, channel mixing and resampling, FLAC, and the errors for broken files.
+#include <sndfile.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <numbers>
+
+#include "data/audio.h"
+#include "test_util.h"
+
+using namespace erc;
+using namespace erc::data;
+
+namespace {
+
+std::string temp_path(const std::string& name) { return ::testing::TempDir() + name; }
+
+// Writes interleaved float frames with libsndfile directly, in any format, as another program would.
+void write_with_sndfile(const std::string& path, const std::vector<float>& interleaved, int rate, int channels,
+                        int format) {
+  SF_INFO info{};
+  info.samplerate = rate;
+  info.channels = channels;
+  info.format = format;
+  SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
+  ASSERT_NE(f, nullptr) << sf_strerror(nullptr);
+  const sf_count_t frames = sf_count_t(interleaved.size()) / channels;
+  EXPECT_EQ(sf_writef_float(f, interleaved.data(), frames), frames);
+  sf_close(f);
+}
+
+std::vector<float> sine(int64_t n, double hz, double rate, double amplitude) {
+  std::vector<float> x(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    x[size_t(i)] = float(amplitude * std::sin(2 * std::numbers::pi * hz * double(i) / rate));
+  return x;
+}
+
+// `f` throws an erc::Error whose message names the file and contains `problem`.
+void expect_error(const std::function<void()>& f, const std::string& path, const std::string& problem) {
+  try {
+    f();
+    ADD_FAILURE() << "no error for " << path;
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(std::filesystem::path(path).filename().string()), std::string::npos) << msg;
+    EXPECT_NE(msg.find(problem), std::string::npos) << "expected '" << problem << "' in: " << msg;
+  }
+}
+
+}  // namespace
+
+TEST(Audio, WavRoundTrip16k) {
+  const std::string path = temp_path("erc_audio_roundtrip.wav");
+  const Tensor x = test::random_tensor({4001}, 7, -0.9, 0.9, DType::f32);
+  write_wav(path, x, 16000);
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+
+  const AudioInfo info = audio_info(path);
+  EXPECT_EQ(info.sample_rate, 16000);
+  EXPECT_EQ(info.channels, 1);
+  EXPECT_EQ(info.frames, 4001);
+  EXPECT_DOUBLE_EQ(info.seconds, 4001.0 / 16000.0);
+
+  const Tensor y = load_audio(path);
+  ASSERT_EQ(y.shape(), Shape{4001});
+  EXPECT_EQ(y.dtype(), DType::f32);
+  // libsndfile writes round(x * 32767) and reads back q / 32768: the error is under half a step of rounding plus
+  // |x| / 32768 of scale, so below 1.5 / 32768 for |x| <= 1.
+  EXPECT_TRUE(test::allclose(y, x, 1.5 / 32768.0, 0.0));
+}
+
+TEST(Audio, StereoResampledToMono16k) {
+  const std::string path = temp_path("erc_audio_stereo44k.wav");
+  const int64_t n = 22050;  // 0.5 s at 44.1 kHz
+  const std::vector<float> left = sine(n, 440, 44100, 0.5), right = sine(n, 440, 44100, 0.3);
+  std::vector<float> interleaved;
+  for (int64_t i = 0; i < n; ++i) {
+    interleaved.push_back(left[size_t(i)]);
+    interleaved.push_back(right[size_t(i)]);
+  }
+  write_with_sndfile(path, interleaved, 44100, 2, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  EXPECT_EQ(audio_info(path).channels, 2);
+
+  const Tensor y = load_audio(path, 16000);
+  const int64_t expected_len = std::llround(double(n) * 16000.0 / 44100.0);
+  ASSERT_EQ(y.dim(), 1);
+  EXPECT_LE(std::abs(y.size(0) - expected_len), 1) << "got " << y.size(0) << " samples, expected " << expected_len;
+
+  // Away from the edges (where the filter sees the signal start and stop) the mix is the mean sine, 0.4 sin,
+  // in phase (soxr compensates its filter delay) and with the filter's ripple far below 1e-4 at 440 Hz.
+  const int64_t edge = 800;
+  const Tensor middle = y.narrow(0, edge, y.size(0) - 2 * edge);
+  std::vector<float> expected = sine(y.size(0), 440, 16000, 0.4);
+  expected = std::vector<float>(expected.begin() + edge, expected.end() - edge);
+  EXPECT_TRUE(test::allclose(middle, Tensor::from_vector(expected, {int64_t(expected.size())}), 1e-4, 0.0));
+
+  // And it is a 440 Hz tone: 2 * 440 zero crossings per second.
+  const std::vector<float> m = middle.to_vector<float>();
+  int64_t crossings = 0;
+  for (size_t i = 1; i < m.size(); ++i) crossings += (m[i - 1] < 0) != (m[i] < 0);
+  const double seconds = double(m.size()) / 16000.0;
+  EXPECT_NEAR(double(crossings) / seconds, 880.0, 2.0 / seconds);
+}
+
+TEST(Audio, FlacLoads) {
+  const std::string path = temp_path("erc_audio.flac");
+  const std::vector<float> x = sine(3000, 250, 16000, 0.6);
+  write_with_sndfile(path, x, 16000, 1, SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
+  const Tensor y = load_audio(path);
+  EXPECT_TRUE(test::allclose(y, Tensor::from_vector(x, {3000}), 1.5 / 32768.0, 0.0));
+}
+
+TEST(AudioErrors, MissingFile) {
+  const std::string path = temp_path("erc_audio_no_such_file.wav");
+  std::filesystem::remove(path);
+  expect_error([&] { load_audio(path); }, path, "no such audio file");
+  expect_error([&] { audio_info(path); }, path, "no such audio file");
+}
+
+TEST(AudioErrors, TextFileNamedWav) {
+  const std::string path = temp_path("erc_audio_text.wav");
+  std::ofstream(path) << "this is not audio, only text that happens to be named .wav\n";
+  expect_error([&] { load_audio(path); }, path, "cannot read as audio (libsndfile: ");
+}
+
+TEST(AudioErrors, EmptyWav) {
+  const std::string path = temp_path("erc_audio_empty.wav");
+  write_wav(path, Tensor::empty({0}), 16000);
+  EXPECT_EQ(audio_info(path).frames, 0);
+  expect_error([&] { load_audio(path); }, path, "empty (0 frames)");
+}
+
+TEST(AudioErrors, TruncatedWav) {
+  const std::string good = temp_path("erc_audio_good.wav"), cut = temp_path("erc_audio_cut.wav");
+  write_wav(good, Tensor::from_vector(sine(2000, 300, 16000, 0.5), {2000}), 16000);
+  const auto size = std::filesystem::file_size(good);
+  std::filesystem::copy_file(good, cut, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::resize_file(cut, size - 1001);
+  expect_error([&] { load_audio(cut); }, cut, "truncated: the header declares 4000 bytes of audio data");
+  std::filesystem::resize_file(cut, size - 4000);  // only the header left
+  expect_error([&] { load_audio(cut); }, cut, "truncated");
+}
+
+TEST(AudioErrors, TruncatedFlac) {
+  const std::string good = temp_path("erc_audio_good.flac"), cut = temp_path("erc_audio_cut.flac");
+  std::vector<float> x = sine(20000, 300, 16000, 0.5);
+  write_with_sndfile(good, x, 16000, 1, SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
+  std::filesystem::copy_file(good, cut, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::resize_file(cut, std::filesystem::file_size(good) / 2);
+  expect_error([&] { load_audio(cut); }, cut, "truncated");
+}
+
+TEST(AudioErrors, NonFiniteSample) {
+  const std::string path = temp_path("erc_audio_nan.wav");
+  std::vector<float> x = sine(100, 300, 16000, 0.5);
+  x[37] = std::nanf("");
+  write_with_sndfile(path, x, 16000, 1, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  expect_error([&] { load_audio(path); }, path, "non-finite sample (nan) at frame 37");
+}
+
+TEST(AudioErrors, WriteWavRejectsOutOfRange) {
+  const std::string path = temp_path("erc_audio_loud.wav");
+  expect_error([&] { write_wav(path, Tensor::from_vector(std::vector<float>{0.f, 1.5f}, {2}), 16000); }, path,
+               "expected samples in [-1, 1], got 1.5 at index 1");
+  EXPECT_THROW(write_wav(path, Tensor::zeros({2, 2}), 16000), Error);
+}
