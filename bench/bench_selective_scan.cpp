@@ -13,22 +13,16 @@
 
 #include "autograd/backward.h"
 #include "ops/selective_scan.h"
+#include "bench_util.h"
 #include "tensor/random.h"
 
 using namespace erc;
+using erc::bench::median;
+using erc::bench::peak_rss_mib;
 
 namespace {
 
-double peak_rss_mib() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return double(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
-}
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

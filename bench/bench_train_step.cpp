@@ -20,25 +20,19 @@
 #include "nn/erc_model.h"
 #include "ops/cross_entropy.h"
 #include "optim/radam_schedule_free.h"
+#include "bench_util.h"
 #include "tensor/random.h"
 
 using namespace erc;
+using erc::bench::median;
+using erc::bench::peak_rss_mib;
 
 extern "C" int openblas_get_num_threads(void);
 extern "C" void openblas_set_num_threads(int);
 
 namespace {
 
-double peak_rss_mib() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return double(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
-}
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
 
 double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

@@ -9,6 +9,7 @@
 #include "test_util.h"
 
 using namespace erc;
+using erc::test::error_of;
 using namespace erc::data;
 namespace fs = std::filesystem;
 
@@ -68,15 +69,6 @@ fs::path make_tree(const std::string& name) {
   return root;
 }
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 
