@@ -32,8 +32,6 @@ extern "C" void openblas_set_num_threads(int);
 
 namespace {
 
-
-
 double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }

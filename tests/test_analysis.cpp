@@ -20,8 +20,6 @@ using namespace erc::data;
 
 namespace {
 
-
-
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream s;

@@ -12,8 +12,6 @@ using Op = std::function<Tensor(const Inputs&)>;
 
 static const test::GoldenFixture golden{"basic"};
 
-
-
 TEST(Golden, Add) { golden.check("add", {"a", "b"}, [](const Inputs& in) { return ops::add(in[0], in[1]); }); }
 TEST(Golden, Sub) { golden.check("sub", {"a", "b"}, [](const Inputs& in) { return ops::sub(in[0], in[1]); }); }
 TEST(Golden, Mul) { golden.check("mul", {"a", "b"}, [](const Inputs& in) { return ops::mul(in[0], in[1]); }); }

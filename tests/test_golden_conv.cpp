@@ -14,8 +14,6 @@ using Op = std::function<Tensor(const Inputs&)>;
 
 static const test::GoldenFixture golden{"conv"};
 
-
-
 static void check_conv1d(const std::string& name) {
   auto p = golden.params(name);
   const int64_t stride = p["stride"], padding = p["padding"], groups = p["groups"];

@@ -14,8 +14,6 @@ using Op = std::function<Tensor(const Inputs&)>;
 
 static const test::GoldenFixture golden{"dense"};
 
-
-
 TEST(Golden, Matmul) {
   golden.check("matmul", {"a", "b"}, [](const Inputs& in) { return ops::matmul(in[0], in[1]); });
 }

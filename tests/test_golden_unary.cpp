@@ -13,8 +13,6 @@ using Op = std::function<Tensor(const Inputs&)>;
 
 static const test::GoldenFixture golden{"unary"};
 
-
-
 static void check_unary(const std::string& name, Tensor (*fn)(const Tensor&)) {
   golden.check(name, {"x"}, [fn](const Inputs& in) { return fn(in[0]); });
 }

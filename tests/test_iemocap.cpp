@@ -69,7 +69,6 @@ fs::path make_tree(const std::string& name) {
   return root;
 }
 
-
 }  // namespace
 
 TEST(Iemocap, IndexesDialoguesInOrder) {

@@ -17,8 +17,6 @@ using erc::test::leaf;
 using erc::test::random_tensor;
 using Inputs = std::vector<Tensor>;
 
-
-
 TEST(Gradcheck, Conv1dStridePaddingGroups) {
   struct Case {
     Shape x, w;

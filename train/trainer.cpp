@@ -306,7 +306,6 @@ data::Metrics pooled_metrics(const std::vector<FoldResult>& results) {
   return metrics_of(all);
 }
 
-
 std::vector<FoldResult> train(const TrainConfig& config) {
   ERC_CHECK(!config.folds.empty(), "train: no fold given");
   ERC_CHECK(config.epochs > 0, "train: --epochs must be positive, got ", config.epochs);
