@@ -11,14 +11,14 @@
 
 namespace erc::apps {
 
-// Training and evaluation run on the CPU until the CUDA backend's kernels land (CUDA backend I); auto says so
+// Training, evaluation and extraction run on the CPU until the CUDA backend's kernels land (CUDA backend I); auto says so
 // plainly, cuda refuses rather than pretending.
 inline void choose_device(const std::string& device, const char* app) {
   ERC_CHECK(device == "cpu" || device == "cuda" || device == "auto", "--device must be cpu, cuda or auto, got '",
             device, "'");
   ERC_CHECK(device != "cuda", "--device cuda: ", app, " has no CUDA path yet (the CUDA kernels come with the CUDA ",
             "backend issue); use --device cpu");
-  if (device == "auto") std::fprintf(stderr, "%s: running on the CPU (no CUDA training path in this build)\n", app);
+  if (device == "auto") std::fprintf(stderr, "%s: running on the CPU (%s has no CUDA path yet)\n", app, app);
 }
 
 // "1".."5" -> {k}; "all" -> `all`.

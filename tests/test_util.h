@@ -53,6 +53,21 @@ inline ::testing::AssertionResult allclose(const Tensor& actual, const Tensor& e
                                        << " vs expected " << e[worst] << "; max |diff| " << max_abs;
 }
 
+// |actual - expected|_2 / |expected|_2 below `bound`: the measure for a deep stack of f32 ops against an f64
+// reference, where single elements near zero carry no meaning of their own.
+inline ::testing::AssertionResult relative_error_below(const Tensor& actual, const Tensor& expected, double bound) {
+  if (actual.shape() != expected.shape())
+    return ::testing::AssertionFailure() << "shape " << shape_str(actual.shape()) << " vs expected "
+                                         << shape_str(expected.shape());
+  std::vector<double> a = actual.detach().to(DType::f64).to_vector<double>();
+  std::vector<double> e = expected.detach().to(DType::f64).to_vector<double>();
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff += (a[i] - e[i]) * (a[i] - e[i]), norm += e[i] * e[i];
+  const double rel = std::sqrt(diff) / std::sqrt(norm);
+  if (rel < bound) return ::testing::AssertionSuccess() << "relative error " << rel;
+  return ::testing::AssertionFailure() << "relative error " << rel << " (bound " << bound << ")";
+}
+
 inline ::testing::AssertionResult gradcheck_ok(const std::function<Tensor(const std::vector<Tensor>&)>& f,
                                                const std::vector<Tensor>& inputs, GradcheckOptions options = {}) {
   GradcheckResult r = gradcheck(f, inputs, options);

@@ -1,29 +1,59 @@
 #!/usr/bin/env bash
-# The main job, end to end on a built-in corpus: features -> conversation model and single-utterance baseline
-# -> evaluation and the per-conversation "atmosphere" analysis. Until the spoken demo corpus and WavLM
-# extraction land, the corpus is erc_synth's synthetic one (IEMOCAP's shape: 5 sessions, two-speaker dialogues,
-# six emotions plus unlabelled utterances, a dominant emotion per conversation), at a size that trains in a few
-# minutes on 2 CPU cores. Usage: bash tools/demo.sh [OUT_DIR] (default demo_out/).
+# The main job, end to end, on a spoken demo corpus: speech in IEMOCAP's own layout (espeak-ng, generated here)
+# -> WavLM features -> the BiMamba conversation model and the single-utterance baseline (train sessions 1-4, test
+# session 5) -> the paper's Table 2 comparison and the per-conversation "atmosphere" analysis.
+#
+# Usage: bash tools/demo.sh [--wavlm PATH] [OUT_DIR]   (default OUT_DIR: demo_out/)
+#   --wavlm PATH   WavLM-Large weights (a Hugging Face folder or file, e.g. a download of microsoft/wavlm-large):
+#                  layer 21 features as in the paper. Without it: a seeded, randomly initialised small WavLM
+#                  (tools/demo_wavlm.json), which shows the pipeline working but carries little emotion.
+# Every step resumes or is skipped when its output is already complete; the run directories are made afresh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Idle OpenMP threads sleep instead of spinning: on a shared or small machine, spinning threads steal the cores
 # the working ones need (measured: a training step 2.8x slower on this 2-vCPU box). See bench/RESULTS.md.
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
-out=${1:-demo_out}
-[ -x build/apps/erc_train ] || bash tools/setup.sh
-mkdir -p "$out"
-train_args=(--fold 5 --epochs 6 --lr 1e-3 --d-model 32 --seed 0)
 
-echo "==> 1/4 synthetic feature cache (the stand-in for WavLM-Large layer-21 features)"
-rm -f "$out/features.h5"
-build/apps/erc_synth --out "$out/features.h5" --seed 0 --dialogues-per-session 6 --feature-dim 256 --mean-frames 20
-echo "==> 2/4 conversation model: one whole conversation per step (train sessions 1-4, test session 5)"
-rm -rf "$out/conversation" "$out/utterance"
-build/apps/erc_train --features "$out/features.h5" "${train_args[@]}" --mode conversation --out "$out/conversation"
-echo "==> 3/4 single-utterance baseline: 128 utterances per step, each on its own"
-build/apps/erc_train --features "$out/features.h5" "${train_args[@]}" --mode utterance --out "$out/utterance"
-echo "==> 4/4 evaluation and atmosphere analysis"
+wavlm=""
+out=demo_out
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --wavlm) wavlm=$2; shift 2 ;;
+    -h|--help) sed -n 's/^# \{0,1\}//; 2,10p' "$0"; exit 0 ;;
+    *) out=$1; shift ;;
+  esac
+done
+for app in erc_corpus erc_extract erc_train erc_eval; do
+  [ -x "build/apps/$app" ] || { bash tools/setup.sh; break; }
+done
+mkdir -p "$out"
+start=$(date +%s)
+step() { echo; echo "==> $1  [$(( $(date +%s) - start )) s]"; }
+
+step "1/5 demo corpus: 5 sessions of two-speaker dialogues spoken by espeak-ng, IEMOCAP's layout ($out/corpus)"
+build/apps/erc_corpus --out "$out/corpus" --seed 0 --jitter 0.5 --dominant-share 0.6-0.8
+
+if [ -n "$wavlm" ]; then
+  step "2/5 WavLM-Large layer-21 features from $wavlm"
+  extract=(--wavlm "$wavlm" --layer 21)
+  features="$out/features_wavlm_large.h5"
+  train_args=(--fold 5 --epochs 20 --lr 1e-3 --d-model 64 --seed 0)
+else
+  step "2/5 features from a RANDOMLY INITIALISED small WavLM (no --wavlm given: a stand-in, not WavLM-Large)"
+  extract=(--wavlm random:tools/demo_wavlm.json --seed 0 --layer 1)
+  features="$out/features_random_wavlm.h5"
+  train_args=(--fold 5 --epochs 12 --lr 2e-3 --d-model 64 --seed 0)
+fi
+build/apps/erc_extract --corpus "iemocap:$out/corpus" "${extract[@]}" --out "$features"
+
+step "3/5 conversation model: one whole conversation per step (train sessions 1-4, test session 5)"
+rm -rf "$out/conversation" "$out/utterance" "$out/analysis"
+build/apps/erc_train --features "$features" "${train_args[@]}" --mode conversation --out "$out/conversation"
+step "4/5 single-utterance baseline: 128 utterances per step, each on its own"
+build/apps/erc_train --features "$features" "${train_args[@]}" --mode utterance --out "$out/utterance"
+step "5/5 evaluation: Table 2 and the atmosphere analysis"
 build/apps/erc_eval --run "$out/conversation" --compare "$out/utterance" --out "$out/analysis"
 echo
-echo "Everything is in $out/: features.h5, conversation/ and utterance/ (run directories, docs/RUNS.md),"
-echo "analysis/ (report.json, predictions.csv, atmosphere.csv, atmosphere.png, change.csv)."
+echo "Done in $(( $(date +%s) - start )) s. Everything is in $out/: corpus/ (the spoken corpus), $(basename "$features"),"
+echo "conversation/ and utterance/ (run directories, docs/RUNS.md), analysis/ (report.json, predictions.csv,"
+echo "atmosphere.csv, atmosphere.png, change.csv)."

@@ -1,0 +1,174 @@
+// erc_extract: audio -> WavLM layer features -> the HDF5 feature cache that erc_train reads (docs/FEATURES.md).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+
+#include "app_common.h"
+#include "data/extract.h"
+#include "data/iemocap.h"
+#include "nn/wavlm/weights.h"
+
+using namespace erc;
+
+namespace {
+
+volatile std::sig_atomic_t interrupted = 0;
+
+// "iemocap:PATH" or "list:CSV" -> the utterances to extract, in corpus order.
+std::vector<data::AudioItem> read_corpus(const std::string& corpus, const std::vector<int64_t>& sessions) {
+  const size_t colon = corpus.find(':');
+  const std::string kind = corpus.substr(0, colon), where = colon == std::string::npos ? "" : corpus.substr(colon + 1);
+  ERC_CHECK(colon != std::string::npos && !where.empty() && (kind == "iemocap" || kind == "list"),
+            "--corpus must be iemocap:PATH (an IEMOCAP_full_release folder) or list:CSV (a list of audio files), got '",
+            corpus, "'");
+  if (kind == "list") return data::read_audio_list(where);
+  const data::IemocapIndex index = data::index_iemocap(where, sessions);
+  if (!index.missing_wavs.empty()) {
+    std::fprintf(stderr, "erc_extract: %zu utterance(s) listed in EmoEvaluation have no WAV and are left out, e.g.\n",
+                 index.missing_wavs.size());
+    for (size_t i = 0; i < index.missing_wavs.size() && i < 5; ++i)
+      std::fprintf(stderr, "  %s\n", index.missing_wavs[i].c_str());
+  }
+  std::vector<data::AudioItem> items;
+  for (const data::UtteranceInfo& u : index.utterances) items.push_back({u, data::wav_path(where, u)});
+  std::printf("corpus: %lld dialogues, %zu utterances from %s\n", static_cast<long long>(index.dialogues),
+              items.size(), where.c_str());
+  return items;
+}
+
+// --wavlm PATH (a Hugging Face folder or weights file) or random:CONFIG.json (seeded random weights).
+std::unique_ptr<nn::WavLM> make_model(const std::string& wavlm, int64_t layer, uint64_t seed) {
+  if (wavlm.rfind("random:", 0) == 0) {
+    const nn::WavLMConfig config = nn::load_wavlm_config(wavlm.substr(7));
+    Generator init(seed);
+    auto model = std::make_unique<nn::WavLM>(config, layer, init);
+    model->eval();
+    std::printf("WavLM: RANDOMLY INITIALISED (seed %llu, config %s), not pre-trained: a stand-in that shows the\n"
+                "pipeline, not WavLM-Large's features\n",
+                static_cast<unsigned long long>(seed), wavlm.substr(7).c_str());
+    return model;
+  }
+  auto model = nn::load_wavlm(wavlm, layer);
+  std::printf("WavLM: %s (%lld parameters up to layer %lld)\n", nn::locate_wavlm(wavlm).weights.c_str(),
+              static_cast<long long>(model->parameter_count()), static_cast<long long>(layer));
+  return model;
+}
+
+// An existing complete cache is either this run's result already (nothing to do) or something else (refused).
+bool already_complete(const std::string& out, const data::CacheAttributes& wanted,
+                      const std::vector<data::AudioItem>& items) {
+  if (!std::filesystem::exists(out)) return false;
+  data::FeatureCacheReader existing(out);
+  ERC_CHECK(existing.attributes() == wanted, out, " exists and was made with other settings (",
+            existing.attributes().describe(), "; this run: ", wanted.describe(), "); remove it or choose another --out");
+  std::set<std::string> have;
+  for (const auto& u : existing.utterances()) have.insert(u.utt_id);
+  for (const auto& item : items)
+    ERC_CHECK(have.count(item.info.utt_id), out, " exists without utterance ", item.info.utt_id,
+              " of this corpus; remove it or choose another --out");
+  return true;
+}
+
+std::string clock(double seconds) {
+  char text[32];
+  const long s = std::lround(seconds);
+  if (s >= 3600)
+    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+  else
+    std::snprintf(text, sizeof text, "%ld:%02ld", s / 60, s % 60);
+  return text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "erc_extract: run WavLM over every utterance of a corpus and cache one layer's hidden states (SPEC.md §1)\n"
+      "in an HDF5 file for erc_train. Audio in any format libsndfile reads is brought to 16 kHz mono; each\n"
+      "waveform is normalised to zero mean and unit variance unless --no-normalise. The file is written to\n"
+      "OUT.partial and renamed when complete; an interrupted run (Ctrl-C, a crash) resumes where it stopped when\n"
+      "run again with the same settings. A cache made with other settings (weights, layer, normalisation, dtype)\n"
+      "is refused, never mixed.\n\n"
+      "  erc_extract --corpus iemocap:IEMOCAP_full_release --wavlm wavlm-large/ --out features.h5"};
+  std::string corpus, wavlm, out, dtype = "f16", device = "auto";
+  std::vector<int64_t> sessions = {1, 2, 3, 4, 5};
+  int64_t layer = 21;
+  uint64_t seed = 0;
+  int threads = 0;
+  bool no_normalise = false, quiet = false;
+  double batch_seconds = 60;
+  app.add_option("--corpus", corpus, "iemocap:PATH (IEMOCAP_full_release) or list:CSV (columns path[,utt_id,"
+                 "dialogue,speaker,label,session])")->required();
+  app.add_option("--sessions", sessions, "IEMOCAP sessions to extract")->delimiter(',')->capture_default_str();
+  app.add_option("--wavlm", wavlm, "a Hugging Face WavLM folder (config.json + model.safetensors or "
+                 "pytorch_model.bin, e.g. microsoft/wavlm-large), a weights file, or random:CONFIG.json for seeded "
+                 "random weights")->required();
+  app.add_option("--layer", layer, "hidden_states index to keep (1..blocks; the paper: 21)")->capture_default_str();
+  app.add_option("--dtype", dtype, "storage of the features")->check(CLI::IsMember({"f16", "f32"}))
+      ->capture_default_str();
+  app.add_option("--out", out, "the HDF5 feature cache to write")->required();
+  app.add_option("--device", device, "cpu | cuda | auto")->capture_default_str();
+  app.add_option("--threads", threads, "CPU threads (0 = all cores)")->capture_default_str();
+  app.add_option("--batch-seconds", batch_seconds, "audio seconds of one dialogue per WavLM call")
+      ->capture_default_str();
+  app.add_option("--seed", seed, "seed of random:CONFIG weights")->capture_default_str();
+  app.add_flag("--no-normalise", no_normalise, "feed the waveform as it is (WavLM-Large expects it normalised)");
+  app.add_flag("--quiet", quiet, "no progress line");
+  CLI11_PARSE(app, argc, argv);
+
+  bool progress_shown = false;  // a progress line without its newline is on stderr
+  try {
+    apps::choose_device(device, "erc_extract");
+    apps::set_threads(threads);
+    for (int64_t s : sessions) ERC_CHECK(s >= 1 && s <= 5, "--sessions: sessions are 1..5, got ", s);
+    const std::vector<data::AudioItem> items = read_corpus(corpus, sessions);
+    ERC_CHECK(!items.empty(), corpus, ": no utterances to extract");
+    auto model = make_model(wavlm, layer, seed);
+    data::ExtractOptions options;
+    options.normalise = !no_normalise;
+    options.dtype = dtype == "f32" ? DType::f32 : DType::f16;
+    options.max_batch_seconds = batch_seconds;
+    options.extractor = nn::describe_wavlm(*model);
+    if (already_complete(out, data::extract_attributes(*model, options), items)) {
+      std::printf("%s is complete for this corpus and these settings: nothing to do\n", out.c_str());
+      return 0;
+    }
+    std::signal(SIGINT, [](int) {
+      if (interrupted) std::_Exit(130);  // a second Ctrl-C: at once (the .partial file stays resumable)
+      interrupted = 1;
+    });
+    const bool tty = isatty(2);
+    double last_report = -1e9;
+    data::extract_features(*model, items, out, options, [&](const data::ExtractProgress& p) {
+      if (interrupted) throw Error("interrupted: " + out + ".partial keeps what was extracted; run again to resume");
+      const bool done = p.done == p.total;
+      if (quiet || (!tty && !done && p.elapsed_seconds - last_report < 30)) return;
+      last_report = p.elapsed_seconds;
+      const int64_t this_run = p.done - p.skipped, left = p.total - p.done;
+      const double per_utt = this_run > 0 ? p.elapsed_seconds / double(this_run) : 0;
+      std::fprintf(stderr, "%serc_extract: %lld/%lld utterances (%.0f %%), %.2f utt/s, real-time factor %.3f, "
+                   "elapsed %s, left ~%s%s",
+                   tty ? "\r" : "", static_cast<long long>(p.done), static_cast<long long>(p.total),
+                   100.0 * double(p.done) / double(p.total), per_utt > 0 ? 1.0 / per_utt : 0.0,
+                   p.audio_seconds > 0 ? p.elapsed_seconds / p.audio_seconds : 0.0, clock(p.elapsed_seconds).c_str(),
+                   clock(per_utt * double(left)).c_str(), tty ? "\033[K" : "\n");
+      progress_shown = tty && !done;
+      if (tty && done) std::fprintf(stderr, "\n");
+    });
+    data::FeatureCacheReader cache(out);
+    int64_t frames = 0;
+    for (const auto& u : cache.utterances()) frames += u.n_frames;
+    std::printf("wrote %s: %zu utterances, %lld frames of layer %lld (%lld-d, %s)\n", out.c_str(),
+                cache.utterances().size(), static_cast<long long>(frames), static_cast<long long>(layer),
+                static_cast<long long>(cache.attributes().feature_dim), dtype.c_str());
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%serc_extract: %s\n", progress_shown ? "\n" : "", e.what());
+    return interrupted ? 130 : 1;
+  }
+}

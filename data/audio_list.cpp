@@ -1,0 +1,92 @@
+#include "data/audio_list.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "data/audio.h"
+
+namespace erc::data {
+
+namespace {
+
+std::vector<std::string> split(const std::string& line) {
+  std::vector<std::string> fields;
+  std::stringstream in(line);
+  std::string field;
+  while (std::getline(in, field, ',')) fields.push_back(field);
+  if (!line.empty() && line.back() == ',') fields.emplace_back();
+  for (std::string& f : fields) {  // surrounding blanks are not part of a value
+    f.erase(0, f.find_first_not_of(" \t"));
+    f.erase(f.find_last_not_of(" \t\r") + 1);
+  }
+  return fields;
+}
+
+}  // namespace
+
+std::vector<AudioItem> read_audio_list(const std::string& csv_path) {
+  std::ifstream in(csv_path);
+  ERC_CHECK(in.good(), csv_path, ": cannot open the audio list");
+  namespace fs = std::filesystem;
+  const fs::path folder = fs::path(csv_path).parent_path();
+  static const std::set<std::string> known = {"path", "utt_id", "dialogue", "speaker", "label", "session"};
+  std::string line;
+  int64_t line_no = 0;
+  std::map<std::string, size_t> column;
+  std::vector<AudioItem> items;
+  std::set<std::string> ids;
+  std::map<std::string, double> dialogue_end;  // where the next utterance of a dialogue starts
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    ERC_CHECK(line.find('"') == std::string::npos, csv_path, ":", line_no,
+              ": quoted fields are not supported (a path with a comma needs renaming)");
+    const std::vector<std::string> fields = split(line);
+    if (column.empty()) {
+      for (size_t i = 0; i < fields.size(); ++i) {
+        ERC_CHECK(known.count(fields[i]), csv_path, ":", line_no, ": unknown column '", fields[i],
+                  "' (known: path, utt_id, dialogue, speaker, label, session)");
+        ERC_CHECK(column.emplace(fields[i], i).second, csv_path, ":", line_no, ": column '", fields[i], "' twice");
+      }
+      ERC_CHECK(column.count("path"), csv_path, ":", line_no, ": the header has no 'path' column");
+      continue;
+    }
+    ERC_CHECK(fields.size() == column.size(), csv_path, ":", line_no, ": ", fields.size(), " fields, the header has ",
+              column.size());
+    auto field = [&](const char* name, const std::string& fallback) {
+      const auto it = column.find(name);
+      return it == column.end() || fields[it->second].empty() ? fallback : fields[it->second];
+    };
+    AudioItem item;
+    const fs::path path(field("path", ""));
+    ERC_CHECK(!path.empty(), csv_path, ":", line_no, ": empty path");
+    item.path = (path.is_absolute() ? path : folder / path).string();
+    UtteranceInfo& u = item.info;
+    u.utt_id = field("utt_id", path.stem().string());
+    ERC_CHECK(ids.insert(u.utt_id).second, csv_path, ":", line_no, ": utt_id '", u.utt_id, "' is listed twice");
+    u.dialogue = field("dialogue", u.utt_id);
+    u.speaker = field("speaker", "A");
+    u.label = field("label", "xxx");
+    const std::string session = field("session", "1");
+    ERC_CHECK(session.size() == 1 && session[0] >= '1' && session[0] <= '5', csv_path, ":", line_no,
+              ": session must be 1..5, got '", session, "'");
+    u.session = session[0] - '0';
+    double seconds = 0;
+    try {
+      seconds = audio_info(item.path).seconds;
+    } catch (const Error& e) {
+      throw Error(csv_path + ":" + std::to_string(line_no) + ": " + e.what());
+    }
+    u.start = dialogue_end[u.dialogue];
+    u.end = u.start + seconds;
+    dialogue_end[u.dialogue] = u.end;
+    items.push_back(std::move(item));
+  }
+  ERC_CHECK(!items.empty(), csv_path, ": no utterances listed");
+  return items;
+}
+
+}  // namespace erc::data

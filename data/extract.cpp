@@ -1,0 +1,78 @@
+#include "data/extract.h"
+
+#include <chrono>
+
+#include "autograd/grad_mode.h"
+#include "data/audio.h"
+
+namespace erc::data {
+
+CacheAttributes extract_attributes(const nn::WavLM& model, const ExtractOptions& options) {
+  ERC_CHECK(!options.extractor.empty(), "extract: options.extractor must name the model and its weights");
+  CacheAttributes a;
+  a.extractor = options.extractor;
+  a.layer = model.layer;
+  a.normalised = options.normalise;
+  a.sample_rate = 16000;
+  // Frames per second: the product of the conv strides divides the sample rate (320 for WavLM: 50 frames/s).
+  int64_t hop = 1;
+  for (int64_t s : model.config.conv_stride) hop *= s;
+  a.frame_rate = double(a.sample_rate) / double(hop);
+  a.feature_dim = model.config.hidden_size;
+  a.dtype = options.dtype;
+  return a;
+}
+
+void extract_features(const nn::WavLM& model, const std::vector<AudioItem>& items, const std::string& out_path,
+                      const ExtractOptions& options, const ExtractCallback& progress) {
+  ERC_CHECK(options.dtype == DType::f16 || options.dtype == DType::f32, "extract: --dtype must be f16 or f32, got ",
+            dtype_name(options.dtype));
+  ERC_CHECK(options.max_batch_seconds > 0, "extract: the batch budget must be positive, got ",
+            options.max_batch_seconds);
+  const auto start = std::chrono::steady_clock::now();
+  FeatureCacheWriter writer(out_path, extract_attributes(model, options));
+  ExtractProgress p;
+  p.total = int64_t(items.size());
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (writer.has(items[i].info.utt_id))
+      ++p.skipped;
+    else
+      todo.push_back(i);
+  }
+  p.done = p.skipped;
+  NoGradGuard no_grad;
+  for (size_t next = 0; next < todo.size();) {
+    // One batch: consecutive utterances of one dialogue within the budget of audio seconds.
+    std::vector<size_t> batch;
+    std::vector<Tensor> waveforms;
+    double seconds = 0;
+    while (next < todo.size()) {
+      const AudioItem& item = items[todo[next]];
+      if (!batch.empty() && item.info.dialogue != items[batch[0]].info.dialogue) break;
+      const double s = audio_info(item.path).seconds;
+      if (!batch.empty() && seconds + s > options.max_batch_seconds) break;
+      Tensor wave = load_audio(item.path);
+      ERC_CHECK(wave.size(0) >= model.config.min_samples(), item.path, ": ", wave.size(0), " samples at 16 kHz, fewer ",
+                "than the ", model.config.min_samples(), " WavLM needs for one frame");
+      waveforms.push_back(options.normalise ? nn::normalise_waveform(wave) : wave);
+      batch.push_back(todo[next++]);
+      seconds += s;
+    }
+    const std::vector<Tensor> features = model.forward(waveforms);
+    for (size_t b = 0; b < batch.size(); ++b) {
+      UtteranceInfo info = items[batch[b]].info;
+      info.n_frames = features[b].size(0);
+      writer.write(info, features[b]);
+    }
+    p.done += int64_t(batch.size());
+    p.audio_seconds += seconds;
+    p.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (progress) progress(p);
+  }
+  std::vector<std::string> order;
+  for (const AudioItem& item : items) order.push_back(item.info.utt_id);
+  writer.finish(order);
+}
+
+}  // namespace erc::data

@@ -1,0 +1,38 @@
+// Feature extraction: audio files -> WavLM hidden states of one layer -> the HDF5 feature cache
+// (docs/FEATURES.md). Resumable: utterances already in the cache's .partial file are skipped. The utterances of
+// one dialogue go through WavLM together, up to a budget of audio seconds per call, sharing its GEMMs.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "data/audio_list.h"
+#include "nn/wavlm/wavlm.h"
+
+namespace erc::data {
+
+struct ExtractOptions {
+  bool normalise = true;             // per-utterance zero mean, unit variance (SPEC §1)
+  DType dtype = DType::f16;          // storage of the features
+  double max_batch_seconds = 60.0;   // audio per WavLM call; one longer utterance still goes alone
+  std::string extractor;             // recorded in the cache (which model and weights); a resumed run must match
+};
+
+struct ExtractProgress {
+  int64_t done = 0, total = 0;    // utterances in the cache / to be there
+  int64_t skipped = 0;            // found already in an interrupted run's file
+  double audio_seconds = 0;       // of the utterances extracted by this run
+  double elapsed_seconds = 0;     // this run's wall time
+};
+using ExtractCallback = std::function<void(const ExtractProgress&)>;
+
+// The cache attributes a run with `model` and `options` records.
+CacheAttributes extract_attributes(const nn::WavLM& model, const ExtractOptions& options);
+
+// Extracts every item into `out_path` (written as out_path.partial, renamed when complete). Audio errors name the
+// file; an utterance too short for one frame (under 25 ms) is an error naming it. `progress` is called after
+// every WavLM call.
+void extract_features(const nn::WavLM& model, const std::vector<AudioItem>& items, const std::string& out_path,
+                      const ExtractOptions& options, const ExtractCallback& progress = {});
+
+}  // namespace erc::data

@@ -1,0 +1,235 @@
+// The spoken demo corpus on a tiny instance: the IEMOCAP indexer reads it as planned, every WAV is 16 kHz mono and
+// as long as its summary line says, the same seed gives the same bytes, and a root is never written over.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "data/audio.h"
+#include "data/dataset.h"
+#include "data/demo_corpus.h"
+#include "data/iemocap.h"
+#include "test_util.h"
+
+using namespace erc;
+using erc::test::error_of;
+using namespace erc::data;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Per test and process: CTest runs tests in parallel processes, which must not share a tree.
+std::string dir_prefix() { return "erc_demo_" + std::to_string(getpid()) + "_"; }
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::path(::testing::TempDir()) / (dir_prefix() + name);
+  fs::remove_all(dir);
+  return dir;
+}
+
+// The trees are a few MB each: removed when the process's tests are done.
+struct RemoveTrees : ::testing::Environment {
+  void TearDown() override {
+    for (const fs::directory_entry& e : fs::directory_iterator(::testing::TempDir()))
+      if (e.path().filename().string().starts_with(dir_prefix())) fs::remove_all(e.path());
+  }
+};
+[[maybe_unused]] ::testing::Environment* const kRemoveTrees = ::testing::AddGlobalTestEnvironment(new RemoveTrees);
+
+// 2 sessions x 2 dialogues x 4 utterances; seed 3 gives three xxx among the 16.
+DemoCorpusOptions tiny() {
+  DemoCorpusOptions o;
+  o.seed = 3;
+  o.sessions = 2;
+  o.dialogues_per_session = 2;
+  o.min_utterances = o.max_utterances = 4;
+  o.xxx_share = 0.3;
+  return o;
+}
+
+// Written once per process: most tests only read it.
+const fs::path& tiny_corpus() {
+  static const fs::path root = [] {
+    const fs::path dir = fresh_dir("tiny");
+    EXPECT_EQ(write_demo_corpus(dir.string(), tiny()), DemoCorpusOutcome::written);
+    return dir;
+  }();
+  return root;
+}
+
+std::string read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Relative path -> contents of every file under root.
+std::map<std::string, std::string> snapshot(const fs::path& root) {
+  std::map<std::string, std::string> files;
+  for (const fs::directory_entry& e : fs::recursive_directory_iterator(root))
+    if (e.is_regular_file()) files[fs::relative(e.path(), root).string()] = read_bytes(e.path());
+  return files;
+}
+
+}  // namespace
+
+TEST(DemoCorpus, IndexesAsPlanned) {
+  const std::vector<DemoDialogue> plan = demo_corpus_plan(tiny());
+  const IemocapIndex index = index_iemocap(tiny_corpus().string(), {1, 2});
+  EXPECT_TRUE(index.missing_wavs.empty());
+  EXPECT_EQ(index.dialogues, 4);
+
+  std::vector<UtteranceInfo> expected;
+  for (const DemoDialogue& d : plan) {
+    EXPECT_NE(d.voices[0].find("+f"), std::string::npos) << d.voices[0];
+    EXPECT_NE(d.voices[1].find("+m"), std::string::npos) << d.voices[1];
+    EXPECT_EQ(d.utterances.size(), 4u);
+    EXPECT_EQ(d.name.substr(0, 5), "Ses0" + std::to_string(d.session)) << d.name;
+    EXPECT_EQ(d.name.substr(5, 1), d.utterances.front().speaker) << "the name's letter is the first speaker";
+    expected.insert(expected.end(), d.utterances.begin(), d.utterances.end());
+  }
+  ASSERT_EQ(index.utterances.size(), expected.size());
+  std::map<std::string, int64_t> turns;  // per dialogue and speaker: the next turn number
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const UtteranceInfo& u = index.utterances[i];
+    SCOPED_TRACE(expected[i].utt_id);
+    EXPECT_EQ(u.utt_id, expected[i].utt_id);
+    EXPECT_EQ(u.dialogue, expected[i].dialogue);
+    EXPECT_EQ(u.session, expected[i].session);
+    EXPECT_EQ(u.speaker, expected[i].speaker);
+    EXPECT_EQ(u.label, expected[i].label);
+    char number[8];
+    std::snprintf(number, sizeof number, "%03lld", static_cast<long long>(turns[u.dialogue + u.speaker]++));
+    EXPECT_EQ(u.utt_id, u.dialogue + "_" + u.speaker + number);
+    EXPECT_GT(u.end, u.start);
+    // Turns laid end to end: each starts after the previous one ends, by at least the shortest gap.
+    if (i > 0 && index.utterances[i - 1].dialogue == u.dialogue) {
+      EXPECT_GE(u.start, index.utterances[i - 1].end + demo::kGapMin - 2e-4);
+    }
+  }
+}
+
+TEST(DemoCorpus, LabelsIncludeXxxAndSixClasses) {
+  std::set<std::string> labels;
+  for (const UtteranceInfo& u : index_iemocap(tiny_corpus().string(), {1, 2}).utterances) labels.insert(u.label);
+  EXPECT_TRUE(labels.count("xxx"));
+  for (const std::string& label : labels)
+    EXPECT_TRUE(label_index(label) != kIgnoreLabel || label == "xxx" || label == "sur" || label == "oth") << label;
+}
+
+TEST(DemoCorpus, WavsAre16kMonoAndAsLongAsTheirTimes) {
+  for (const UtteranceInfo& u : index_iemocap(tiny_corpus().string(), {1, 2}).utterances) {
+    SCOPED_TRACE(u.utt_id);
+    const std::string path = wav_path(tiny_corpus().string(), u);
+    const AudioInfo info = audio_info(path);
+    EXPECT_EQ(info.sample_rate, 16000);
+    EXPECT_EQ(info.channels, 1);
+    const Tensor audio = load_audio(path, 16000);
+    ASSERT_GT(audio.numel(), 0);
+    // The times are written to 0.1 ms: far inside one WavLM frame (20 ms).
+    EXPECT_NEAR(double(audio.numel()) / 16000.0, u.end - u.start, 2e-4);
+    // Speech, not a near-silent file: espeak-ng's output peaks far above the room noise.
+    double peak = 0;
+    for (const float v : audio.to_vector<float>()) peak = std::max(peak, double(std::fabs(v)));
+    EXPECT_GT(peak, 0.1);
+  }
+}
+
+TEST(DemoCorpus, TranscriptionsSayThePlannedSentences) {
+  const IemocapIndex index = index_iemocap(tiny_corpus().string(), {1, 2});
+  std::map<std::string, const UtteranceInfo*> by_id;
+  for (const UtteranceInfo& u : index.utterances) by_id[u.utt_id] = &u;
+  for (const DemoDialogue& d : demo_corpus_plan(tiny())) {
+    std::ifstream in(tiny_corpus() / ("Session" + std::to_string(d.session)) / "dialog" / "transcriptions" /
+                     (d.name + ".txt"));
+    std::string line;
+    for (size_t i = 0; i < d.utterances.size(); ++i) {
+      ASSERT_TRUE(std::getline(in, line)) << d.name;
+      const UtteranceInfo& u = *by_id.at(d.utterances[i].utt_id);
+      char times[64];
+      std::snprintf(times, sizeof times, " [%08.4f-%08.4f]: ", u.start, u.end);
+      EXPECT_EQ(line, u.utt_id + times + d.texts[i]);
+    }
+    EXPECT_FALSE(std::getline(in, line)) << d.name << ": more lines than turns";
+  }
+}
+
+TEST(DemoCorpus, SameSeedSameBytes) {
+  const fs::path again = fresh_dir("again");
+  ASSERT_EQ(write_demo_corpus(again.string(), tiny()), DemoCorpusOutcome::written);
+  const auto a = snapshot(tiny_corpus()), b = snapshot(again);
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_EQ(a.size(), 16u + 2 * 4 + 1) << "WAVs, EmoEvaluation and transcription files, the marker";
+  for (const auto& [name, bytes] : a) {
+    ASSERT_TRUE(b.count(name)) << name;
+    EXPECT_TRUE(bytes == b.at(name)) << name << " differs between two runs of the same seed";
+  }
+  DemoCorpusOptions other = tiny();
+  other.seed = 4;
+  std::vector<std::string> labels_a, labels_b;
+  for (const DemoDialogue& d : demo_corpus_plan(tiny()))
+    for (const UtteranceInfo& u : d.utterances) labels_a.push_back(u.utt_id + u.label);
+  for (const DemoDialogue& d : demo_corpus_plan(other))
+    for (const UtteranceInfo& u : d.utterances) labels_b.push_back(u.utt_id + u.label);
+  EXPECT_NE(labels_a, labels_b);
+}
+
+TEST(DemoCorpus, RerunIsANoOpAndOtherRootsAreRefused) {
+  const fs::path root = fresh_dir("rerun");
+  ASSERT_EQ(write_demo_corpus(root.string(), tiny()), DemoCorpusOutcome::written);
+  const auto before = snapshot(root);
+  const auto stamp = fs::last_write_time(root / demo::kMarker);
+  EXPECT_EQ(write_demo_corpus(root.string(), tiny()), DemoCorpusOutcome::already_complete);
+  EXPECT_EQ(fs::last_write_time(root / demo::kMarker), stamp);
+  EXPECT_TRUE(snapshot(root) == before);
+
+  DemoCorpusOptions other = tiny();
+  other.seed = 4;
+  const std::string msg = error_of([&] { write_demo_corpus(root.string(), other); });
+  EXPECT_NE(msg.find("other options"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(root.string()), std::string::npos) << msg;
+  EXPECT_TRUE(snapshot(root) == before);
+
+  // An interrupted run of the same options is written again; of other options, refused.
+  fs::rename(root / demo::kMarker, root / demo::kStarted);
+  EXPECT_THROW(write_demo_corpus(root.string(), other), Error);
+  EXPECT_EQ(write_demo_corpus(root.string(), tiny()), DemoCorpusOutcome::written);
+  EXPECT_FALSE(fs::exists(root / demo::kStarted));
+  EXPECT_TRUE(snapshot(root) == before);
+
+  // A user's folder: refused, and left as it was.
+  const fs::path user = fresh_dir("user");
+  fs::create_directories(user);
+  std::ofstream(user / "notes.txt") << "mine";
+  const std::string foreign = error_of([&] { write_demo_corpus(user.string(), tiny()); });
+  EXPECT_NE(foreign.find("not empty"), std::string::npos) << foreign;
+  EXPECT_NE(foreign.find(user.string()), std::string::npos) << foreign;
+  EXPECT_EQ(snapshot(user).size(), 1u);
+
+  // A marker that is not ours, and a root that is a file.
+  std::ofstream(user / demo::kMarker) << "{\"version\": 1, \"options\": {}}";
+  EXPECT_NE(error_of([&] { write_demo_corpus(user.string(), tiny()); }).find("not an erc demo corpus marker"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { write_demo_corpus((user / "notes.txt").string(), tiny()); }).find("not a folder"),
+            std::string::npos);
+}
+
+TEST(DemoCorpus, BadOptionsAreRefused) {
+  const auto refused = [](auto change, const std::string& words) {
+    DemoCorpusOptions o = tiny();
+    change(o);
+    const std::string msg = error_of([&] { demo_corpus_plan(o); });
+    EXPECT_NE(msg.find(words), std::string::npos) << msg;
+  };
+  refused([](DemoCorpusOptions& o) { o.sessions = 6; }, "sessions must be 1..5");
+  refused([](DemoCorpusOptions& o) { o.dialogues_per_session = 0; }, "dialogues per session");
+  refused([](DemoCorpusOptions& o) { o.min_utterances = 1; }, "at least 2 utterances");
+  refused([](DemoCorpusOptions& o) { o.min_utterances = 9; }, "exceed the maximum");
+  refused([](DemoCorpusOptions& o) { o.xxx_share = 0.98; }, "sum below 1");
+  refused([](DemoCorpusOptions& o) { o.dominant_share_min = 0.4; }, "dominant share");
+  refused([](DemoCorpusOptions& o) { o.jitter = -1; }, "jitter");
+}

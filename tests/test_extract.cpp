@@ -1,0 +1,134 @@
+// Feature extraction end to end at a tiny size: an audio list -> a seeded random WavLM -> the HDF5 cache, with
+// the features equal to the model's own output, resuming after an interruption, and refused misuse.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "autograd/grad_mode.h"
+#include "data/audio.h"
+#include "data/extract.h"
+#include "test_util.h"
+
+using namespace erc;
+using erc::test::error_of;
+using erc::test::mentions;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::path(::testing::TempDir()) / ("erc_extract_" + std::to_string(getpid()) + "_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+void write_text(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
+
+// Four utterances cut from the speech fixture, two dialogues, written as WAV beside a list.csv.
+fs::path make_list(const fs::path& dir) {
+  const Tensor speech = data::load_audio(std::string(ERC_FIXTURE_DIR) + "/speech.wav");
+  const int64_t lengths[] = {16000, 400, 12345, 30000};
+  for (int i = 0; i < 4; ++i) data::write_wav((dir / ("u" + std::to_string(i) + ".wav")).string(),
+                                              speech.narrow(0, 1000 * i, lengths[i]).contiguous(), 16000);
+  write_text(dir / "list.csv",
+             "path,dialogue,speaker,label\nu0.wav,d1,F,ang\nu1.wav,d1,M,xxx\nu2.wav,d2,F,neu\nu3.wav,d2,M,sad\n");
+  return dir / "list.csv";
+}
+
+std::unique_ptr<nn::WavLM> tiny_wavlm() {
+  Generator init(3);
+  auto model = std::make_unique<nn::WavLM>(nn::load_wavlm_config(std::string(ERC_FIXTURE_DIR) + "/wavlm_tiny.json"),
+                                           2, init);
+  model->eval();
+  return model;
+}
+
+data::ExtractOptions f32_options() {
+  data::ExtractOptions options;
+  options.dtype = DType::f32;
+  options.extractor = "tiny test model";
+  options.max_batch_seconds = 1.5;  // d2 (0.77 s + 1.88 s) goes in two calls, d1 (1 s + 0.025 s) in one
+  return options;
+}
+
+TEST(Extract, ListToCacheMatchesTheModel) {
+  const fs::path dir = fresh_dir("list");
+  const auto items = data::read_audio_list(make_list(dir).string());
+  ASSERT_EQ(items.size(), 4u);
+  EXPECT_EQ(items[1].info.utt_id, "u1");
+  EXPECT_EQ(items[1].info.label, "xxx");
+  EXPECT_DOUBLE_EQ(items[1].info.start, 1.0);  // laid out after u0's 16,000 samples
+  EXPECT_DOUBLE_EQ(items[2].info.start, 0.0);  // a new dialogue starts at 0
+  auto model = tiny_wavlm();
+  std::vector<int64_t> calls;
+  data::extract_features(*model, items, (dir / "f.h5").string(), f32_options(),
+                         [&](const data::ExtractProgress& p) { calls.push_back(p.done); });
+  EXPECT_EQ(calls, (std::vector<int64_t>{2, 3, 4}));
+  EXPECT_FALSE(fs::exists(dir / "f.h5.partial"));
+  data::FeatureCacheReader cache((dir / "f.h5").string());
+  EXPECT_EQ(cache.attributes().extractor, "tiny test model");
+  EXPECT_EQ(cache.attributes().layer, 2);
+  EXPECT_EQ(cache.attributes().feature_dim, 32);
+  ASSERT_EQ(cache.utterances().size(), 4u);
+  NoGradGuard no_grad;
+  for (size_t u = 0; u < 4; ++u) {
+    const Tensor wave = nn::normalise_waveform(data::load_audio(items[u].path));
+    const Tensor want = model->forward({wave})[0];
+    EXPECT_EQ(cache.utterances()[u].n_frames, want.size(0));
+    EXPECT_TRUE(test::allclose(cache.read(u), want, 1e-6, 1e-5)) << items[u].info.utt_id;
+  }
+  fs::remove_all(dir);
+}
+
+TEST(Extract, ResumesAfterInterruption) {
+  const fs::path dir = fresh_dir("resume");
+  const auto items = data::read_audio_list(make_list(dir).string());
+  auto model = tiny_wavlm();
+  const std::string out = (dir / "f.h5").string();
+  EXPECT_THROW(data::extract_features(*model, items, out, f32_options(),
+                                      [](const data::ExtractProgress&) { throw Error("stop"); }),
+               Error);
+  EXPECT_TRUE(fs::exists(out + ".partial"));
+  EXPECT_FALSE(fs::exists(out));
+  // Other settings do not touch the partial file.
+  data::ExtractOptions other = f32_options();
+  other.normalise = false;
+  EXPECT_TRUE(mentions(error_of([&] { data::extract_features(*model, items, out, other); }), "other settings"));
+  data::ExtractProgress last;
+  data::extract_features(*model, items, out, f32_options(), [&](const data::ExtractProgress& p) { last = p; });
+  EXPECT_EQ(last.skipped, 2);
+  EXPECT_EQ(last.done, 4);
+  EXPECT_EQ(data::FeatureCacheReader(out).utterances().size(), 4u);
+  fs::remove_all(dir);
+}
+
+TEST(Extract, RefusesBadLists) {
+  const fs::path dir = fresh_dir("bad");
+  make_list(dir);
+  auto error_for = [&](const std::string& csv) {
+    write_text(dir / "bad.csv", csv);
+    return error_of([&] { data::read_audio_list((dir / "bad.csv").string()); });
+  };
+  EXPECT_TRUE(mentions(error_for("file,label\nu0.wav,ang\n"), "unknown column 'file'"));
+  EXPECT_TRUE(mentions(error_for("label\nang\n"), "no 'path' column"));
+  EXPECT_TRUE(mentions(error_for("path,label\nu0.wav\n"), "bad.csv:2"));
+  EXPECT_TRUE(mentions(error_for("path\nu0.wav\nu0.wav\n"), "listed twice"));
+  EXPECT_TRUE(mentions(error_for("path,session\nu0.wav,7\n"), "session must be 1..5"));
+  EXPECT_TRUE(mentions(error_for("path\nmissing.wav\n"), "missing.wav"));
+  EXPECT_TRUE(mentions(error_for("path\n\"u0.wav\"\n"), "quoted"));
+  EXPECT_TRUE(mentions(error_for("path\n"), "no utterances"));
+  // Too short for one frame: named, nothing renamed into place.
+  const Tensor tiny = Tensor::zeros({399});
+  data::write_wav((dir / "short.wav").string(), tiny, 16000);
+  write_text(dir / "short.csv", "path\nshort.wav\n");
+  auto model = tiny_wavlm();
+  const auto items = data::read_audio_list((dir / "short.csv").string());
+  EXPECT_TRUE(mentions(error_of([&] { data::extract_features(*model, items, (dir / "s.h5").string(), f32_options()); }),
+                       "short.wav"));
+  EXPECT_FALSE(fs::exists(dir / "s.h5"));
+  fs::remove_all(dir);
+}
+
+}  // namespace
