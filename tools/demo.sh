@@ -7,7 +7,9 @@
 #   --wavlm PATH   WavLM-Large weights (a Hugging Face folder or file, e.g. a download of microsoft/wavlm-large):
 #                  layer 21 features as in the paper. Without it: a seeded, randomly initialised small WavLM
 #                  (tools/demo_wavlm.json), which shows the pipeline working but carries little emotion.
-# Every step resumes or is skipped when its output is already complete; the run directories are made afresh.
+# It installs the Debian packages and builds the four programs it runs first (tools/setup.sh), so on a fresh machine
+# it is the only command needed. Every step resumes or is skipped when its output is already complete; the run
+# directories are made afresh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Idle OpenMP threads sleep instead of spinning: on a shared or small machine, spinning threads steal the cores
@@ -23,11 +25,9 @@ while [ $# -gt 0 ]; do
     *) out=$1; shift ;;
   esac
 done
-for app in erc_corpus erc_extract erc_train erc_eval; do
-  [ -x "build/apps/$app" ] || { bash tools/setup.sh; break; }
-done
-mkdir -p "$out"
 start=$(date +%s)
+bash tools/setup.sh erc_corpus erc_extract erc_train erc_eval  # packages, then only these programs
+mkdir -p "$out"
 step() { echo; echo "==> $1  [$(( $(date +%s) - start )) s]"; }
 
 step "1/5 demo corpus: 5 sessions of two-speaker dialogues spoken by espeak-ng, IEMOCAP's layout ($out/corpus)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine for erc and builds it: Debian packages (as root), then CMake + ninja into build/.
 # Safe to run again: installed packages are skipped and the build is incremental.
+# Usage: bash tools/setup.sh [TARGET...]   (default: everything; tools/demo.sh builds only the programs it runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,5 +21,7 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release ${ERC_CMAKE_ARGS:-} > bu
   || { cat build.configure.log; exit 1; }
 grep -E "erc: CUDA backend" build.configure.log || true
 rm -f build.configure.log
-echo "==> building ($(nproc) jobs)"
-cmake --build build -j "$(nproc)"
+targets=()
+for t in "$@"; do targets+=(--target "$t"); done
+echo "==> building ${*:-everything} ($(nproc) jobs)"
+cmake --build build -j "$(nproc)" "${targets[@]}"

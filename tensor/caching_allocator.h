@@ -1,0 +1,55 @@
+// A caching allocator for device memory: freed blocks are kept and handed out again, so that a training step in
+// steady state makes no cudaMalloc / cudaFree at all (each costs a device synchronisation and up to milliseconds).
+//
+// Device-agnostic: the raw allocation is a pair of functions (cudaMalloc / cudaFree in cuda/, a counting fake in
+// the tests), so the policy is tested on any machine. With one stream, work is ordered: a block freed by the host
+// may be reused by the next kernel launched on that stream, because that kernel runs after every earlier use.
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace erc {
+
+struct AllocatorStats {
+  size_t in_use_bytes = 0, peak_in_use_bytes = 0;  // handed out (rounded sizes)
+  size_t cached_bytes = 0;                         // held free for reuse
+  size_t raw_allocations = 0, raw_frees = 0;       // calls to the backend
+  size_t reuses = 0;                               // allocations served from the cache
+};
+
+class CachingAllocator {
+ public:
+  using RawAlloc = std::function<void*(size_t bytes)>;  // nullptr when out of memory
+  using RawFree = std::function<void(void* ptr)>;
+  CachingAllocator(std::string device_name, RawAlloc raw_alloc, RawFree raw_free);
+  ~CachingAllocator();  // returns every cached block; blocks still in use are the caller's leak
+  CachingAllocator(const CachingAllocator&) = delete;
+  CachingAllocator& operator=(const CachingAllocator&) = delete;
+
+  // At least `bytes` (0 gives nullptr). Reuses the smallest cached block that fits and wastes at most a quarter of
+  // it; else allocates, and when the device is full, returns the cache to it and tries once more. Out of memory
+  // is an erc::Error naming the device, the request, what is in use and what was cached.
+  void* allocate(size_t bytes);
+  void free(void* ptr);    // nullptr is ignored; a pointer this allocator did not hand out is an erc::Error
+  void empty_cache();      // returns every cached block to the backend
+  AllocatorStats stats() const;
+
+  // Sizes are rounded up to multiples of 512 B below 1 MiB and of 1 MiB above (what a block really occupies).
+  static size_t round_size(size_t bytes);
+
+ private:
+  void release_cached_locked();
+  std::string device_name_;
+  RawAlloc raw_alloc_;
+  RawFree raw_free_;
+  mutable std::mutex mutex_;
+  std::multimap<size_t, void*> cached_;          // free blocks by size
+  std::unordered_map<void*, size_t> in_use_;     // handed-out blocks and their sizes
+  AllocatorStats stats_;
+};
+
+}  // namespace erc
