@@ -12,10 +12,9 @@
 
 using namespace erc;
 using namespace erc::data;
+using erc::test::temp_path;
 
 namespace {
-
-std::string temp_path(const std::string& name) { return ::testing::TempDir() + name; }
 
 // Writes interleaved float frames with libsndfile directly, in any format, as another program would.
 void write_with_sndfile(const std::string& path, const std::vector<float>& interleaved, int rate, int channels,

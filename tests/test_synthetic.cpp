@@ -1,8 +1,6 @@
 // The synthetic feature cache: IEMOCAP's shape, ids, times and labels, each conversation's atmosphere,
 // determinism, refused options, and that conversation context measurably helps a classifier.
 #include <algorithm>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,6 +12,7 @@
 #include "test_util.h"
 
 using namespace erc;
+using erc::test::temp_path;
 using namespace erc::data;
 
 namespace {
@@ -31,14 +30,6 @@ SyntheticOptions small_options() {
   o.feature_dim = kDim;
   o.dtype = DType::f32;
   return o;
-}
-
-// Per process: CTest runs this file's tests in parallel processes, which must not share a file.
-std::string temp_path(const std::string& name) {
-  const std::string path = ::testing::TempDir() + std::to_string(getpid()) + "_" + name;
-  std::filesystem::remove(path);
-  std::filesystem::remove(path + ".partial");
-  return path;
 }
 
 // Written once, shared by the tests that only read it.

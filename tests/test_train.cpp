@@ -1,7 +1,5 @@
 // The training protocol end to end at a tiny size: run directory, resume bit for bit, and the failures a user
 // can cause (bad --init, empty fold, non-finite loss, Ctrl-C).
-#include <unistd.h>
-
 #include <filesystem>
 
 #include "data/feature_cache.h"
@@ -18,10 +16,9 @@ namespace {
 
 constexpr int64_t kDim = 8;
 
-// Two sessions of two dialogues, six utterances each; features carry a little label signal.
-std::string tiny_cache(const std::string& name) {
-  const std::string path = ::testing::TempDir() + name;
-  if (fs::exists(path)) return path;
+// Two sessions of two dialogues, six utterances each; features carry a little label signal. Written once per
+// process (CTest runs the tests of this file in parallel processes, each with its own file).
+std::string write_tiny_cache(const std::string& path) {
   data::CacheAttributes a;
   a.extractor = "test";
   a.feature_dim = kDim;
@@ -54,8 +51,8 @@ std::string tiny_cache(const std::string& name) {
 
 train::TrainConfig tiny_config(const std::string& out) {
   train::TrainConfig c;
-  // Per process: CTest runs the tests of this file in parallel processes, each building its own cache.
-  c.features = tiny_cache("erc_train_tiny_" + std::to_string(getpid()) + ".h5");
+  static const std::string cache = write_tiny_cache(test::temp_path("erc_train_tiny.h5"));
+  c.features = cache;
   c.folds = {1};
   c.epochs = 3;
   c.lr = 1e-2;

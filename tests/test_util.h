@@ -2,7 +2,10 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -108,6 +111,24 @@ struct GoldenFixture {
     return nlohmann::json::parse(fixture(file).metadata.at(name));
   }
 };
+
+// A fresh path in the test temp folder, unique to this process (CTest runs tests in parallel processes), removed
+// with its ".partial" sibling when the program exits: the files a test shares outlive the test itself.
+inline std::string temp_path(const std::string& name) {
+  struct Created {
+    std::vector<std::string> paths;
+    ~Created() {
+      std::error_code ignored;
+      for (const std::string& p : paths) std::filesystem::remove(p, ignored), std::filesystem::remove(p + ".partial", ignored);
+    }
+  };
+  static Created created;
+  const std::string path = ::testing::TempDir() + std::to_string(getpid()) + "_" + name;
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + ".partial");
+  created.paths.push_back(path);
+  return path;
+}
 
 // The message of the erc::Error that `f` throws, or a note that it threw none.
 template <typename F>
