@@ -30,8 +30,8 @@ bash tools/setup.sh erc_corpus erc_extract erc_train erc_eval  # packages, then 
 mkdir -p "$out"
 step() { echo; echo "==> $1  [$(( $(date +%s) - start )) s]"; }
 
-step "1/5 demo corpus: 5 sessions of two-speaker dialogues spoken by espeak-ng, IEMOCAP's layout ($out/corpus)"
-build/apps/erc_corpus --out "$out/corpus" --seed 0 --jitter 0.5 --dominant-share 0.6-0.8
+step "1/5 demo corpus: 5 sessions x 12 two-speaker dialogues spoken by espeak-ng, IEMOCAP's layout ($out/corpus)"
+build/apps/erc_corpus --out "$out/corpus" --seed 0 --dialogues-per-session 12 --jitter 0.5 --dominant-share 0.6-0.8
 
 if [ -n "$wavlm" ]; then
   step "2/5 WavLM-Large layer-21 features from $wavlm"
