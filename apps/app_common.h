@@ -4,9 +4,11 @@
 #include <omp.h>
 
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "data/dataset.h"
 #include "tensor/check.h"
 
 namespace erc::apps {
@@ -35,6 +37,32 @@ inline void set_threads(int threads) {
   if (threads == 0) return;
   omp_set_num_threads(threads);
   openblas_set_num_threads(threads);
+}
+
+// One line: "labelled N: ang a exc b ...; unlabelled M (oth x, sur y, xxx z)".
+inline void print_label_counts(const std::vector<data::UtteranceInfo>& utterances) {
+  std::map<std::string, int64_t> hidden;
+  int64_t per_class[data::kEmotions.size()] = {};
+  int64_t labelled = 0;
+  for (const data::UtteranceInfo& u : utterances) {
+    const int64_t c = data::label_index(u.label);
+    if (c == data::kIgnoreLabel) {
+      ++hidden[u.label];
+    } else {
+      ++per_class[c];
+      ++labelled;
+    }
+  }
+  std::printf("labelled %lld:", static_cast<long long>(labelled));
+  for (size_t c = 0; c < data::kEmotions.size(); ++c)
+    std::printf(" %s %lld", data::kEmotions[c], static_cast<long long>(per_class[c]));
+  std::printf("; unlabelled %lld (", static_cast<long long>(utterances.size()) - labelled);
+  const char* separator = "";
+  for (const auto& [label, n] : hidden) {
+    std::printf("%s%s %lld", separator, label.c_str(), static_cast<long long>(n));
+    separator = ", ";
+  }
+  std::printf(")\n");
 }
 
 }  // namespace erc::apps

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "app_common.h"
 #include "data/dataset.h"
 #include "data/demo_corpus.h"
 #include "data/iemocap.h"
@@ -38,32 +39,11 @@ void print_summary(const std::string& root, int64_t sessions) {
   std::vector<int64_t> ids;
   for (int64_t s = 1; s <= sessions; ++s) ids.push_back(s);
   const data::IemocapIndex index = data::index_iemocap(root, ids);
-  std::map<std::string, int64_t> hidden;
-  int64_t per_class[data::kEmotions.size()] = {};
-  int64_t labelled = 0;
   double seconds = 0;
-  for (const data::UtteranceInfo& u : index.utterances) {
-    seconds += u.end - u.start;
-    const int64_t c = data::label_index(u.label);
-    if (c == data::kIgnoreLabel) {
-      ++hidden[u.label];
-    } else {
-      ++per_class[c];
-      ++labelled;
-    }
-  }
+  for (const data::UtteranceInfo& u : index.utterances) seconds += u.end - u.start;
   std::printf("%s: %lld dialogues, %zu utterances, %.1f min of audio (16 kHz mono)\n", root.c_str(),
               static_cast<long long>(index.dialogues), index.utterances.size(), seconds / 60);
-  std::printf("labelled %lld:", static_cast<long long>(labelled));
-  for (size_t c = 0; c < data::kEmotions.size(); ++c)
-    std::printf(" %s %lld", data::kEmotions[c], static_cast<long long>(per_class[c]));
-  std::printf("; unlabelled %lld (", static_cast<long long>(index.utterances.size()) - labelled);
-  const char* separator = "";
-  for (const auto& [label, n] : hidden) {
-    std::printf("%s%s %lld", separator, label.c_str(), static_cast<long long>(n));
-    separator = ", ";
-  }
-  std::printf(")\n");
+  apps::print_label_counts(index.utterances);
   if (!index.missing_wavs.empty())
     std::printf("warning: %zu listed utterances have no WAV, e.g. %s\n", index.missing_wavs.size(),
                 index.missing_wavs.front().c_str());

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "app_common.h"
 #include "data/dataset.h"
 #include "data/synthetic.h"
 
@@ -18,35 +19,17 @@ namespace {
 void print_summary(const std::string& path) {
   data::FeatureCacheReader cache(path);
   std::set<std::string> dialogues;
-  std::map<std::string, int64_t> hidden;
-  int64_t per_class[data::kEmotions.size()] = {};
-  int64_t frames = 0, labelled = 0;
+  int64_t frames = 0;
   for (const data::UtteranceInfo& u : cache.utterances()) {
     dialogues.insert(u.dialogue);
     frames += u.n_frames;
-    const int64_t c = data::label_index(u.label);
-    if (c == data::kIgnoreLabel) {
-      ++hidden[u.label];
-    } else {
-      ++per_class[c];
-      ++labelled;
-    }
   }
   const data::CacheAttributes& a = cache.attributes();
   std::printf("wrote %s: %zu dialogues, %zu utterances, %lld frames of %lld-d %s, %.1f MB\n", path.c_str(),
               dialogues.size(), cache.utterances().size(), static_cast<long long>(frames),
               static_cast<long long>(a.feature_dim), dtype_name(a.dtype),
               double(std::filesystem::file_size(path)) / 1e6);
-  std::printf("labelled %lld:", static_cast<long long>(labelled));
-  for (size_t c = 0; c < data::kEmotions.size(); ++c)
-    std::printf(" %s %lld", data::kEmotions[c], static_cast<long long>(per_class[c]));
-  std::printf("; unlabelled %lld (", static_cast<long long>(cache.utterances().size()) - labelled);
-  const char* separator = "";
-  for (const auto& [label, n] : hidden) {
-    std::printf("%s%s %lld", separator, label.c_str(), static_cast<long long>(n));
-    separator = ", ";
-  }
-  std::printf(")\n");
+  apps::print_label_counts(cache.utterances());
 }
 
 }  // namespace

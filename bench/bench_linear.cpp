@@ -15,17 +15,12 @@
 #include <vector>
 
 #include "autograd/backward.h"
+#include "bench_util.h"
 #include "ops/matmul.h"
 #include "tensor/random.h"
 
 using namespace erc;
-
-extern "C" int openblas_get_num_threads(void);
-
-static double median_ms(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
+using erc::bench::median;
 
 static double time_ms(const std::function<void()>& f) {
   auto t0 = std::chrono::steady_clock::now();
@@ -68,7 +63,7 @@ int main(int argc, char** argv) {
     plain_ms.push_back(time_ms(plain_step));
   }
   const double gflop = 3.0 * 2.0 * double(T) * double(F) * double(D) * 1e-9;
-  const double erc_med = median_ms(erc_ms), plain_med = median_ms(plain_ms);
+  const double erc_med = median(erc_ms), plain_med = median(plain_ms);
   const double erc_rate = gflop / (erc_med * 1e-3), plain_rate = gflop / (plain_med * 1e-3);
   std::printf("linear fwd+bwd  x [%lld, %lld]  W [%lld, %lld] + bias  f32  (%.2f GFLOP in 3 GEMMs)\n", (long long)T,
               (long long)F, (long long)D, (long long)F, gflop);

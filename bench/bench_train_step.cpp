@@ -25,16 +25,10 @@
 
 using namespace erc;
 using erc::bench::median;
+using erc::bench::ms_since;
 using erc::bench::peak_rss_mib;
 
-extern "C" int openblas_get_num_threads(void);
-extern "C" void openblas_set_num_threads(int);
-
 namespace {
-
-double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-}
 
 // Integer arithmetic only, so that torch_train_step.py derives the very same split: weights 40 + (37 u mod 97)
 // scaled to sum to T, the remainder spread one frame each over the first utterances.

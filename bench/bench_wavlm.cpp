@@ -31,10 +31,8 @@
 
 using namespace erc;
 using erc::bench::median;
+using erc::bench::ms_since;
 using erc::bench::peak_rss_mib;
-
-extern "C" int openblas_get_num_threads(void);
-extern "C" void openblas_set_num_threads(int);
 
 namespace {
 
@@ -42,10 +40,6 @@ constexpr int64_t kLayer = 21;
 constexpr int64_t kSampleRate = 16000;
 constexpr int64_t kSamples = 10 * kSampleRate;
 constexpr int kSgemmPerRep = 5;
-
-double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-}
 
 // bench/CMakeLists.txt passes no fixture folder (the tests get ERC_FIXTURE_DIR): this file's own path finds it.
 std::string default_clip() {

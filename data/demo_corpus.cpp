@@ -17,6 +17,7 @@
 #include <system_error>
 
 #include "data/audio.h"
+#include "data/corpus_draws.h"
 #include "data/dataset.h"
 #include "data/synthetic.h"
 #include "tensor/random.h"
@@ -98,38 +99,7 @@ constexpr double kVadSpread = 0.6;  // sd of one annotator's score around the ro
 // leading and trailing silence is cut so that a turn's duration is its speech plus demo::kEdgeSilence each side.
 constexpr float kTrimLevel = 0.002f;
 
-double uniform(Generator& gen) { return double(gen.next_u64() >> 11) * 0x1.0p-53; }  // [0, 1)
-double uniform(Generator& gen, double low, double high) { return low + (high - low) * uniform(gen); }
-
-double normal(Generator& gen) {
-  const double u1 = 1.0 - uniform(gen);  // (0, 1]: the log stays finite
-  const double u2 = uniform(gen);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
-}
-
-// A class drawn with IEMOCAP's frequencies, `excluded` left out (-1: none).
-int64_t draw_class(Generator& gen, int64_t excluded) {
-  double total = 0;
-  for (int64_t c = 0; c < kClasses; ++c)
-    if (c != excluded) total += synth::kClassWeights[c];
-  double r = uniform(gen) * total;
-  int64_t last = -1;
-  for (int64_t c = 0; c < kClasses; ++c) {
-    if (c == excluded) continue;
-    last = c;
-    if ((r -= synth::kClassWeights[c]) < 0) return c;
-  }
-  return last;
-}
-
-// IEMOCAP writes times to a tenth of a millisecond.
-double round_time(double t) { return std::round(t * 1e4) / 1e4; }
-
-std::string numbered(const std::string& prefix, int64_t n, int width) {
-  char digits[32];
-  std::snprintf(digits, sizeof digits, "%0*lld", width, static_cast<long long>(n));
-  return prefix + digits;
-}
+using namespace draws;
 
 // espeak-ng's integer parameters: rate, pitch, range, volume, word gap.
 struct SpeechParams {

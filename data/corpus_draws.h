@@ -1,0 +1,50 @@
+// What the two generated corpora share (data/synthetic.cpp's features, data/demo_corpus.cpp's speech): the
+// random draws they make from a Philox generator, IEMOCAP's class frequencies, its time rounding and its ids.
+// Internal to data/.
+#pragma once
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "data/dataset.h"
+#include "data/synthetic.h"
+#include "tensor/random.h"
+
+namespace erc::data::draws {
+
+inline double uniform(Generator& gen) { return double(gen.next_u64() >> 11) * 0x1.0p-53; }  // [0, 1)
+inline double uniform(Generator& gen, double low, double high) { return low + (high - low) * uniform(gen); }
+
+inline double normal(Generator& gen) {
+  const double u1 = 1.0 - uniform(gen);  // (0, 1]: the log stays finite
+  const double u2 = uniform(gen);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+}
+
+// A class drawn with IEMOCAP's frequencies, `excluded` left out (-1: none).
+inline int64_t draw_class(Generator& gen, int64_t excluded) {
+  const int64_t classes = int64_t(kEmotions.size());
+  double total = 0;
+  for (int64_t c = 0; c < classes; ++c)
+    if (c != excluded) total += synth::kClassWeights[c];
+  double r = uniform(gen) * total;
+  int64_t last = -1;
+  for (int64_t c = 0; c < classes; ++c) {
+    if (c == excluded) continue;
+    last = c;
+    if ((r -= synth::kClassWeights[c]) < 0) return c;
+  }
+  return last;
+}
+
+// IEMOCAP writes times to a tenth of a millisecond.
+inline double round_time(double t) { return std::round(t * 1e4) / 1e4; }
+
+// prefix + n with `width` digits, zero-padded: "Ses01F_impro" + 3 -> "Ses01F_impro03" at width 2.
+inline std::string numbered(const std::string& prefix, int64_t n, int width) {
+  char digits[32];
+  std::snprintf(digits, sizeof digits, "%0*lld", width, static_cast<long long>(n));
+  return prefix + digits;
+}
+
+}  // namespace erc::data::draws
