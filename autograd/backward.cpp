@@ -8,25 +8,13 @@
 
 namespace erc {
 
-// dst += src, both contiguous with the same shape and dtype. Autograd sits below ops/, so it has its own loop.
-static void add_into(Tensor& dst, const Tensor& src) {
-  Tensor s = src.detach().contiguous();
-  dispatch_float(dst.dtype(), "gradient accumulation", [&](auto tag) {
-    using scalar_t = decltype(tag);
-    scalar_t* d = dst.data<scalar_t>();
-    const scalar_t* p = s.data<scalar_t>();
-    const int64_t n = dst.numel();
-#pragma omp parallel for schedule(static) if (n > 65536)
-    for (int64_t i = 0; i < n; ++i) d[i] += p[i];
-  });
-}
-
-// Adds `g` to a gradient slot. A later gradient is added in place into the slot, so the slot must own its
-// memory: the first gradient is taken as it is only when nothing else can see its storage (the usual case: an
-// op's freshly computed gradient), and copied otherwise (a view, a saved tensor, a gradient passed through).
+// Adds `g` to a gradient slot. A later gradient is added in place into the slot (Tensor::add_, on the slot's
+// device: autograd sits below ops/), so the slot must own its memory: the first gradient is taken as it is only
+// when nothing else can see its storage (the usual case: an op's freshly computed gradient), and copied otherwise
+// (a view, a saved tensor, a gradient passed through).
 static void accumulate(Tensor& slot, Tensor&& g) {
   if (slot.defined()) {
-    add_into(slot, g);
+    slot.add_(g);
     return;
   }
   const bool sole_owner = g.impl_ptr().use_count() == 1 && g.impl().storage.use_count() == 1 &&
@@ -59,11 +47,12 @@ void backward(const Tensor& root, const Tensor& grad_output) {
   if (!seed.defined()) {
     ERC_CHECK(root.numel() == 1, "backward: the output has shape ", shape_str(root.shape()),
               "; only a one-element output gets an implicit gradient of 1: pass grad_output");
-    seed = Tensor::full(root.shape(), 1.0, root.dtype());
+    seed = Tensor::full(root.shape(), 1.0, root.dtype(), root.device());
   }
-  ERC_CHECK(seed.shape() == root.shape() && seed.dtype() == root.dtype(), "backward: grad_output has shape ",
-            shape_str(seed.shape()), " ", dtype_name(seed.dtype()), ", the output ", shape_str(root.shape()), " ",
-            dtype_name(root.dtype()));
+  ERC_CHECK(seed.shape() == root.shape() && seed.dtype() == root.dtype() && seed.device() == root.device(),
+            "backward: grad_output is ", shape_str(seed.shape()), " ", dtype_name(seed.dtype()), " on ",
+            device_name(seed.device()), ", the output ", shape_str(root.shape()), " ", dtype_name(root.dtype()), " on ",
+            device_name(root.device()));
   NoGradGuard no_grad;
   if (root.is_leaf()) {
     Tensor g = root.grad();
@@ -90,8 +79,9 @@ void backward(const Tensor& root, const Tensor& grad_output) {
       if (edge.node) {
         accumulate(pending[edge.node.get()], std::move(grads[i]));
       } else {
-        ERC_CHECK(grads[i].shape() == edge.leaf->shape, node->name(), ": gradient of shape ",
-                  shape_str(grads[i].shape()), " for input ", i, " of shape ", shape_str(edge.leaf->shape));
+        ERC_CHECK(grads[i].shape() == edge.leaf->shape && grads[i].device() == edge.leaf->storage->device,
+                  node->name(), ": gradient ", shape_str(grads[i].shape()), " on ", device_name(grads[i].device()),
+                  " for input ", i, " ", shape_str(edge.leaf->shape), " on ", device_name(edge.leaf->storage->device));
         Tensor leaf_grad(edge.leaf->grad);
         accumulate(leaf_grad, std::move(grads[i]));
         edge.leaf->grad = leaf_grad.impl_ptr();

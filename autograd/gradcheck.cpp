@@ -11,11 +11,12 @@ namespace erc {
 
 // sum(y * w), in double, over y's (possibly strided) elements.
 static double weighted_sum(const Tensor& y, const Tensor& w) {
-  ERC_CHECK(y.dtype() == DType::f64, "gradcheck: f must return a f64 tensor, got ", dtype_name(y.dtype()));
-  const double* base = static_cast<const double*>(y.impl().storage->data);
+  ERC_CHECK(y.dtype() == DType::f64 && y.device() == Device::cpu, "gradcheck: f must return a f64 CPU tensor, got ",
+            dtype_name(y.dtype()), " on ", device_name(y.device()));
+  const double* base = y.data<double>();
   const double* wp = w.data<double>();
   double total = 0;
-  for_each_offset(y.shape(), y.strides(), y.offset(), [&](int64_t i, int64_t off) { total += base[off] * wp[i]; });
+  for_each_offset(y.shape(), y.strides(), 0, [&](int64_t i, int64_t off) { total += base[off] * wp[i]; });
   return total;
 }
 
@@ -23,8 +24,9 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
                           const GradcheckOptions& options) {
   for (const Tensor& x : inputs)
     if (x.defined() && x.requires_grad())
-      ERC_CHECK(x.dtype() == DType::f64 && x.is_contiguous() && x.is_leaf(),
-                "gradcheck: inputs that require grad must be contiguous f64 leaves");
+      ERC_CHECK(x.dtype() == DType::f64 && x.is_contiguous() && x.is_leaf() && x.device() == Device::cpu,
+                "gradcheck: inputs that require grad must be contiguous f64 CPU leaves (finite differences ",
+                "perturb them on the host)");
 
   // Analytic: one backward pass with grad_output = w.
   zero_grad(inputs);

@@ -1,10 +1,9 @@
-// Every CUDA runtime call and every kernel launch is checked, and a failure names the statement, file and line.
+// Every CUDA runtime call, cuBLAS call and kernel launch is checked, and a failure names the statement, file and line.
 #pragma once
-#include <cuda_runtime.h>
-
+#include "cuda/api.h"
 #include "tensor/check.h"
 
-// ERC_CUDA_CHECK(cudaMemcpy(...)): throws erc::Error with cudaGetErrorString and the statement text.
+// ERC_CUDA_CHECK(cudaMemcpy(...)): throws erc::Error with CUDA's name and description of the error and the statement.
 #define ERC_CUDA_CHECK(stmt)                                                                            \
   do {                                                                                                  \
     cudaError_t erc_cuda_status_ = (stmt);                                                              \
@@ -12,5 +11,10 @@
               cudaGetErrorString(erc_cuda_status_), ") in `", #stmt, "`");                              \
   } while (0)
 
-// After a <<<...>>> launch: catches bad launch configurations at the launch site rather than at the next sync.
-#define ERC_CUDA_CHECK_LAUNCH() ERC_CUDA_CHECK(cudaGetLastError())
+// ERC_CUBLAS_CHECK(cublasSgemm(...)): the same for cuBLAS's status codes.
+#define ERC_CUBLAS_CHECK(stmt)                                                                                  \
+  do {                                                                                                          \
+    cublasStatus_t erc_cublas_status_ = (stmt);                                                                 \
+    ERC_CHECK(erc_cublas_status_ == CUBLAS_STATUS_SUCCESS, "cuBLAS error ", cublasGetStatusName(erc_cublas_status_), \
+              " (", cublasGetStatusString(erc_cublas_status_), ") in `", #stmt, "`");                          \
+  } while (0)

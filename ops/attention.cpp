@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "autograd/node.h"
+#include "ops/device.h"
 #include "ops/blas.h"
 
 namespace erc::ops {
@@ -150,6 +151,7 @@ std::vector<Tensor> AttentionBackward::backward(const Tensor& grad_output) {
 Tensor relative_position_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& gate,
                                    const Tensor& rel_embed, const SeqOffsets& seq_offsets,
                                    const RelativeBuckets& buckets) {
+  require_cpu("relative_position_attention", {q, k, v, gate, rel_embed});
   ERC_CHECK(q.dim() == 2 && gate.dim() == 2 && rel_embed.dim() == 2,
             "relative_position_attention: expected q [T, H Dh], gate [T, H], rel_embed [buckets, H], got q ",
             shape_str(q.shape()), ", gate ", shape_str(gate.shape()), ", rel_embed ", shape_str(rel_embed.shape()));

@@ -1,13 +1,14 @@
 #include "ops/binary.h"
 
 #include "autograd/node.h"
+#include "ops/binary_cuda.h"
+#include "ops/device.h"
 #include "ops/reduce.h"
 
 namespace erc::ops {
 
 namespace {
 
-enum class BinaryKind { add, sub, mul, div };
 const char* kind_name(BinaryKind k) {
   switch (k) {
     case BinaryKind::add: return "add";
@@ -18,37 +19,31 @@ const char* kind_name(BinaryKind k) {
   return "?";
 }
 
-template <typename T>
-T apply(BinaryKind k, T a, T b) {
-  switch (k) {
-    case BinaryKind::add: return a + b;
-    case BinaryKind::sub: return a - b;
-    case BinaryKind::mul: return a * b;
-    case BinaryKind::div: return a / b;
-  }
-  return T(0);
-}
-
 Tensor binary_forward(BinaryKind kind, const Tensor& a, const Tensor& b) {
   const char* op = kind_name(kind);
+  const Device device = device_of(op, {a, b});
   ERC_CHECK(a.dtype() == b.dtype(), op, ": dtypes differ (", dtype_name(a.dtype()), " and ", dtype_name(b.dtype()), ")");
   Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
-  Tensor out = Tensor::empty(shape, a.dtype());
+  Tensor out = Tensor::empty(shape, a.dtype(), device);
+  Tensor ea = a.detach().expand(shape), eb = b.detach().expand(shape);
+  if (device == Device::cuda) {
+    ERC_CUDA_CALL(cuda::binary(kind, ea, eb, out));
+    return out;
+  }
   dispatch_float(a.dtype(), op, [&](auto tag) {
     using scalar_t = decltype(tag);
     scalar_t* o = out.data<scalar_t>();
-    const scalar_t* pa = static_cast<const scalar_t*>(a.impl().storage->data);
-    const scalar_t* pb = static_cast<const scalar_t*>(b.impl().storage->data);
+    const scalar_t* pa = ea.data<scalar_t>();
+    const scalar_t* pb = eb.data<scalar_t>();
     if (a.shape() == shape && b.shape() == shape && a.is_contiguous() && b.is_contiguous()) {
       // The common case gets a flat loop the compiler vectorises.
-      const int64_t n = out.numel(), oa = a.offset(), ob = b.offset();
+      const int64_t n = out.numel();
 #pragma omp parallel for schedule(static) if (n > 65536)
-      for (int64_t i = 0; i < n; ++i) o[i] = apply(kind, pa[oa + i], pb[ob + i]);
+      for (int64_t i = 0; i < n; ++i) o[i] = apply_binary(kind, pa[i], pb[i]);
       return;
     }
-    Tensor ea = a.detach().expand(shape), eb = b.detach().expand(shape);
-    for_each_offset2(shape, ea.strides(), ea.offset(), eb.strides(), eb.offset(),
-                     [&](int64_t i, int64_t ia, int64_t ib) { o[i] = apply(kind, pa[ia], pb[ib]); });
+    for_each_offset2(shape, ea.strides(), 0, eb.strides(), 0,
+                     [&](int64_t i, int64_t ia, int64_t ib) { o[i] = apply_binary(kind, pa[ia], pb[ib]); });
   });
   return out;
 }
@@ -117,16 +112,20 @@ struct ScalarBackward : autograd::Node {
 // y = x * mul + add
 Tensor scalar_op(const char* op, const Tensor& x, double add, double mul) {
   Tensor xc = x.detach().contiguous();
-  Tensor y = Tensor::empty(x.shape(), x.dtype());
-  dispatch_float(x.dtype(), "scalar op", [&](auto tag) {
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  if (x.device() == Device::cuda) {
+    ERC_CUDA_CALL(cuda::scalar_op(xc, mul, add, y));
+  } else {
+    dispatch_float(x.dtype(), "scalar op", [&](auto tag) {
     using scalar_t = decltype(tag);
     const scalar_t* p = xc.data<scalar_t>();
     scalar_t* o = y.data<scalar_t>();
     const scalar_t m = scalar_t(mul), a = scalar_t(add);
     const int64_t n = y.numel();
 #pragma omp parallel for schedule(static) if (n > 65536)
-    for (int64_t i = 0; i < n; ++i) o[i] = p[i] * m + a;
-  });
+      for (int64_t i = 0; i < n; ++i) o[i] = p[i] * m + a;
+    });
+  }
   if (!autograd::needs_grad({x})) return y;
   auto node = std::make_shared<ScalarBackward>();
   node->op = op;

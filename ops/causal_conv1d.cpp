@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "autograd/node.h"
+#include "ops/device.h"
 
 namespace erc::ops {
 
@@ -99,6 +100,7 @@ struct CausalConv1dBackward : autograd::Node {
 }  // namespace
 
 Tensor causal_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, const SeqOffsets& seq_offsets) {
+  require_cpu("causal_conv1d", {x, weight, bias});
   ERC_CHECK(
       x.dim() == 2 && weight.dim() == 3 && weight.size(0) == x.size(1) && weight.size(1) == 1 && weight.size(2) >= 1,
       "causal_conv1d: expected x [T, E] and weight [E, 1, K], got ", shape_str(x.shape()), " and ",

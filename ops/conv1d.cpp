@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "autograd/node.h"
+#include "ops/device.h"
 #include "ops/blas.h"
 
 namespace erc::ops {
@@ -129,6 +130,7 @@ struct Conv1dBackward : autograd::Node {
 
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride, int64_t padding,
               int64_t groups) {
+  require_cpu("conv1d", {x, weight, bias});
   ERC_CHECK(x.dim() == 3 && weight.dim() == 3,
             "conv1d: expected x [B, C_in, L] and weight [C_out, C_in / groups, K], got ", shape_str(x.shape()), " and ",
             shape_str(weight.shape()));

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "autograd/node.h"
+#include "ops/device.h"
 
 namespace erc::ops {
 
@@ -41,6 +42,7 @@ struct CrossEntropyBackward : autograd::Node {
 }  // namespace
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index) {
+  require_cpu("cross_entropy", {logits, targets});
   ERC_CHECK(logits.dim() == 2 && logits.size(1) > 0, "cross_entropy: expected logits [U, C] with C > 0, got ",
             shape_str(logits.shape()));
   ERC_CHECK(targets.dtype() == DType::i64, "cross_entropy: expected i64 targets, got ", dtype_name(targets.dtype()));

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "autograd/node.h"
+#include "ops/device.h"
 #include "ops/shape.h"
 
 namespace erc::ops {
@@ -27,9 +28,9 @@ Shape unravel(int64_t i, const Shape& shape) {
 
 // Every value of `index` lies in [0, size); the error names the first that does not, its position, and the range.
 void check_range(const Tensor& index, int64_t size, const char* op, const std::string& target) {
-  const int64_t* p = static_cast<const int64_t*>(index.impl().storage->data);
+  const int64_t* p = index.data<int64_t>();
   int64_t bad = -1, value = 0;
-  for_each_offset(index.shape(), index.strides(), index.offset(), [&](int64_t i, int64_t off) {
+  for_each_offset(index.shape(), index.strides(), 0, [&](int64_t i, int64_t off) {
     if (bad < 0 && (p[off] < 0 || p[off] >= size)) bad = i, value = p[off];
   });
   ERC_CHECK(bad < 0, op, ": index ", value, " at position ", shape_str(unravel(bad, index.shape())), " of indices ",
@@ -120,12 +121,12 @@ struct GatherBackward : autograd::Node {
     Shape strides = gx.strides();
     const int64_t step = strides[dim];
     strides[dim] = 0;  // the walk gives the offset of p with its `dim` coordinate at 0; the index adds the rest
-    const int64_t* pi = static_cast<const int64_t*>(index.impl().storage->data);
+    const int64_t* pi = index.data<int64_t>();
     dispatch_float(g.dtype(), "gather backward", [&](auto tag) {
       using scalar_t = decltype(tag);
       const scalar_t* pg = g.data<scalar_t>();
       scalar_t* px = gx.data<scalar_t>();
-      for_each_offset2(index.shape(), index.strides(), index.offset(), strides, 0,
+      for_each_offset2(index.shape(), index.strides(), 0, strides, 0,
                        [&](int64_t i, int64_t oi, int64_t ox) { px[ox + pi[oi] * step] += pg[i]; });
     });
     return {gx};
@@ -135,6 +136,7 @@ struct GatherBackward : autograd::Node {
 }  // namespace
 
 Tensor embedding(const Tensor& weight, const Tensor& indices) {
+  require_cpu("embedding", {weight, indices});
   ERC_CHECK(weight.dim() == 2, "embedding: expected weight [V, D], got ", shape_str(weight.shape()));
   check_index_dtype(indices, "embedding");
   check_range(indices, weight.size(0), "embedding", "the rows of weight " + shape_str(weight.shape()));
@@ -145,6 +147,7 @@ Tensor embedding(const Tensor& weight, const Tensor& indices) {
 }
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& indices) {
+  require_cpu("index_select", {x, indices});
   ERC_CHECK(x.dim() >= 1, "index_select: expected x with at least one dimension, got ", shape_str(x.shape()));
   dim = wrap_dim(dim, x.dim(), "index_select");
   check_index_dtype(indices, "index_select");
@@ -155,6 +158,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& indices) {
 }
 
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
+  require_cpu("gather", {x, index});
   ERC_CHECK(x.dim() >= 1, "gather: expected x with at least one dimension, got ", shape_str(x.shape()));
   dim = wrap_dim(dim, x.dim(), "gather");
   check_index_dtype(index, "gather");
@@ -167,12 +171,12 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   Shape strides = x.strides();
   const int64_t step = strides[dim];
   strides[dim] = 0;
-  const int64_t* pi = static_cast<const int64_t*>(index.impl().storage->data);
+  const int64_t* pi = index.data<int64_t>();
   dispatch_float(x.dtype(), "gather", [&](auto tag) {
     using scalar_t = decltype(tag);
-    const scalar_t* px = static_cast<const scalar_t*>(x.impl().storage->data);
+    const scalar_t* px = x.data<scalar_t>();
     scalar_t* py = y.data<scalar_t>();
-    for_each_offset2(index.shape(), index.strides(), index.offset(), strides, x.offset(),
+    for_each_offset2(index.shape(), index.strides(), 0, strides, 0,
                      [&](int64_t i, int64_t oi, int64_t ox) { py[i] = px[ox + pi[oi] * step]; });
   });
   if (!autograd::needs_grad({x})) return y;

@@ -1,6 +1,7 @@
 #include "ops/join.h"
 
 #include "autograd/node.h"
+#include "ops/device.h"
 
 namespace erc::ops {
 
@@ -20,9 +21,10 @@ void check_joinable(const std::vector<Tensor>& tensors, int64_t dim, bool same_a
   }
 }
 
-// Copies each input into its slice [offsets[i], offsets[i + 1]) of `dim` of a fresh output.
-Tensor join_forward(const std::vector<Tensor>& parts, int64_t dim, Shape out_shape, std::vector<int64_t>& offsets) {
-  Tensor y = Tensor::empty(out_shape, parts[0].dtype());
+// Copies each input into its slice [offsets[i], offsets[i + 1]) of `dim` of a fresh output, on the inputs' device.
+Tensor join_forward(const char* op, const std::vector<Tensor>& parts, int64_t dim, Shape out_shape,
+                    std::vector<int64_t>& offsets) {
+  Tensor y = Tensor::empty(out_shape, parts[0].dtype(), device_of(op, parts));
   offsets.assign(1, 0);
   for (const Tensor& t : parts) {
     y.narrow(dim, offsets.back(), t.size(dim)).copy_(t.detach());
@@ -68,9 +70,9 @@ void flip_copy(const Tensor& x, Tensor& y, const std::vector<bool>& flipped) {
       start += (y.size(d) - 1) * strides[d];
       strides[d] = -strides[d];
     }
-  const T* px = static_cast<const T*>(x.impl().storage->data);
+  const T* px = static_cast<const T*>(x.raw_data());
   T* py = static_cast<T*>(y.raw_data());
-  for_each_offset2(x.shape(), strides, start, x.strides(), x.offset(),
+  for_each_offset2(x.shape(), strides, start, x.strides(), 0,
                    [&](int64_t, int64_t oy, int64_t ox) { py[oy] = px[ox]; });
 }
 
@@ -92,7 +94,7 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
   out_shape[dim] = 0;
   for (const Tensor& t : tensors) out_shape[dim] += t.size(dim);
   std::vector<int64_t> offsets;
-  Tensor y = join_forward(tensors, dim, out_shape, offsets);
+  Tensor y = join_forward("cat", tensors, dim, out_shape, offsets);
   return record_join("cat", y, dim, std::move(offsets), tensors);
 }
 
@@ -107,11 +109,12 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
   Shape out_shape = unsqueezed;
   out_shape[dim] = int64_t(tensors.size());
   std::vector<int64_t> offsets;
-  Tensor y = join_forward(parts, dim, out_shape, offsets);
+  Tensor y = join_forward("stack", parts, dim, out_shape, offsets);
   return record_join("stack", y, dim, std::move(offsets), tensors);
 }
 
 Tensor flip(const Tensor& x, const Shape& dims) {
+  require_cpu("flip", {x});
   std::vector<bool> flipped(size_t(x.dim()), false);
   for (int64_t d : dims) {
     const int64_t w = wrap_dim(d, x.dim(), "flip");

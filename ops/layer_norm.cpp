@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "autograd/node.h"
+#include "ops/device.h"
 
 namespace erc::ops {
 
@@ -81,6 +82,7 @@ std::vector<Tensor> LayerNormBackward::backward(const Tensor& grad) {
 }  // namespace
 
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
+  require_cpu("layer_norm", {x, weight, bias});
   ERC_CHECK(x.dim() >= 1 && x.size(-1) > 0, "layer_norm: expected x [..., D] with D > 0, got ", shape_str(x.shape()));
   const int64_t D = x.size(-1);
   ERC_CHECK(weight.dim() == 1 && weight.size(0) == D && bias.dim() == 1 && bias.size(0) == D,

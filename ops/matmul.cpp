@@ -4,6 +4,9 @@
 
 #include "autograd/node.h"
 #include "ops/blas.h"
+#include "ops/device.h"
+#include "ops/matmul_cuda.h"
+#include "ops/reduce.h"
 
 namespace erc::ops {
 
@@ -20,6 +23,7 @@ struct Operand {
   const T* ptr(int64_t batch = 0) const {  // the matrix of batch `batch` of a 3-d operand
     return t.data<T>() + (t.dim() == 3 ? batch * t.strides()[0] : 0);
   }
+  int64_t batch_stride() const { return t.dim() == 3 ? t.strides()[0] : 0; }
 };
 
 Operand as_operand(const Tensor& m) {
@@ -43,9 +47,25 @@ void check_float_pair(const Tensor& a, const Tensor& b, const char* op) {
             dtype_name(a.dtype()), " and ", dtype_name(b.dtype()));
 }
 
+// c = op(a) op(b) per batch on the device (cuBLAS), c contiguous [B, M, N] or [M, N]; beta 1 adds onto c.
+void device_product(const Operand& a, bool ta, const Operand& b, bool tb, int64_t B, int64_t M, int64_t N, int64_t K,
+                    double beta, Tensor& c) {
+  if (K == 0) {
+    if (beta == 0) c.fill_(0.0);
+    return;
+  }
+  ERC_CUDA_CALL(cuda::gemm(c.dtype(), a.trans != ta, b.trans != tb, M, N, K, a.t.device_raw_data(), a.ld,
+                           a.batch_stride(), b.t.device_raw_data(), b.ld, b.batch_stride(), beta, c.device_raw_data(),
+                           N, M * N, B));
+}
+
 // c [M, N] = op(a) op(b) for two operands; `ta`/`tb` transpose the logical matrices on top of their storage.
 Tensor product(const char* op, const Operand& a, bool ta, const Operand& b, bool tb, int64_t M, int64_t N, int64_t K) {
-  Tensor c = Tensor::empty({M, N}, a.t.dtype());
+  Tensor c = Tensor::empty({M, N}, a.t.dtype(), a.t.device());
+  if (c.device() == Device::cuda) {
+    device_product(a, ta, b, tb, 1, M, N, K, 0.0, c);
+    return c;
+  }
   dispatch_float(a.t.dtype(), op, [&](auto tag) {
     using scalar_t = decltype(tag);
     if (K == 0) {
@@ -61,7 +81,11 @@ Tensor product(const char* op, const Operand& a, bool ta, const Operand& b, bool
 // The same per batch: c [B, M, N].
 Tensor batched_product(const char* op, const Operand& a, bool ta, const Operand& b, bool tb, int64_t B, int64_t M,
                        int64_t N, int64_t K) {
-  Tensor c = Tensor::empty({B, M, N}, a.t.dtype());
+  Tensor c = Tensor::empty({B, M, N}, a.t.dtype(), a.t.device());
+  if (c.device() == Device::cuda) {
+    device_product(a, ta, b, tb, B, M, N, K, 0.0, c);
+    return c;
+  }
   dispatch_float(a.t.dtype(), op, [&](auto tag) {
     using scalar_t = decltype(tag);
     if (K == 0) {
@@ -140,7 +164,7 @@ struct LinearBackward : autograd::Node {
     Tensor gx, gw, gb;
     if (needs_input_grad(0)) gx = product("linear backward", og, false, weight, false, rows, in, out).view(x_shape);
     if (needs_input_grad(1)) gw = product("linear backward", og, true, x, false, out, in, rows);
-    if (needs_input_grad(2)) gb = column_sums(og, rows, out);
+    if (needs_input_grad(2)) gb = g.device() == Device::cuda ? sum(og.t, {0}) : column_sums(og, rows, out);
     return {gx, gw, gb};
   }
 };
@@ -150,6 +174,7 @@ struct LinearBackward : autograd::Node {
 Tensor matmul(const Tensor& a, const Tensor& b) {
   ERC_CHECK(a.dim() == 2 && b.dim() == 2 && a.size(1) == b.size(0), "matmul: expected a [M, K] and b [K, N], got ",
             shape_str(a.shape()), " and ", shape_str(b.shape()));
+  device_of("matmul", {a, b});
   check_float_pair(a, b, "matmul");
   const int64_t M = a.size(0), K = a.size(1), N = b.size(1);
   Operand oa = as_operand(a), ob = as_operand(b);
@@ -164,6 +189,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 Tensor bmm(const Tensor& a, const Tensor& b) {
   ERC_CHECK(a.dim() == 3 && b.dim() == 3 && a.size(0) == b.size(0) && a.size(2) == b.size(1),
             "bmm: expected a [B, M, K] and b [B, K, N], got ", shape_str(a.shape()), " and ", shape_str(b.shape()));
+  device_of("bmm", {a, b});
   check_float_pair(a, b, "bmm");
   const int64_t B = a.size(0), M = a.size(1), K = a.size(2), N = b.size(2);
   Operand oa = as_operand(a), ob = as_operand(b);
@@ -189,9 +215,14 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   Shape y_shape = x.shape();
   y_shape.back() = out;
   const int64_t rows = shape_numel(Shape(x.shape().begin(), x.shape().end() - 1));
+  const Device device = device_of("linear", {x, weight, bias});
   Operand ox = rows_operand(x, rows), ow = as_operand(weight);
-  Tensor y = Tensor::empty({rows, out}, x.dtype());
-  dispatch_float(x.dtype(), "linear", [&](auto tag) {
+  Tensor y = Tensor::empty({rows, out}, x.dtype(), device);
+  if (device == Device::cuda) {  // every row starts as the bias and the GEMM adds x W^T onto it (beta = 1)
+    if (bias.defined()) y.copy_(bias.detach().expand({rows, out}));
+    device_product(ox, false, ow, true, 1, rows, out, in, bias.defined() ? 1.0 : 0.0, y);
+  } else {
+    dispatch_float(x.dtype(), "linear", [&](auto tag) {
     using scalar_t = decltype(tag);
     scalar_t* py = y.data<scalar_t>();
     scalar_t beta = 0;
@@ -208,7 +239,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     }
     blas::gemm<scalar_t>("linear", ox.trans, !ow.trans, rows, out, in, ox.ptr<scalar_t>(), ox.ld, ow.ptr<scalar_t>(),
                          ow.ld, beta, py, out);
-  });
+    });
+  }
   y = y.view(y_shape);
   if (!autograd::needs_grad({x, weight, bias})) return y;
   auto node = std::make_shared<LinearBackward>();

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "autograd/node.h"
+#include "ops/device.h"
 
 namespace erc::ops {
 
@@ -45,6 +46,7 @@ struct FlipSequencesBackward : autograd::Node {
 }  // namespace
 
 Tensor flip_sequences(const Tensor& x, const SeqOffsets& seq_offsets) {
+  require_cpu("flip_sequences", {x});
   ERC_CHECK(x.dim() >= 1, "flip_sequences: expected x [T, ...], got ", shape_str(x.shape()));
   check_seq_offsets(seq_offsets, x.size(0), "flip_sequences");
   Tensor y = flip_forward(x, seq_offsets);

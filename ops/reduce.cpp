@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "autograd/node.h"
+#include "ops/device.h"
+#include "ops/reduce_cuda.h"
 #include "ops/shape.h"
 
 namespace erc::ops {
@@ -50,7 +52,11 @@ Tensor rows_for_reduction(const Tensor& x, const Shape& rdims, int64_t& inner) {
 Tensor sum_forward(const Tensor& x, const Shape& rdims, bool keepdim, double scale) {
   int64_t inner;
   Tensor rows = rows_for_reduction(x, rdims, inner);
-  Tensor y = Tensor::empty(result_shape(x, rdims, keepdim), x.dtype());
+  Tensor y = Tensor::empty(result_shape(x, rdims, keepdim), x.dtype(), x.device());
+  if (x.device() == Device::cuda) {
+    ERC_CUDA_CALL(cuda::sum_rows(rows, y.numel(), inner, scale, y));
+    return y;
+  }
   dispatch_float(x.dtype(), "sum", [&](auto tag) {
     using scalar_t = decltype(tag);
     const scalar_t* p = rows.data<scalar_t>();
@@ -72,13 +78,16 @@ Tensor spread(const Tensor& g, const Shape& input_shape, const Shape& rdims, dou
   for (int64_t d : rdims) kept[d] = 1;
   Tensor out = g.detach().reshape(kept).expand(input_shape).contiguous();
   if (out.shares_storage_with(g)) out = out.clone();
-  if (scale != 1.0) {
-    dispatch_float(out.dtype(), "sum backward", [&](auto tag) {
-    using scalar_t = decltype(tag);
-      scalar_t* p = out.data<scalar_t>();
-      for (int64_t i = 0; i < out.numel(); ++i) p[i] = scalar_t(p[i] * scale);
-    });
+  if (scale == 1.0) return out;
+  if (out.device() == Device::cuda) {
+    ERC_CUDA_CALL(cuda::scale_(out, scale));
+    return out;
   }
+  dispatch_float(out.dtype(), "sum backward", [&](auto tag) {
+    using scalar_t = decltype(tag);
+    scalar_t* p = out.data<scalar_t>();
+    for (int64_t i = 0; i < out.numel(); ++i) p[i] = scalar_t(p[i] * scale);
+  });
   return out;
 }
 
@@ -95,12 +104,16 @@ struct MaxBackward : autograd::Node {
   Tensor argmax;  // i64, the result's shape with `dim` kept as 1
   const char* name() const override { return "max"; }
   std::vector<Tensor> backward(const Tensor& g) override {
-    Tensor grad = Tensor::zeros(input_shape, g.dtype());
+    Tensor grad = Tensor::zeros(input_shape, g.dtype(), g.device());
     Tensor gk = g.detach().reshape(argmax.shape()).contiguous();
-    const int64_t* idx = argmax.data<int64_t>();
     int64_t outer = 1, inner = 1, n = input_shape[dim];
     for (int64_t d = 0; d < dim; ++d) outer *= input_shape[d];
     for (int64_t d = dim + 1; d < int64_t(input_shape.size()); ++d) inner *= input_shape[d];
+    if (g.device() == Device::cuda) {
+      ERC_CUDA_CALL(cuda::max_backward(gk, argmax, outer, n, inner, grad));
+      return {grad};
+    }
+    const int64_t* idx = argmax.data<int64_t>();
     dispatch_float(g.dtype(), "max backward", [&](auto tag) {
     using scalar_t = decltype(tag);
       scalar_t* out = grad.data<scalar_t>();
@@ -149,9 +162,12 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
   for (int64_t d = dim + 1; d < x.dim(); ++d) inner *= x.size(d);
   Shape kept = x.shape();
   kept[dim] = 1;
-  Tensor y = Tensor::empty(kept, x.dtype());
-  Tensor argmax = Tensor::empty(kept, DType::i64);
-  dispatch_float(x.dtype(), "max", [&](auto tag) {
+  Tensor y = Tensor::empty(kept, x.dtype(), x.device());
+  Tensor argmax = Tensor::empty(kept, DType::i64, x.device());
+  if (x.device() == Device::cuda) {
+    ERC_CUDA_CALL(cuda::max_forward(xc, outer, n, inner, y, argmax));
+  } else {
+    dispatch_float(x.dtype(), "max", [&](auto tag) {
     using scalar_t = decltype(tag);
     const scalar_t* p = xc.data<scalar_t>();
     scalar_t* out = y.data<scalar_t>();
@@ -164,7 +180,8 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
         out[o * inner + i] = p[(o * n + best) * inner + i];
         idx[o * inner + i] = best;
       }
-  });
+    });
+  }
   if (!keepdim) {
     Shape dropped = x.shape();
     dropped.erase(dropped.begin() + dim);

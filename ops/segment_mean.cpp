@@ -1,6 +1,7 @@
 #include "ops/segment_mean.h"
 
 #include "autograd/node.h"
+#include "ops/device.h"
 
 namespace erc::ops {
 
@@ -34,6 +35,7 @@ struct SegmentMeanBackward : autograd::Node {
 }  // namespace
 
 Tensor segment_mean(const Tensor& x, const SeqOffsets& utt_offsets) {
+  require_cpu("segment_mean", {x});
   ERC_CHECK(x.dim() == 2, "segment_mean: expected x [T, D], got ", shape_str(x.shape()));
   check_seq_offsets(utt_offsets, x.size(0), "segment_mean", "utt_offsets");
   const int64_t T = x.size(0), D = x.size(1), U = int64_t(utt_offsets.size()) - 1;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "autograd/node.h"
+#include "ops/device.h"
 
 namespace erc::ops {
 
@@ -285,6 +286,7 @@ int64_t selective_scan_saved_states(const SeqOffsets& seq_offsets, int64_t chunk
 Tensor selective_scan(const Tensor& u, const Tensor& delta, const Tensor& A, const Tensor& B, const Tensor& C,
                       const Tensor& D, const Tensor& z, const Tensor& delta_bias, const SeqOffsets& seq_offsets,
                       int64_t chunk_size) {
+  require_cpu(kOp, {u, delta, A, B, C, D, z, delta_bias});
   ERC_CHECK(u.dim() == 2, kOp, ": u must be [T, E], got ", shape_str(u.shape()));
   ERC_CHECK(A.dim() == 2, kOp, ": A must be [E, N], got ", shape_str(A.shape()));
   const int64_t T = u.size(0), E = u.size(1), N = A.size(1);

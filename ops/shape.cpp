@@ -24,7 +24,7 @@ struct SliceBackward : autograd::Node {
   int64_t dim, start;
   const char* name() const override { return "slice"; }
   std::vector<Tensor> backward(const Tensor& g) override {
-    Tensor grad = Tensor::zeros(input_shape, g.dtype());
+    Tensor grad = Tensor::zeros(input_shape, g.dtype(), g.device());
     grad.narrow(dim, start, g.size(dim)).copy_(g.detach());
     return {grad};
   }

@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include "autograd/node.h"
+#include "ops/device.h"
+#include "ops/softmax_cuda.h"
 
 namespace erc::ops {
 
@@ -23,8 +25,12 @@ struct Rows {
 
 Tensor softmax_forward(const Tensor& x, int64_t dim, bool take_log) {
   Tensor xc = x.detach().contiguous();
-  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   const Rows rows(x.shape(), dim);
+  if (x.device() == Device::cuda) {
+    ERC_CUDA_CALL(cuda::softmax_forward(xc, y, rows.count(), rows.n, rows.inner, take_log));
+    return y;
+  }
   dispatch_float(x.dtype(), take_log ? "log_softmax" : "softmax", [&](auto tag) {
     using scalar_t = decltype(tag);
     const scalar_t* in = xc.data<scalar_t>();
@@ -57,8 +63,12 @@ struct SoftmaxBackward : autograd::Node {
   const char* name() const override { return take_log ? "log_softmax" : "softmax"; }
   std::vector<Tensor> backward(const Tensor& grad_output) override {
     Tensor g = grad_output.detach().contiguous();
-    Tensor gx = Tensor::empty(y.shape(), y.dtype());
+    Tensor gx = Tensor::empty(y.shape(), y.dtype(), y.device());
     const Rows rows(y.shape(), dim);
+    if (y.device() == Device::cuda) {
+      ERC_CUDA_CALL(cuda::softmax_backward(y, g, gx, rows.count(), rows.n, rows.inner, take_log));
+      return {gx};
+    }
     dispatch_float(y.dtype(), name(), [&](auto tag) {
       using scalar_t = decltype(tag);
       const scalar_t* yp = y.data<scalar_t>();

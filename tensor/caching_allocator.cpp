@@ -17,8 +17,11 @@ std::string mib(size_t bytes) {
 }
 }  // namespace
 
-CachingAllocator::CachingAllocator(std::string device_name, RawAlloc raw_alloc, RawFree raw_free)
-    : device_name_(std::move(device_name)), raw_alloc_(std::move(raw_alloc)), raw_free_(std::move(raw_free)) {}
+CachingAllocator::CachingAllocator(std::string device_name, RawAlloc raw_alloc, RawFree raw_free, bool caching)
+    : device_name_(std::move(device_name)),
+      raw_alloc_(std::move(raw_alloc)),
+      raw_free_(std::move(raw_free)),
+      caching_(caching) {}
 
 CachingAllocator::~CachingAllocator() {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -32,7 +35,7 @@ size_t CachingAllocator::round_size(size_t bytes) {
 
 void* CachingAllocator::allocate(size_t bytes) {
   if (bytes == 0) return nullptr;
-  const size_t size = round_size(bytes);
+  const size_t size = caching_ ? round_size(bytes) : bytes;
   std::lock_guard<std::mutex> lock(mutex_);
   void* ptr = nullptr;
   size_t got = size;
@@ -66,8 +69,13 @@ void CachingAllocator::free(void* ptr) {
   auto it = in_use_.find(ptr);
   ERC_CHECK(it != in_use_.end(), device_name_, ": free of a pointer this allocator did not hand out (or freed twice)");
   stats_.in_use_bytes -= it->second;
-  stats_.cached_bytes += it->second;
-  cached_.emplace(it->second, ptr);
+  if (caching_) {
+    stats_.cached_bytes += it->second;
+    cached_.emplace(it->second, ptr);
+  } else {
+    raw_free_(ptr);
+    ++stats_.raw_frees;
+  }
   in_use_.erase(it);
 }
 

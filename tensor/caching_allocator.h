@@ -2,7 +2,8 @@
 // steady state makes no cudaMalloc / cudaFree at all (each costs a device synchronisation and up to milliseconds).
 //
 // Device-agnostic: the raw allocation is a pair of functions (cudaMalloc / cudaFree in cuda/, a counting fake in
-// the tests), so the policy is tested on any machine. With one stream, work is ordered: a block freed by the host
+// the tests), so the policy is tested on any machine. With caching off every request goes to the backend at its
+// exact size and every free straight back: what the CUDA simulator wants, whose backend guards each buffer's end. With one stream, work is ordered: a block freed by the host
 // may be reused by the next kernel launched on that stream, because that kernel runs after every earlier use.
 #pragma once
 #include <cstddef>
@@ -25,7 +26,7 @@ class CachingAllocator {
  public:
   using RawAlloc = std::function<void*(size_t bytes)>;  // nullptr when out of memory
   using RawFree = std::function<void(void* ptr)>;
-  CachingAllocator(std::string device_name, RawAlloc raw_alloc, RawFree raw_free);
+  CachingAllocator(std::string device_name, RawAlloc raw_alloc, RawFree raw_free, bool caching = true);
   ~CachingAllocator();  // returns every cached block; blocks still in use are the caller's leak
   CachingAllocator(const CachingAllocator&) = delete;
   CachingAllocator& operator=(const CachingAllocator&) = delete;
@@ -46,6 +47,7 @@ class CachingAllocator {
   std::string device_name_;
   RawAlloc raw_alloc_;
   RawFree raw_free_;
+  bool caching_;
   mutable std::mutex mutex_;
   std::multimap<size_t, void*> cached_;          // free blocks by size
   std::unordered_map<void*, size_t> in_use_;     // handed-out blocks and their sizes

@@ -1,5 +1,5 @@
 // Element types and devices. f32 is the default; f64 is for gradient checks on the CPU; bf16/f16 are storage
-// types for the GPU work (converted on the CPU only element by element); i64 holds labels and indices.
+// types for the GPU work (converted element by element, tensor/half.h); i64 holds labels and indices.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -20,12 +20,6 @@ template <typename T> constexpr DType dtype_of();
 template <> constexpr DType dtype_of<float>() { return DType::f32; }
 template <> constexpr DType dtype_of<double>() { return DType::f64; }
 template <> constexpr DType dtype_of<int64_t>() { return DType::i64; }
-
-// IEEE half and bfloat16 conversions (round to nearest even), written out so every platform gives the same bits.
-uint16_t f32_to_bf16(float x);
-float bf16_to_f32(uint16_t x);
-uint16_t f32_to_f16(float x);
-float f16_to_f32(uint16_t x);
 
 }  // namespace erc
 

@@ -3,18 +3,26 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "tensor/convert.h"
+#include "tensor/device_backend.h"
+
 namespace erc {
 
 Storage::Storage(size_t nbytes_, Device device_) : nbytes(nbytes_), device(device_) {
-  ERC_CHECK(device == Device::cpu, "a ", device_name(device), " tensor needs the CUDA backend (cuda/), which ",
-            "this storage constructor does not reach yet");
+  if (device == Device::cuda) {
+    data = device_backend().allocate(nbytes);
+    return;
+  }
   // aligned_alloc wants a multiple of the alignment; one spare block also makes 0-byte tensors valid pointers.
   size_t rounded = (nbytes + 63) / 64 * 64 + 64;
   data = std::aligned_alloc(64, rounded);
   ERC_CHECK(data != nullptr, "out of memory allocating ", nbytes, " bytes");
 }
 
-Storage::~Storage() { std::free(data); }
+Storage::~Storage() {
+  if (device == Device::cuda) device_backend().free(data);
+  else std::free(data);
+}
 
 Shape contiguous_strides(const Shape& shape) {
   Shape strides(shape.size());
@@ -60,16 +68,17 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   return Tensor(std::move(impl));
 }
 
-Tensor Tensor::zeros(const Shape& shape, DType dtype) {
-  Tensor t = empty(shape, dtype);
-  std::memset(t.raw_data(), 0, size_t(t.numel()) * dtype_size(dtype));
+Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype, device);
+  if (device == Device::cuda) t.fill_(0.0);
+  else std::memset(t.raw_data(), 0, size_t(t.numel()) * dtype_size(dtype));
   return t;
 }
 
-Tensor Tensor::ones(const Shape& shape, DType dtype) { return full(shape, 1.0, dtype); }
+Tensor Tensor::ones(const Shape& shape, DType dtype, Device device) { return full(shape, 1.0, dtype, device); }
 
-Tensor Tensor::full(const Shape& shape, double value, DType dtype) {
-  Tensor t = empty(shape, dtype);
+Tensor Tensor::full(const Shape& shape, double value, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype, device);
   t.fill_(value);
   return t;
 }
@@ -108,8 +117,19 @@ bool Tensor::is_contiguous() const {
   return true;
 }
 
-void* Tensor::raw_data() {
+void Tensor::check_on_host(const char* method) const {
+  ERC_CHECK(device() == Device::cpu, "Tensor::", method, " reads host memory, and this tensor (", shape_str(shape()),
+            " ", dtype_name(dtype()), ") is on ", device_name(device()),
+            ": device memory is not host memory; copy it first with .to(Device::cpu)");
+}
+
+void* Tensor::element_address() const {
   return static_cast<char*>(impl().storage->data) + offset() * int64_t(dtype_size(dtype()));
+}
+
+void* Tensor::raw_data() {
+  check_on_host("raw_data()");
+  return element_address();
 }
 const void* Tensor::raw_data() const { return const_cast<Tensor*>(this)->raw_data(); }
 
@@ -117,8 +137,8 @@ template <typename T>
 T* Tensor::data() {
   ERC_CHECK(dtype() == dtype_of<T>(), "data<", dtype_name(dtype_of<T>()), ">() on a ", dtype_name(dtype()),
             " tensor");
-  ERC_CHECK(device() == Device::cpu, "data<T>() reads host memory; this tensor is on ", device_name(device()));
-  return static_cast<T*>(raw_data());
+  check_on_host("data<T>()");
+  return static_cast<T*>(element_address());
 }
 template <typename T>
 const T* Tensor::data() const {
@@ -131,30 +151,27 @@ template const float* Tensor::data<float>() const;
 template const double* Tensor::data<double>() const;
 template const int64_t* Tensor::data<int64_t>() const;
 
-// Reads element at storage position `pos` of any dtype as a double: the slow, general path for conversions.
-static double load_as_double(const void* base, DType dtype, int64_t pos) {
-  switch (dtype) {
-    case DType::f32: return static_cast<const float*>(base)[pos];
-    case DType::f64: return static_cast<const double*>(base)[pos];
-    case DType::i64: return double(static_cast<const int64_t*>(base)[pos]);
-    case DType::bf16: return bf16_to_f32(static_cast<const uint16_t*>(base)[pos]);
-    case DType::f16: return f16_to_f32(static_cast<const uint16_t*>(base)[pos]);
-  }
-  return 0;
+void* Tensor::device_raw_data() const {
+  ERC_CHECK(device() == Device::cuda, "Tensor::device_data: this tensor (", shape_str(shape()), ") is on ",
+            device_name(device()), ", not on the device a kernel reads");
+  return element_address();
 }
-static void store_from_double(void* base, DType dtype, int64_t pos, double v) {
-  switch (dtype) {
-    case DType::f32: static_cast<float*>(base)[pos] = float(v); break;
-    case DType::f64: static_cast<double*>(base)[pos] = v; break;
-    case DType::i64: static_cast<int64_t*>(base)[pos] = int64_t(v); break;
-    case DType::bf16: static_cast<uint16_t*>(base)[pos] = f32_to_bf16(float(v)); break;
-    case DType::f16: static_cast<uint16_t*>(base)[pos] = f32_to_f16(float(v)); break;
-  }
+
+template <typename T>
+T* Tensor::device_data() const {
+  ERC_CHECK(dtype_size(dtype()) == sizeof(T), "device_data: a ", sizeof(T), "-byte element type for a ",
+            dtype_name(dtype()), " tensor");
+  return static_cast<T*>(device_raw_data());
 }
+template float* Tensor::device_data<float>() const;
+template double* Tensor::device_data<double>() const;
+template int64_t* Tensor::device_data<int64_t>() const;
+template uint16_t* Tensor::device_data<uint16_t>() const;
 
 template <typename T>
 T Tensor::item() const {
   ERC_CHECK(numel() == 1, "item(): expected a one-element tensor, got shape ", shape_str(shape()));
+  check_on_host("item()");
   return data<T>()[0];
 }
 template float Tensor::item<float>() const;
@@ -163,11 +180,13 @@ template int64_t Tensor::item<int64_t>() const;
 
 double Tensor::item_as_double() const {
   ERC_CHECK(numel() == 1, "item(): expected a one-element tensor, got shape ", shape_str(shape()));
-  return load_as_double(impl().storage->data, dtype(), offset());
+  check_on_host("item_as_double()");
+  return load_as_double(element_address(), dtype(), 0);
 }
 
 template <typename T>
 std::vector<T> Tensor::to_vector() const {
+  check_on_host("to_vector()");
   Tensor c = detach().contiguous();
   const T* p = c.data<T>();
   return std::vector<T>(p, p + c.numel());
@@ -287,57 +306,95 @@ Tensor Tensor::clone() const {
   return out;
 }
 
+// Host to host, one dtype: a memcpy when both are contiguous, else a walk of the source placing each element at
+// its destination offset (computed from the row-major index).
 template <typename T>
 static void copy_typed(Tensor& dst, const Tensor& src) {
-  T* d = static_cast<T*>(dst.impl().storage->data);
-  const T* s = static_cast<const T*>(src.impl().storage->data);
-  const Shape& dst_strides = dst.strides();
+  T* d = static_cast<T*>(dst.raw_data());
+  const T* s = static_cast<const T*>(src.raw_data());
   if (dst.is_contiguous() && src.is_contiguous()) {
-    std::memcpy(d + dst.offset(), s + src.offset(), size_t(src.numel()) * sizeof(T));
+    std::memcpy(d, s, size_t(src.numel()) * sizeof(T));
     return;
   }
-  // Walk the source; place each element at its destination offset, computed from the row-major index.
   const Shape& shape = dst.shape();
   std::vector<int64_t> dst_offsets;  // only needed for a non-contiguous destination
   if (!dst.is_contiguous()) {
     dst_offsets.resize(size_t(dst.numel()));
-    for_each_offset(shape, dst_strides, dst.offset(), [&](int64_t i, int64_t off) { dst_offsets[i] = off; });
+    for_each_offset(shape, dst.strides(), 0, [&](int64_t i, int64_t off) { dst_offsets[i] = off; });
   }
-  for_each_offset(shape, src.strides(), src.offset(), [&](int64_t i, int64_t off) {
-    d[dst_offsets.empty() ? dst.offset() + i : dst_offsets[i]] = s[off];
+  for_each_offset(shape, src.strides(), 0, [&](int64_t i, int64_t off) {
+    d[dst_offsets.empty() ? i : dst_offsets[i]] = s[off];
   });
+}
+
+// Host to host, two dtypes: element by element through double (tensor/convert.h).
+static void copy_converting(Tensor& dst, const Tensor& src) {
+  Tensor s = src.detach().contiguous();
+  void* to = dst.raw_data();
+  const void* from = s.raw_data();
+  const DType to_type = dst.dtype(), from_type = s.dtype();
+  const int64_t n = dst.numel();
+  if (dst.is_contiguous()) {  // the common case (a dtype conversion into a fresh tensor): no offset table
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t i = 0; i < n; ++i) store_from_double(to, to_type, i, load_as_double(from, from_type, i));
+    return;
+  }
+  for_each_offset(dst.shape(), dst.strides(), 0, [&](int64_t i, int64_t off) {
+    store_from_double(to, to_type, off, load_as_double(from, from_type, i));
+  });
+}
+
+// Only contiguous bytes of one dtype cross between host and device; the strided or converting part of the copy
+// runs on one side (the destination's).
+void Tensor::copy_across_devices(const Tensor& src) {
+  Tensor from = src.detach().contiguous();
+  const size_t nbytes = size_t(numel()) * dtype_size(src.dtype());
+  if (is_contiguous() && dtype() == src.dtype()) {
+    device_backend().copy_bytes(element_address(), device(), from.element_address(), from.device(), nbytes);
+    return;
+  }
+  Tensor staged = empty(shape(), src.dtype(), device());
+  device_backend().copy_bytes(staged.element_address(), device(), from.element_address(), from.device(), nbytes);
+  copy_(staged);
 }
 
 void Tensor::copy_(const Tensor& src) {
   ERC_CHECK(shape() == src.shape(), "copy_: shape ", shape_str(src.shape()), " into shape ", shape_str(shape()));
-  if (src.dtype() == dtype()) {
-    switch (dtype_size(dtype())) {
-      case 2: copy_typed<uint16_t>(*this, src); return;
-      case 4: copy_typed<float>(*this, src); return;
-      case 8: copy_typed<int64_t>(*this, src); return;
-    }
+  if (device() != src.device()) return copy_across_devices(src);
+  if (device() == Device::cuda) return device_backend().copy(*this, src);
+  if (src.dtype() != dtype()) return copy_converting(*this, src);
+  switch (dtype_size(dtype())) {
+    case 2: copy_typed<uint16_t>(*this, src); return;
+    case 4: copy_typed<float>(*this, src); return;
+    case 8: copy_typed<int64_t>(*this, src); return;
   }
-  // Different dtypes: convert element by element through double (exact for f32/bf16/f16, and i64 < 2^53).
-  Tensor s = src.detach().contiguous();
-  void* dst = impl().storage->data;
-  const void* from = s.impl().storage->data;
-  const DType to_type = dtype(), from_type = s.dtype();
-  const int64_t n = numel(), base = s.offset();
-  if (is_contiguous()) {  // the common case (a dtype conversion into a fresh tensor): no offset table
-    const int64_t o = offset();
-#pragma omp parallel for schedule(static) if (n > 65536)
-    for (int64_t i = 0; i < n; ++i) store_from_double(dst, to_type, o + i, load_as_double(from, from_type, base + i));
-    return;
-  }
-  for_each_offset(shape(), strides(), offset(), [&](int64_t i, int64_t off) {
-    store_from_double(dst, to_type, off, load_as_double(from, from_type, base + i));
-  });
 }
 
 void Tensor::fill_(double value) {
-  void* base = impl().storage->data;
-  DType dt = dtype();
-  for_each_offset(shape(), strides(), offset(), [&](int64_t, int64_t off) { store_from_double(base, dt, off, value); });
+  if (device() == Device::cuda) return device_backend().fill(*this, value);
+  void* base = raw_data();
+  const DType dt = dtype();
+  for_each_offset(shape(), strides(), 0, [&](int64_t, int64_t off) { store_from_double(base, dt, off, value); });
+}
+
+void Tensor::add_(const Tensor& src) {
+  check_no_grad("add_");
+  ERC_CHECK(shape() == src.shape() && dtype() == src.dtype() && is_floating(dtype()), "add_: ", shape_str(src.shape()),
+            " ", dtype_name(src.dtype()), " into ", shape_str(shape()), " ", dtype_name(dtype()),
+            " (expected one shape and one floating dtype)");
+  ERC_CHECK(device() == src.device(), "add_: a ", device_name(src.device()), " tensor into a ", device_name(device()),
+            " tensor");
+  ERC_CHECK(is_contiguous(), "add_: expected a contiguous destination, got strides ", shape_str(strides()));
+  Tensor s = src.detach().contiguous();
+  if (device() == Device::cuda) return device_backend().add_(*this, s);
+  dispatch_float(dtype(), "add_", [&](auto tag) {
+    using scalar_t = decltype(tag);
+    scalar_t* d = data<scalar_t>();
+    const scalar_t* p = s.data<scalar_t>();
+    const int64_t n = numel();
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t i = 0; i < n; ++i) d[i] += p[i];
+  });
 }
 
 Tensor Tensor::to(DType dtype) const {
@@ -349,9 +406,11 @@ Tensor Tensor::to(DType dtype) const {
 }
 
 Tensor Tensor::to(Device device) const {
-  ERC_CHECK(device == this->device(), "Tensor::to(", device_name(device), "): moving between devices needs the ",
-            "CUDA backend");
-  return *this;
+  if (device == this->device()) return *this;
+  check_no_grad("to");
+  Tensor out = empty(shape(), dtype(), device);
+  out.copy_(*this);
+  return out;
 }
 
 Tensor Tensor::detach() const { return make_view(*this, shape(), strides(), offset()); }

@@ -19,13 +19,15 @@ struct Node;
 
 using Shape = std::vector<int64_t>;
 
-// One allocation. CPU memory is 64-byte aligned so that OpenBLAS and the vectoriser get aligned rows.
+// One allocation, in host memory or on the device. Host memory is 64-byte aligned so that OpenBLAS and the
+// vectoriser get aligned rows; device memory comes from the CUDA backend (tensor/device_backend.h), whose caching
+// allocator keeps freed blocks for the next tensor.
 struct Storage {
   Storage(size_t nbytes, Device device);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
-  void* data = nullptr;
+  void* data = nullptr;  // a device address when device is cuda: never dereferenced by host code
   size_t nbytes = 0;
   Device device = Device::cpu;
 };
@@ -50,11 +52,11 @@ class Tensor {
   Tensor() = default;  // an undefined tensor: "no value" (e.g. no gradient yet)
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
-  // Construction. Memory from empty() is uninitialised.
+  // Construction, on the host unless a device is given. Memory from empty() is uninitialised.
   static Tensor empty(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu);
-  static Tensor zeros(const Shape& shape, DType dtype = DType::f32);
-  static Tensor ones(const Shape& shape, DType dtype = DType::f32);
-  static Tensor full(const Shape& shape, double value, DType dtype = DType::f32);
+  static Tensor zeros(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu);
+  static Tensor ones(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu);
+  static Tensor full(const Shape& shape, double value, DType dtype = DType::f32, Device device = Device::cpu);
   static Tensor scalar(double value, DType dtype = DType::f32);  // 0-d
   static Tensor arange(int64_t n, DType dtype = DType::i64);
   template <typename T>
@@ -72,7 +74,8 @@ class Tensor {
   bool is_contiguous() const;
   bool shares_storage_with(const Tensor& other) const { return impl().storage == other.impl().storage; }
 
-  // Element pointers (the element at `offset`); the dtype must match T.
+  // Host access: a pointer to the element at `offset` (the dtype must match T), a value, a row-major copy. Each
+  // refuses a device tensor: device memory is not host memory (copy it first with to(Device::cpu)).
   template <typename T> T* data();
   template <typename T> const T* data() const;
   void* raw_data();
@@ -80,6 +83,10 @@ class Tensor {
   template <typename T> T item() const;                   // the value of a one-element tensor
   template <typename T> std::vector<T> to_vector() const;  // row-major copy of the values
   double item_as_double() const;
+  // Device access, for the launchers that hand it to a kernel: the device address of the element at `offset`.
+  // Refuses a host tensor.
+  template <typename T> T* device_data() const;
+  void* device_raw_data() const;
 
   // Views and copies that record no gradient. On a tensor that requires grad they refuse: silently dropping
   // the graph would be a wrong gradient, not an error. Call x.detach() first, or use ops/shape.h.
@@ -92,9 +99,10 @@ class Tensor {
   Tensor contiguous() const;                    // itself when already contiguous
   Tensor clone() const;                         // a contiguous copy with its own storage
   Tensor to(DType dtype) const;                 // itself when the dtype already matches
-  Tensor to(Device device) const;
-  void copy_(const Tensor& src);                // element-wise copy of a same-shape tensor into this one
+  Tensor to(Device device) const;               // itself when already there, else a contiguous copy there
+  void copy_(const Tensor& src);                // element-wise copy of a same-shape tensor, from any device and dtype
   void fill_(double value);
+  void add_(const Tensor& src);                 // this += src: same shape, device and floating dtype; this contiguous
   Tensor detach() const;                        // same storage and view, no autograd
 
   // Autograd fields (the algorithms live in autograd/).
@@ -113,6 +121,9 @@ class Tensor {
 
  private:
   void check_no_grad(const char* method) const;
+  void check_on_host(const char* method) const;
+  void copy_across_devices(const Tensor& src);
+  void* element_address() const;  // the element at `offset`, on whichever device holds it
   std::shared_ptr<TensorImpl> impl_;
 };
 
@@ -125,7 +136,7 @@ int64_t wrap_dim(int64_t d, int64_t ndim, const char* op);
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 
 // Calls f(i, offset) for each element of a strided layout, i counting row-major from 0 and offset being the
-// element's position in storage. The inner loop runs over the last dimension.
+// element's position relative to `offset` (0 for a walk from data<T>()). The inner loop runs over the last dim.
 template <typename F>
 void for_each_offset(const Shape& shape, const Shape& strides, int64_t offset, F&& f) {
   const int64_t nd = int64_t(shape.size());

@@ -1,35 +1,44 @@
-// The caching allocator on a real GPU: device memory written and read back through its blocks, a repeated pattern
-// of allocations served from the cache, and the cache given back. Skips, saying so, where no GPU answers.
-#include <cuda_runtime.h>
+// The device's caching allocator as the build uses it. On a GPU: device memory written and read back through its
+// blocks, a repeated pattern of allocations served from the cache after the first step, and the cache given back.
+// On the simulator: every buffer handed out at its exact size and returned at once (so that the guard page sits
+// right after its last byte), nothing cached.
 #include <gtest/gtest.h>
 
 #include <vector>
 
-#include "cuda/allocator.h"
 #include "cuda/check.h"
 #include "cuda/device.h"
+#include "cuda/memory.h"
+#include "cuda_test_util.h"
 
 namespace {
 
-TEST(Cuda, CachingAllocatorReusesDeviceBlocks) {
-  if (erc::cuda::device_count() == 0)
-    GTEST_SKIP() << "no CUDA GPU on this machine, CUDA allocator not run: " << erc::cuda::device_summary();
+using CudaAllocator = erc::test::CudaTest;
+
+TEST_F(CudaAllocator, RepeatedStepsReuseTheirBlocksOnAGpuAndAreExactOnTheSimulator) {
   erc::CachingAllocator& allocator = erc::cuda::device_allocator();
-  const size_t raw_before = allocator.stats().raw_allocations;
+  const erc::AllocatorStats before = allocator.stats();
   std::vector<float> host(1 << 20), back(1 << 20);
   for (size_t i = 0; i < host.size(); ++i) host[i] = float(i) * 0.5f;
   for (int step = 0; step < 5; ++step) {
     void* a = allocator.allocate(host.size() * sizeof(float));
     void* b = allocator.allocate(3000);
-    ERC_CUDA_CHECK(cudaMemcpy(a, host.data(), host.size() * sizeof(float), cudaMemcpyHostToDevice));
-    ERC_CUDA_CHECK(cudaMemcpy(back.data(), a, back.size() * sizeof(float), cudaMemcpyDeviceToHost));
+    erc::cuda::copy_bytes(a, erc::Device::cuda, host.data(), erc::Device::cpu, host.size() * sizeof(float));
+    erc::cuda::copy_bytes(back.data(), erc::Device::cpu, a, erc::Device::cuda, back.size() * sizeof(float));
     EXPECT_EQ(back, host);
     allocator.free(a);
     allocator.free(b);
   }
-  EXPECT_EQ(allocator.stats().raw_allocations - raw_before, 2u) << "steady state reached cudaMalloc";
-  allocator.empty_cache();
-  EXPECT_EQ(allocator.stats().cached_bytes, 0u);
+  const erc::AllocatorStats after = allocator.stats();
+  if (erc::cuda::simulated()) {
+    EXPECT_EQ(after.raw_allocations - before.raw_allocations, 10u) << "the simulator caches nothing";
+    EXPECT_EQ(after.raw_frees - before.raw_frees, 10u);
+    EXPECT_EQ(after.cached_bytes, 0u);
+  } else {
+    EXPECT_EQ(after.raw_allocations - before.raw_allocations, 2u) << "steady state reached cudaMalloc";
+    allocator.empty_cache();
+    EXPECT_EQ(allocator.stats().cached_bytes, 0u);
+  }
 }
 
 }  // namespace

@@ -1,11 +1,33 @@
-// The CUDA backend answers where a GPU exists and says plainly when none does.
+// The device layer answers with a usable device: the query names it with its limits, and values written to its
+// memory come back, and a kernel's result comes back, unchanged. Skips, saying why, where no GPU answers.
 #include <gtest/gtest.h>
 
 #include "cuda/device.h"
+#include "cuda_test_util.h"
+#include "ops/binary.h"
+#include "test_util.h"
 
-TEST(Cuda, DeviceQuery) {
-  const int count = erc::cuda::device_count();
+namespace {
+
+using erc::Device;
+using erc::Tensor;
+using CudaDevice = erc::test::CudaTest;
+
+TEST_F(CudaDevice, SummaryNamesTheDeviceAndItsLimits) {
   const std::string summary = erc::cuda::device_summary();
-  if (count == 0) GTEST_SKIP() << "no CUDA GPU on this machine, CUDA parity not run: " << summary;
-  EXPECT_NE(summary.find("cuda:0"), std::string::npos) << summary;
+  EXPECT_TRUE(erc::test::mentions(summary, "cuda:0 "));
+  EXPECT_TRUE(erc::test::mentions(summary, "sm_"));
+  EXPECT_TRUE(erc::test::mentions(summary, " SMs"));
+  EXPECT_EQ(erc::cuda::device_count() >= 1, true);
 }
+
+TEST_F(CudaDevice, MemoryAndAKernelGiveBackWhatTheyWereGiven) {
+  const Tensor host = Tensor::from_vector<float>({1.5f, -2.0f, 3.25f, 0.0f, 7.0f}, {5});
+  const Tensor on_device = host.to(Device::cuda);
+  EXPECT_EQ(on_device.device(), Device::cuda);
+  EXPECT_EQ(on_device.to(Device::cpu).to_vector<float>(), host.to_vector<float>());
+  const Tensor doubled = erc::ops::add(on_device, on_device);
+  EXPECT_EQ(doubled.to(Device::cpu).to_vector<float>(), (std::vector<float>{3.0f, -4.0f, 6.5f, 0.0f, 14.0f}));
+}
+
+}  // namespace

@@ -36,8 +36,8 @@ inline ::testing::AssertionResult allclose(const Tensor& actual, const Tensor& e
   if (actual.shape() != expected.shape())
     return ::testing::AssertionFailure() << "shape " << shape_str(actual.shape()) << " vs expected "
                                          << shape_str(expected.shape());
-  std::vector<double> a = actual.detach().to(DType::f64).to_vector<double>();
-  std::vector<double> e = expected.detach().to(DType::f64).to_vector<double>();
+  std::vector<double> a = actual.detach().to(Device::cpu).to(DType::f64).to_vector<double>();
+  std::vector<double> e = expected.detach().to(Device::cpu).to(DType::f64).to_vector<double>();
   int64_t bad = 0, worst = -1;
   double worst_excess = 0, max_abs = 0;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -62,8 +62,8 @@ inline ::testing::AssertionResult relative_error_below(const Tensor& actual, con
   if (actual.shape() != expected.shape())
     return ::testing::AssertionFailure() << "shape " << shape_str(actual.shape()) << " vs expected "
                                          << shape_str(expected.shape());
-  std::vector<double> a = actual.detach().to(DType::f64).to_vector<double>();
-  std::vector<double> e = expected.detach().to(DType::f64).to_vector<double>();
+  std::vector<double> a = actual.detach().to(Device::cpu).to(DType::f64).to_vector<double>();
+  std::vector<double> e = expected.detach().to(Device::cpu).to(DType::f64).to_vector<double>();
   double diff = 0, norm = 0;
   for (size_t i = 0; i < a.size(); ++i) diff += (a[i] - e[i]) * (a[i] - e[i]), norm += e[i] * e[i];
   const double rel = std::sqrt(diff) / std::sqrt(norm);

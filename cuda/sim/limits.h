@@ -1,0 +1,23 @@
+// The simulated device: an sm_90 part's launch limits (those of an H100, what erc's kernels are written for), which
+// the simulator enforces and cudaGetDeviceProperties reports.
+#pragma once
+#include <cstddef>
+
+namespace erc::sim {
+
+struct DeviceLimits {
+  unsigned max_threads_per_block = 1024;
+  unsigned max_block[3] = {1024, 1024, 64};
+  unsigned max_grid[3] = {2147483647u, 65535, 65535};
+  size_t max_shared_default = 48 * 1024;   // dynamic shared memory a kernel gets without asking
+  size_t max_shared_optin = 227 * 1024;    // the most cudaFuncSetAttribute can allow
+  int multiprocessors = 132;
+  int major = 9, minor = 0;
+};
+
+const DeviceLimits& device_limits();
+
+// The dynamic shared memory `kernel` may use: the default, or what cudaFuncSetAttribute allowed it.
+size_t dynamic_shared_allowed(const void* kernel);
+
+}  // namespace erc::sim

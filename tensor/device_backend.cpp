@@ -1,0 +1,17 @@
+#include "tensor/device_backend.h"
+
+#include "tensor/check.h"
+
+namespace erc {
+
+static DeviceBackend* installed = nullptr;
+
+void install_device_backend(DeviceBackend* backend) { installed = backend; }
+
+DeviceBackend& device_backend() {
+  ERC_CHECK(installed != nullptr, "a cuda tensor needs the CUDA backend, and this program was built without it ",
+            "(configure with -DERC_CUDA=ON for a GPU, or -DERC_CUDA=SIM for the CPU simulator of erc's kernels)");
+  return *installed;
+}
+
+}  // namespace erc
