@@ -1,12 +1,13 @@
 // What every .cu file includes: the CUDA API (cuda/api.h), the launcher, and, in a SIM build, CUDA C++'s built-ins
 // (cuda/sim/kernel_language.h), so that one kernel source compiles under nvcc and under the host compiler.
 //
-//   ERC_LAUNCH(scale_kernel<scalar_t>)(grid, block, shared_bytes, x, n);
+//   erc::cuda::launch<scale_kernel<scalar_t>>(ERC_HERE, grid, block, shared_bytes, x, n);
 //
 // is `scale_kernel<scalar_t><<<grid, block, shared_bytes, erc's stream>>>(x, n)` under nvcc, followed by a check
 // that names the kernel, file and line; in a SIM build it runs the grid on the simulator. ERC_DYNAMIC_SHARED(T, name)
 // declares a kernel's dynamic shared memory (the `extern __shared__` array) as a T*.
 #pragma once
+#include <string>
 #include <utility>
 
 #include "cuda/api.h"
@@ -19,43 +20,57 @@
 
 namespace erc::cuda {
 
-struct Launch {
-  const char* kernel;
+// Where a launch is written.
+struct Where {
   const char* file;
   int line;
-
-  template <auto Kernel, typename... Args>
-  void run(dim3 grid, dim3 block, size_t shared_bytes, Args&&... args) const {
-#ifdef ERC_CUDA_SIM
-    sim::launch({kernel, file, line}, Kernel, grid, block, shared_bytes, std::forward<Args>(args)...);
-#else
-    // clang-format off
-    Kernel<<<grid, block, shared_bytes, stream()>>>(std::forward<Args>(args)...);
-    // clang-format on
-    const cudaError_t status = cudaGetLastError();
-    ERC_CHECK(status == cudaSuccess, "CUDA error ", cudaGetErrorName(status), " (", cudaGetErrorString(status),
-              ") launching kernel `", kernel, "` with grid (", grid.x, ", ", grid.y, ", ", grid.z, "), block (",
-              block.x, ", ", block.y, ", ", block.z, "), ", shared_bytes, " bytes of shared memory, at ", file, ":",
-              line);
-#endif
-  }
 };
 
+// The kernel's name as the compiler spells the instantiation, e.g. "binary_kernel<float>", once per kernel.
+template <auto Kernel>
+const char* kernel_name() {
+  static const std::string name = [] {
+    std::string text = __PRETTY_FUNCTION__;  // "... [with auto Kernel = erc::ops::cuda::{anonymous}::f<float>]"
+    const size_t begin = text.find("Kernel = ");
+    if (begin == std::string::npos) return text;
+    text = text.substr(begin + 9, text.find_first_of(";]", begin) - begin - 9);
+    const size_t args = text.find('<');
+    const size_t scope = text.rfind("::", args);  // drop the namespaces before the kernel's own name
+    return scope == std::string::npos ? text : text.substr(scope + 2);
+  }();
+  return name.c_str();
+}
+
+template <auto Kernel, typename... Args>
+void launch(Where where, dim3 grid, dim3 block, size_t shared_bytes, Args&&... args) {
+#ifdef ERC_CUDA_SIM
+  sim::launch({kernel_name<Kernel>(), where.file, where.line}, Kernel, grid, block, shared_bytes,
+              std::forward<Args>(args)...);
+#else
+  // clang-format off
+  Kernel<<<grid, block, shared_bytes, stream()>>>(std::forward<Args>(args)...);
+  // clang-format on
+  const cudaError_t status = cudaGetLastError();
+  ERC_CHECK(status == cudaSuccess, "CUDA error ", cudaGetErrorName(status), " (", cudaGetErrorString(status),
+            ") launching kernel `", kernel_name<Kernel>(), "` with grid (", grid.x, ", ", grid.y, ", ", grid.z,
+            "), block (", block.x, ", ", block.y, ", ", block.z, "), ", shared_bytes, " bytes of shared memory, at ",
+            where.file, ":", where.line);
+#endif
+}
+
 // The grid of an element-wise kernel over n > 0 elements with blocks of `threads`: one element per thread up to
-// 1024 blocks (enough to fill an H100's 132 SMs), beyond that a grid-stride loop (ERC_GRID_STRIDE).
+// 1024 blocks (enough to fill an H100's 132 SMs), beyond that a grid-stride loop,
+//   for (int64_t i = global_thread(); i < n; i += grid_threads())
 inline unsigned grid_for(int64_t n, unsigned threads) {
   const int64_t blocks = (n + threads - 1) / threads;
   return unsigned(blocks < 1024 ? blocks : 1024);
 }
+__device__ inline int64_t global_thread() { return int64_t(blockIdx.x) * blockDim.x + threadIdx.x; }
+__device__ inline int64_t grid_threads() { return int64_t(blockDim.x) * gridDim.x; }
 
 }  // namespace erc::cuda
 
-#define ERC_LAUNCH(...) ::erc::cuda::Launch{#__VA_ARGS__, __FILE__, __LINE__}.run<__VA_ARGS__>
-
-// for (ERC_GRID_STRIDE(i, n)) visits every i in [0, n) once across the grid.
-#define ERC_GRID_STRIDE(i, n)                                                            \
-  int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < (n);                  \
-  i += int64_t(blockDim.x) * gridDim.x
+#define ERC_HERE (::erc::cuda::Where{__FILE__, __LINE__})
 
 #ifdef ERC_CUDA_SIM
 #define ERC_DYNAMIC_SHARED(T, name) T* name = ::erc::sim::dynamic_shared<T>()

@@ -6,12 +6,15 @@ namespace erc::ops::cuda {
 
 namespace {
 
+using erc::cuda::global_thread;
 using erc::cuda::grid_for;
+using erc::cuda::grid_threads;
+using erc::cuda::launch;
 constexpr unsigned kThreads = 256;
 
 template <typename T>
 __global__ void binary_kernel(BinaryKind kind, const T* a, const T* b, T* out, StridedLayout<2> layout, int64_t n) {
-  for (ERC_GRID_STRIDE(i, n)) {
+  for (int64_t i = global_thread(); i < n; i += grid_threads()) {
     int64_t at[2];
     layout.offsets(i, at);
     out[i] = apply_binary(kind, a[at[0]], b[at[1]]);
@@ -20,7 +23,7 @@ __global__ void binary_kernel(BinaryKind kind, const T* a, const T* b, T* out, S
 
 template <typename T>
 __global__ void scalar_kernel(const T* x, T mul, T add, T* out, int64_t n) {
-  for (ERC_GRID_STRIDE(i, n)) out[i] = x[i] * mul + add;
+  for (int64_t i = global_thread(); i < n; i += grid_threads()) out[i] = x[i] * mul + add;
 }
 
 }  // namespace
@@ -31,7 +34,7 @@ void binary(BinaryKind kind, const Tensor& a, const Tensor& b, const Tensor& out
   const StridedLayout<2> layout = strided_layout<2>(out.shape(), {&a.strides(), &b.strides()}, "binary op");
   dispatch_float(out.dtype(), "binary op", [&](auto tag) {
     using scalar_t = decltype(tag);
-    ERC_LAUNCH(binary_kernel<scalar_t>)(grid_for(n, kThreads), kThreads, 0, kind, a.device_data<scalar_t>(),
+    launch<binary_kernel<scalar_t>>(ERC_HERE, grid_for(n, kThreads), kThreads, 0, kind, a.device_data<scalar_t>(),
                                         b.device_data<scalar_t>(), out.device_data<scalar_t>(), layout, n);
   });
 }
@@ -41,7 +44,7 @@ void scalar_op(const Tensor& x, double mul, double add, const Tensor& out) {
   if (n == 0) return;
   dispatch_float(out.dtype(), "scalar op", [&](auto tag) {
     using scalar_t = decltype(tag);
-    ERC_LAUNCH(scalar_kernel<scalar_t>)(grid_for(n, kThreads), kThreads, 0, x.device_data<scalar_t>(),
+    launch<scalar_kernel<scalar_t>>(ERC_HERE, grid_for(n, kThreads), kThreads, 0, x.device_data<scalar_t>(),
                                         scalar_t(mul), scalar_t(add), out.device_data<scalar_t>(), n);
   });
 }

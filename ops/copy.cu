@@ -7,13 +7,16 @@ namespace erc::ops::cuda {
 
 namespace {
 
+using erc::cuda::global_thread;
 using erc::cuda::grid_for;
+using erc::cuda::grid_threads;
+using erc::cuda::launch;
 constexpr unsigned kThreads = 256;
 
 // One dtype: elements move as bytes of their size (T is uint16_t, float or int64_t by element size).
 template <typename T>
 __global__ void copy_kernel(T* dst, const T* src, StridedLayout<2> layout, int64_t n) {
-  for (ERC_GRID_STRIDE(i, n)) {
+  for (int64_t i = global_thread(); i < n; i += grid_threads()) {
     int64_t at[2];
     layout.offsets(i, at);
     dst[at[0]] = src[at[1]];
@@ -23,7 +26,7 @@ __global__ void copy_kernel(T* dst, const T* src, StridedLayout<2> layout, int64
 // Two dtypes: through double, as the CPU converts.
 __global__ void convert_kernel(void* dst, DType dst_type, const void* src, DType src_type, StridedLayout<2> layout,
                                int64_t n) {
-  for (ERC_GRID_STRIDE(i, n)) {
+  for (int64_t i = global_thread(); i < n; i += grid_threads()) {
     int64_t at[2];
     layout.offsets(i, at);
     store_from_double(dst, dst_type, at[0], load_as_double(src, src_type, at[1]));
@@ -31,7 +34,7 @@ __global__ void convert_kernel(void* dst, DType dst_type, const void* src, DType
 }
 
 __global__ void fill_kernel(void* dst, DType type, double value, StridedLayout<1> layout, int64_t n) {
-  for (ERC_GRID_STRIDE(i, n)) {
+  for (int64_t i = global_thread(); i < n; i += grid_threads()) {
     int64_t at[1];
     layout.offsets(i, at);
     store_from_double(dst, type, at[0], value);
@@ -40,7 +43,7 @@ __global__ void fill_kernel(void* dst, DType type, double value, StridedLayout<1
 
 template <typename T>
 void copy_typed(const Tensor& dst, const Tensor& src, const StridedLayout<2>& layout, int64_t n) {
-  ERC_LAUNCH(copy_kernel<T>)(grid_for(n, kThreads), kThreads, 0, static_cast<T*>(dst.device_raw_data()),
+  launch<copy_kernel<T>>(ERC_HERE, grid_for(n, kThreads), kThreads, 0, static_cast<T*>(dst.device_raw_data()),
                              static_cast<const T*>(src.device_raw_data()), layout, n);
 }
 
@@ -51,7 +54,7 @@ void copy(const Tensor& dst, const Tensor& src) {
   if (n == 0) return;
   const StridedLayout<2> layout = strided_layout<2>(dst.shape(), {&dst.strides(), &src.strides()}, "copy_");
   if (dst.dtype() != src.dtype()) {
-    ERC_LAUNCH(convert_kernel)(grid_for(n, kThreads), kThreads, 0, dst.device_raw_data(), dst.dtype(),
+    launch<convert_kernel>(ERC_HERE, grid_for(n, kThreads), kThreads, 0, dst.device_raw_data(), dst.dtype(),
                                src.device_raw_data(), src.dtype(), layout, n);
     return;
   }
@@ -66,7 +69,7 @@ void fill(const Tensor& dst, double value) {
   const int64_t n = dst.numel();
   if (n == 0) return;
   const StridedLayout<1> layout = strided_layout<1>(dst.shape(), {&dst.strides()}, "fill_");
-  ERC_LAUNCH(fill_kernel)(grid_for(n, kThreads), kThreads, 0, dst.device_raw_data(), dst.dtype(), value, layout, n);
+  launch<fill_kernel>(ERC_HERE, grid_for(n, kThreads), kThreads, 0, dst.device_raw_data(), dst.dtype(), value, layout, n);
 }
 
 }  // namespace erc::ops::cuda

@@ -6,12 +6,15 @@ namespace erc::ops::cuda {
 
 namespace {
 
+using erc::cuda::global_thread;
 using erc::cuda::grid_for;
+using erc::cuda::grid_threads;
+using erc::cuda::launch;
 constexpr unsigned kThreads = 256;
 
 template <typename T>
 __global__ void random_kernel(T* out, int64_t n, RandomDraw draw, uint64_t seed, uint64_t offset, double a, double b) {
-  for (ERC_GRID_STRIDE(i, n)) {
+  for (int64_t i = global_thread(); i < n; i += grid_threads()) {
     switch (draw) {
       case RandomDraw::uniform: out[i] = philox_uniform<T>(seed, offset, uint64_t(i), a, b); break;
       case RandomDraw::normal: out[i] = philox_normal<T>(seed, offset, uint64_t(i), a, b); break;
@@ -28,7 +31,7 @@ void fill_random(const Tensor& dst, RandomDraw draw, uint64_t seed, uint64_t off
   ERC_CHECK(dst.is_contiguous(), "random fill: expected a contiguous tensor");
   dispatch_float(dst.dtype(), "random fill", [&](auto tag) {
     using scalar_t = decltype(tag);
-    ERC_LAUNCH(random_kernel<scalar_t>)(grid_for(n, kThreads), kThreads, 0, dst.device_data<scalar_t>(), n, draw,
+    launch<random_kernel<scalar_t>>(ERC_HERE, grid_for(n, kThreads), kThreads, 0, dst.device_data<scalar_t>(), n, draw,
                                         seed, offset, a, b);
   });
 }

@@ -6,14 +6,17 @@ namespace erc::ops::cuda {
 
 namespace {
 
+using erc::cuda::global_thread;
 using erc::cuda::grid_for;
+using erc::cuda::grid_threads;
+using erc::cuda::launch;
 constexpr unsigned kThreads = 256;
 constexpr int64_t kSerialRow = 64;   // rows up to this long are summed by one thread
 constexpr int64_t kChunk = 8192;     // elements one block sums of a longer row
 
 template <typename T>
 __global__ void sum_rows_serial_kernel(const T* rows, int64_t n_out, int64_t inner, double scale, T* out) {
-  for (ERC_GRID_STRIDE(r, n_out)) {
+  for (int64_t r = global_thread(); r < n_out; r += grid_threads()) {
     double acc = 0;
     for (int64_t j = 0; j < inner; ++j) acc += double(rows[r * inner + j]);
     out[r] = T(acc * scale);
@@ -33,7 +36,7 @@ __global__ void sum_rows_chunk_kernel(const T* rows, int64_t inner, int64_t part
 
 template <typename T>
 __global__ void sum_partials_kernel(const double* partial, int64_t n_out, int64_t parts, double scale, T* out) {
-  for (ERC_GRID_STRIDE(r, n_out)) {
+  for (int64_t r = global_thread(); r < n_out; r += grid_threads()) {
     double acc = 0;
     for (int64_t p = 0; p < parts; ++p) acc += partial[r * parts + p];
     out[r] = T(acc * scale);
@@ -42,13 +45,13 @@ __global__ void sum_partials_kernel(const double* partial, int64_t n_out, int64_
 
 template <typename T>
 __global__ void scale_kernel(T* x, double scale, int64_t n) {
-  for (ERC_GRID_STRIDE(i, n)) x[i] = T(double(x[i]) * scale);
+  for (int64_t i = global_thread(); i < n; i += grid_threads()) x[i] = T(double(x[i]) * scale);
 }
 
 // One thread per output walks its n elements in order, as the CPU does: the first maximum wins.
 template <typename T>
 __global__ void max_forward_kernel(const T* x, int64_t outer, int64_t n, int64_t inner, T* out, int64_t* argmax) {
-  for (ERC_GRID_STRIDE(r, outer * inner)) {
+  for (int64_t r = global_thread(); r < outer * inner; r += grid_threads()) {
     const int64_t o = r / inner, i = r % inner;
     const T* row = x + o * n * inner + i;
     int64_t best = 0;
@@ -62,7 +65,7 @@ __global__ void max_forward_kernel(const T* x, int64_t outer, int64_t n, int64_t
 template <typename T>
 __global__ void max_backward_kernel(const T* grad, const int64_t* argmax, int64_t outer, int64_t n, int64_t inner,
                                     T* grad_x) {
-  for (ERC_GRID_STRIDE(r, outer * inner)) {
+  for (int64_t r = global_thread(); r < outer * inner; r += grid_threads()) {
     const int64_t o = r / inner, i = r % inner;
     grad_x[(o * n + argmax[r]) * inner + i] = grad[r];
   }
@@ -77,14 +80,14 @@ void sum_rows(const Tensor& rows, int64_t n_out, int64_t inner, double scale, co
     const scalar_t* x = rows.device_data<scalar_t>();
     scalar_t* y = out.device_data<scalar_t>();
     if (inner <= kSerialRow) {
-      ERC_LAUNCH(sum_rows_serial_kernel<scalar_t>)(grid_for(n_out, kThreads), kThreads, 0, x, n_out, inner, scale, y);
+      launch<sum_rows_serial_kernel<scalar_t>>(ERC_HERE, grid_for(n_out, kThreads), kThreads, 0, x, n_out, inner, scale, y);
       return;
     }
     const int64_t parts = (inner + kChunk - 1) / kChunk;
     Tensor partial = Tensor::empty({n_out * parts}, DType::f64, Device::cuda);
-    ERC_LAUNCH(sum_rows_chunk_kernel<scalar_t>)(unsigned(n_out * parts), kThreads, 0, x, inner, parts,
+    launch<sum_rows_chunk_kernel<scalar_t>>(ERC_HERE, unsigned(n_out * parts), kThreads, 0, x, inner, parts,
                                                 partial.device_data<double>());
-    ERC_LAUNCH(sum_partials_kernel<scalar_t>)(grid_for(n_out, kThreads), kThreads, 0, partial.device_data<double>(),
+    launch<sum_partials_kernel<scalar_t>>(ERC_HERE, grid_for(n_out, kThreads), kThreads, 0, partial.device_data<double>(),
                                               n_out, parts, scale, y);
   });
 }
@@ -94,7 +97,7 @@ void scale_(const Tensor& x, double scale) {
   if (n == 0) return;
   dispatch_float(x.dtype(), "sum backward", [&](auto tag) {
     using scalar_t = decltype(tag);
-    ERC_LAUNCH(scale_kernel<scalar_t>)(grid_for(n, kThreads), kThreads, 0, x.device_data<scalar_t>(), scale, n);
+    launch<scale_kernel<scalar_t>>(ERC_HERE, grid_for(n, kThreads), kThreads, 0, x.device_data<scalar_t>(), scale, n);
   });
 }
 
@@ -102,7 +105,7 @@ void max_forward(const Tensor& x, int64_t outer, int64_t n, int64_t inner, const
   if (outer * inner == 0) return;
   dispatch_float(x.dtype(), "max", [&](auto tag) {
     using scalar_t = decltype(tag);
-    ERC_LAUNCH(max_forward_kernel<scalar_t>)(grid_for(outer * inner, kThreads), kThreads, 0,
+    launch<max_forward_kernel<scalar_t>>(ERC_HERE, grid_for(outer * inner, kThreads), kThreads, 0,
                                              x.device_data<scalar_t>(), outer, n, inner, out.device_data<scalar_t>(),
                                              argmax.device_data<int64_t>());
   });
@@ -113,7 +116,7 @@ void max_backward(const Tensor& grad, const Tensor& argmax, int64_t outer, int64
   if (outer * inner == 0) return;
   dispatch_float(grad.dtype(), "max backward", [&](auto tag) {
     using scalar_t = decltype(tag);
-    ERC_LAUNCH(max_backward_kernel<scalar_t>)(grid_for(outer * inner, kThreads), kThreads, 0,
+    launch<max_backward_kernel<scalar_t>>(ERC_HERE, grid_for(outer * inner, kThreads), kThreads, 0,
                                               grad.device_data<scalar_t>(), argmax.device_data<int64_t>(), outer, n,
                                               inner, grad_x.device_data<scalar_t>());
   });

@@ -8,7 +8,10 @@ namespace erc::ops::cuda {
 
 namespace {
 
+using erc::cuda::global_thread;
 using erc::cuda::grid_for;
+using erc::cuda::grid_threads;
+using erc::cuda::launch;
 constexpr unsigned kThreads = 256;
 constexpr int64_t kSerialRow = 64;  // rows up to this long are one thread's, in the CPU's order (the same bits)
 
@@ -17,7 +20,7 @@ __device__ inline int64_t row_start(int64_t r, int64_t n, int64_t inner) { retur
 // Short rows: one thread each, the CPU's loop.
 template <typename T>
 __global__ void softmax_serial_kernel(const T* x, T* y, int64_t count, int64_t n, int64_t inner, bool take_log) {
-  for (ERC_GRID_STRIDE(r, count)) {
+  for (int64_t r = global_thread(); r < count; r += grid_threads()) {
     const T* xr = x + row_start(r, n, inner);
     T* yr = y + row_start(r, n, inner);
     double m = -INFINITY;
@@ -61,7 +64,7 @@ __device__ T softmax_grad(double g, double y, double dot, bool take_log) {
 template <typename T>
 __global__ void softmax_backward_serial_kernel(const T* y, const T* g, T* gx, int64_t count, int64_t n, int64_t inner,
                                                bool take_log) {
-  for (ERC_GRID_STRIDE(r, count)) {
+  for (int64_t r = global_thread(); r < count; r += grid_threads()) {
     const int64_t s = row_start(r, n, inner);
     double dot = 0;
     for (int64_t k = 0; k < n; ++k) {
@@ -103,10 +106,10 @@ void softmax_forward(const Tensor& x, const Tensor& y, int64_t count, int64_t n,
     const scalar_t* px = x.device_data<scalar_t>();
     scalar_t* py = y.device_data<scalar_t>();
     if (n <= kSerialRow)
-      ERC_LAUNCH(softmax_serial_kernel<scalar_t>)(grid_for(count, kThreads), kThreads, 0, px, py, count, n, inner,
+      launch<softmax_serial_kernel<scalar_t>>(ERC_HERE, grid_for(count, kThreads), kThreads, 0, px, py, count, n, inner,
                                                   take_log);
     else
-      ERC_LAUNCH(softmax_block_kernel<scalar_t>)(unsigned(count), kThreads, 0, px, py, n, inner, take_log);
+      launch<softmax_block_kernel<scalar_t>>(ERC_HERE, unsigned(count), kThreads, 0, px, py, n, inner, take_log);
   });
 }
 
@@ -119,10 +122,10 @@ void softmax_backward(const Tensor& y, const Tensor& grad_y, const Tensor& grad_
     const scalar_t* pg = grad_y.device_data<scalar_t>();
     scalar_t* pgx = grad_x.device_data<scalar_t>();
     if (n <= kSerialRow)
-      ERC_LAUNCH(softmax_backward_serial_kernel<scalar_t>)(grid_for(count, kThreads), kThreads, 0, py, pg, pgx, count,
+      launch<softmax_backward_serial_kernel<scalar_t>>(ERC_HERE, grid_for(count, kThreads), kThreads, 0, py, pg, pgx, count,
                                                            n, inner, take_log);
     else
-      ERC_LAUNCH(softmax_backward_block_kernel<scalar_t>)(unsigned(count), kThreads, 0, py, pg, pgx, n, inner,
+      launch<softmax_backward_block_kernel<scalar_t>>(ERC_HERE, unsigned(count), kThreads, 0, py, pg, pgx, n, inner,
                                                           take_log);
   });
 }

@@ -5,17 +5,20 @@ namespace erc::ops::cuda {
 
 namespace {
 
+using erc::cuda::global_thread;
 using erc::cuda::grid_for;
+using erc::cuda::grid_threads;
+using erc::cuda::launch;
 constexpr unsigned kThreads = 256;
 
 template <typename T, typename Fn>
 __global__ void unary_forward_kernel(const T* x, T* y, T param, int64_t n) {
-  for (ERC_GRID_STRIDE(i, n)) y[i] = Fn::value(x[i], param);
+  for (int64_t i = global_thread(); i < n; i += grid_threads()) y[i] = Fn::value(x[i], param);
 }
 
 template <typename T, typename Fn>
 __global__ void unary_backward_kernel(const T* saved, const T* grad_y, T* grad_x, T param, int64_t n) {
-  for (ERC_GRID_STRIDE(i, n)) grad_x[i] = grad_y[i] * Fn::slope(saved[i], param);
+  for (int64_t i = global_thread(); i < n; i += grid_threads()) grad_x[i] = grad_y[i] * Fn::slope(saved[i], param);
 }
 
 // Calls f(Fn{}) with the function struct of `kind`.
@@ -44,7 +47,7 @@ void unary_forward(UnaryKind kind, const Tensor& x, const Tensor& y, double para
     using Fn = decltype(fn);
     dispatch_float(y.dtype(), Fn::name, [&](auto tag) {
       using scalar_t = decltype(tag);
-      ERC_LAUNCH(unary_forward_kernel<scalar_t, Fn>)(grid_for(n, kThreads), kThreads, 0, x.device_data<scalar_t>(),
+      launch<unary_forward_kernel<scalar_t, Fn>>(ERC_HERE, grid_for(n, kThreads), kThreads, 0, x.device_data<scalar_t>(),
                                                      y.device_data<scalar_t>(), scalar_t(param), n);
     });
   });
@@ -57,7 +60,7 @@ void unary_backward(UnaryKind kind, const Tensor& saved, const Tensor& grad_y, c
     using Fn = decltype(fn);
     dispatch_float(grad_x.dtype(), Fn::name, [&](auto tag) {
       using scalar_t = decltype(tag);
-      ERC_LAUNCH(unary_backward_kernel<scalar_t, Fn>)(grid_for(n, kThreads), kThreads, 0,
+      launch<unary_backward_kernel<scalar_t, Fn>>(ERC_HERE, grid_for(n, kThreads), kThreads, 0,
                                                       saved.device_data<scalar_t>(), grad_y.device_data<scalar_t>(),
                                                       grad_x.device_data<scalar_t>(), scalar_t(param), n);
     });

@@ -26,6 +26,7 @@ using erc::Tensor;
 using erc::test::error_of;
 using erc::test::mentions;
 namespace sim = erc::sim;
+using erc::cuda::launch;
 
 constexpr unsigned kBlock = 256;
 
@@ -133,8 +134,8 @@ TEST(CudaSimulator, AReductionMissingABarrierIsWrongUnderSomeScheduleTheCorrectO
   auto run = [&](bool barriers) {
     return under_every_schedule([&] {
       Tensor out = Tensor::zeros({4}, DType::f32, Device::cuda);
-      if (barriers) ERC_LAUNCH(reduce_with_barriers)(4, kBlock, 0, x.device_data<float>(), out.device_data<float>());
-      else ERC_LAUNCH(reduce_missing_barrier)(4, kBlock, 0, x.device_data<float>(), out.device_data<float>());
+      if (barriers) launch<reduce_with_barriers>(ERC_HERE, 4, kBlock, 0, x.device_data<float>(), out.device_data<float>());
+      else launch<reduce_missing_barrier>(ERC_HERE, 4, kBlock, 0, x.device_data<float>(), out.device_data<float>());
       return out.to(Device::cpu).to_vector<float>()[0];
     });
   };
@@ -148,8 +149,8 @@ TEST(CudaSimulator, ARaceOnASharedCellGivesDifferentAnswersUnderDifferentSchedul
   auto run = [&](bool race) {
     return under_every_schedule([&] {
       Tensor out = Tensor::zeros({3}, DType::f32, Device::cuda);
-      if (race) ERC_LAUNCH(shared_cell_race)(3, kBlock, 0, out.device_data<float>());
-      else ERC_LAUNCH(shared_cell_one_writer)(3, kBlock, 0, out.device_data<float>());
+      if (race) launch<shared_cell_race>(ERC_HERE, 3, kBlock, 0, out.device_data<float>());
+      else launch<shared_cell_one_writer>(ERC_HERE, 3, kBlock, 0, out.device_data<float>());
       return out.to(Device::cpu).to_vector<float>();
     });
   };
@@ -167,9 +168,9 @@ TEST(CudaSimulator, WarpSynchronousCodeWithoutSyncwarpIsWrongWithSyncwarpOrShuff
       Tensor out = Tensor::zeros({1}, DType::f32, Device::cuda);
       float* o = out.device_data<float>();
       const float* in = x.device_data<float>();
-      if (version == 0) ERC_LAUNCH(warp_sum_lockstep)(1, 32, 0, in, o);
-      if (version == 1) ERC_LAUNCH(warp_sum_syncwarp)(1, 32, 0, in, o);
-      if (version == 2) ERC_LAUNCH(warp_sum_shuffle)(1, 32, 0, in, o);
+      if (version == 0) launch<warp_sum_lockstep>(ERC_HERE, 1, 32, 0, in, o);
+      if (version == 1) launch<warp_sum_syncwarp>(ERC_HERE, 1, 32, 0, in, o);
+      if (version == 2) launch<warp_sum_shuffle>(ERC_HERE, 1, 32, 0, in, o);
       return out.to(Device::cpu).item<float>();
     });
   };
@@ -186,8 +187,8 @@ TEST(CudaSimulator, ABlockReadingAnotherBlocksOutputIsWrongUnderSomeBlockOrder) 
   auto run = [&](bool chained) {
     return under_every_schedule([&] {
       Tensor value = Tensor::zeros({kBlocks + 1}, DType::f32, Device::cuda);
-      if (chained) ERC_LAUNCH(chain_across_blocks)(kBlocks, 32, 0, value.device_data<float>());
-      else ERC_LAUNCH(write_block_index)(kBlocks, 32, 0, value.device_data<float>());
+      if (chained) launch<chain_across_blocks>(ERC_HERE, kBlocks, 32, 0, value.device_data<float>());
+      else launch<write_block_index>(ERC_HERE, kBlocks, 32, 0, value.device_data<float>());
       return value.to(Device::cpu).to_vector<float>()[kBlocks];
     });
   };
@@ -236,24 +237,24 @@ __global__ void use_dynamic_shared(float* out) {
 TEST(CudaSimulator, RefusesBlocksAndGridsBeyondCudasLimits) {
   Tensor out = Tensor::zeros({2048}, DType::f32, Device::cuda);
   float* o = out.device_data<float>();
-  std::string e = error_of([&] { ERC_LAUNCH(write_thread_index)(1, 1025, 0, o); });
+  std::string e = error_of([&] { launch<write_thread_index>(ERC_HERE, 1, 1025, 0, o); });
   EXPECT_TRUE(mentions(e, "write_thread_index"));
   EXPECT_TRUE(mentions(e, "exceeds CUDA's limits (at most 1024 threads"));
-  EXPECT_TRUE(mentions(error_of([&] { ERC_LAUNCH(write_thread_index)(1, dim3(1, 1, 65), 0, o); }), "block (1, 1, 65)"));
-  EXPECT_TRUE(mentions(error_of([&] { ERC_LAUNCH(write_thread_index)(dim3(1, 65536), 1, 0, o); }),
+  EXPECT_TRUE(mentions(error_of([&] { launch<write_thread_index>(ERC_HERE, 1, dim3(1, 1, 65), 0, o); }), "block (1, 1, 65)"));
+  EXPECT_TRUE(mentions(error_of([&] { launch<write_thread_index>(ERC_HERE, dim3(1, 65536), 1, 0, o); }),
                        "grid (1, 65536, 1) exceeds CUDA's limits"));
-  EXPECT_TRUE(mentions(error_of([&] { ERC_LAUNCH(write_thread_index)(0, 32, 0, o); }), "an empty grid"));
+  EXPECT_TRUE(mentions(error_of([&] { launch<write_thread_index>(ERC_HERE, 0, 32, 0, o); }), "an empty grid"));
 }
 
 TEST(CudaSimulator, RefusesDynamicSharedMemoryBeyondWhatTheKernelMayUse) {
   Tensor out = Tensor::zeros({256}, DType::f32, Device::cuda);
   float* o = out.device_data<float>();
-  const std::string e = error_of([&] { ERC_LAUNCH(use_dynamic_shared)(1, 256, 64 * 1024, o); });
+  const std::string e = error_of([&] { launch<use_dynamic_shared>(ERC_HERE, 1, 256, 64 * 1024, o); });
   EXPECT_TRUE(mentions(e, "65536 bytes of dynamic shared memory, above the 49152"));
   EXPECT_TRUE(mentions(e, "cudaFuncSetAttribute"));
   ASSERT_EQ(cudaFuncSetAttribute(use_dynamic_shared, cudaFuncAttributeMaxDynamicSharedMemorySize, 64 * 1024),
             cudaSuccess);
-  ERC_LAUNCH(use_dynamic_shared)(1, 256, 64 * 1024, o);
+  launch<use_dynamic_shared>(ERC_HERE, 1, 256, 64 * 1024, o);
   EXPECT_EQ(out.to(Device::cpu).to_vector<float>()[0], 255.0f);
   EXPECT_EQ(cudaFuncSetAttribute(use_dynamic_shared, cudaFuncAttributeMaxDynamicSharedMemorySize, 228 * 1024),
             cudaErrorInvalidValue)
@@ -263,21 +264,21 @@ TEST(CudaSimulator, RefusesDynamicSharedMemoryBeyondWhatTheKernelMayUse) {
 TEST(CudaSimulator, RefusesABarrierThatNotEveryThreadReaches) {
   Tensor out = Tensor::zeros({256}, DType::f32, Device::cuda);
   float* o = out.device_data<float>();
-  std::string e = error_of([&] { ERC_LAUNCH(early_return_before_barrier)(2, 256, 0, o); });
+  std::string e = error_of([&] { launch<early_return_before_barrier>(ERC_HERE, 2, 256, 0, o); });
   EXPECT_TRUE(mentions(e, "early_return_before_barrier"));
   EXPECT_TRUE(mentions(e, "is reached by 100 of the block's 256 threads; the other 156 returned before it"));
   EXPECT_TRUE(mentions(e, "test_cuda_simulator.cu:"));
-  e = error_of([&] { ERC_LAUNCH(barriers_in_two_branches)(1, 64, 0, o); });
+  e = error_of([&] { launch<barriers_in_two_branches>(ERC_HERE, 1, 64, 0, o); });
   EXPECT_TRUE(mentions(e, "wait at two different __syncthreads"));
 }
 
 TEST(CudaSimulator, RefusesAWarpExchangeALaneOfItsMaskDoesNotJoin) {
   Tensor out = Tensor::zeros({32}, DType::f32, Device::cuda);
   float* o = out.device_data<float>();
-  std::string e = error_of([&] { ERC_LAUNCH(shuffle_half_warp_returns)(1, 32, 0, o); });
+  std::string e = error_of([&] { launch<shuffle_half_warp_returns>(ERC_HERE, 1, 32, 0, o); });
   EXPECT_TRUE(mentions(e, "waits in __shfl_sync"));
   EXPECT_TRUE(mentions(e, "returned without joining it"));
-  e = error_of([&] { ERC_LAUNCH(shuffle_reads_outside_mask)(1, 32, 0, o); });
+  e = error_of([&] { launch<shuffle_reads_outside_mask>(ERC_HERE, 1, 32, 0, o); });
   EXPECT_TRUE(mentions(e, "reads lane 20, which is not in its mask 0x0000ffff"));
 }
 
@@ -294,7 +295,7 @@ TEST_F(CudaSimulatorDeathTest, AWritePastTheEndOfABufferStopsTheProcessNamingThe
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   auto write_past_the_end = [] {
     Tensor x = Tensor::zeros({13}, DType::f32, Device::cuda);
-    ERC_LAUNCH(write_one_past_the_end)(1, 1, 0, x.device_data<float>(), 13);
+    launch<write_one_past_the_end>(ERC_HERE, 1, 1, 0, x.device_data<float>(), 13);
   };
   EXPECT_DEATH(write_past_the_end(),
       "out-of-bounds access: kernel `write_one_past_the_end` .*block \\(0, 0, 0\\), thread \\(0, 0, 0\\) wrote 0 "
@@ -306,7 +307,7 @@ TEST_F(CudaSimulatorDeathTest, AReadOfABufferTheLaunchWasNotGivenStopsTheProcess
   auto read_hidden = [] {
     Tensor hidden = Tensor::zeros({4}, DType::f32, Device::cuda), out = Tensor::zeros({1}, DType::f32, Device::cuda);
     hidden_buffer = hidden.device_data<float>();
-    ERC_LAUNCH(read_a_buffer_not_given)(1, 1, 0, out.device_data<float>());
+    launch<read_a_buffer_not_given>(ERC_HERE, 1, 1, 0, out.device_data<float>());
   };
   EXPECT_DEATH(read_hidden(),
       "kernel `read_a_buffer_not_given`.* read byte 0 of a 16-byte device buffer that the kernel was not given");
@@ -336,7 +337,7 @@ TEST(CudaSimulator, EveryThreadOfA3dGridSeesItsOwnIndices) {
   const dim3 grid(3, 2, 2), block(4, 3, 2);
   const int64_t n = 12 * 24;
   Tensor out = Tensor::full({n}, -1.0, DType::i64, Device::cuda);
-  ERC_LAUNCH(record_indices)(grid, block, 0, out.device_data<int64_t>());
+  launch<record_indices>(ERC_HERE, grid, block, 0, out.device_data<int64_t>());
   const auto got = out.to(Device::cpu).to_vector<int64_t>();
   for (int64_t i = 0; i < n; ++i) ASSERT_EQ(got[size_t(i)], (i / 24) * 1000 + i % 24) << i;
 }
@@ -356,7 +357,7 @@ __global__ void shuffles(float* out) {
 TEST(CudaSimulator, WarpShufflesAndVotesGiveWhatAGpuGives) {
   constexpr unsigned n = 64;
   Tensor out = Tensor::zeros({6, n}, DType::f32, Device::cuda);
-  ERC_LAUNCH(shuffles)(1, n, 0, out.device_data<float>());
+  launch<shuffles>(ERC_HERE, 1, n, 0, out.device_data<float>());
   const auto got = out.to(Device::cpu).to_vector<float>();
   unsigned ballot = 0;
   for (unsigned l = 0; l < 32; ++l) ballot |= (l % 3 == 0 ? 1u : 0u) << l;
@@ -379,7 +380,7 @@ __global__ void count_and_track_max(int* count, int* largest) {
 
 TEST(CudaSimulator, AtomicsSeeEveryThread) {
   Tensor counters = Tensor::zeros({1}, DType::f32, Device::cuda), top = Tensor::zeros({1}, DType::f32, Device::cuda);
-  ERC_LAUNCH(count_and_track_max)(7, 96, 0, reinterpret_cast<int*>(counters.device_data<float>()),
+  launch<count_and_track_max>(ERC_HERE, 7, 96, 0, reinterpret_cast<int*>(counters.device_data<float>()),
                                   reinterpret_cast<int*>(top.device_data<float>()));
   const float c = counters.to(Device::cpu).item<float>(), m = top.to(Device::cpu).item<float>();
   int count, largest;
@@ -398,7 +399,7 @@ __global__ void read_dynamic_shared_before_writing(float* out) {
 
 TEST(CudaSimulator, DynamicSharedMemoryStartsEachBlockAsNaNNotAsTheLastBlocksValues) {
   Tensor out = Tensor::zeros({2, 32}, DType::f32, Device::cuda);
-  ERC_LAUNCH(read_dynamic_shared_before_writing)(2, 32, 32 * sizeof(float), out.device_data<float>());
+  launch<read_dynamic_shared_before_writing>(ERC_HERE, 2, 32, 32 * sizeof(float), out.device_data<float>());
   for (float v : out.to(Device::cpu).to_vector<float>()) EXPECT_TRUE(std::isnan(v));
 }
 

@@ -1,10 +1,29 @@
 #!/usr/bin/env bash
-# The whole test suite (what .ci/run runs): set up and build if needed, then every CTest test.
-# Labels: cpu, golden (PyTorch fixtures), cuda (skips, saying so, without a GPU), slow. Pass e.g. `-L golden`.
+# The whole test suite (what .ci/run runs), set up and built as needed:
+#   1. build/      the CPU build, with the real CUDA backend compiled by nvcc for sm_90 where nvcc is installed:
+#                  every CPU test (labels cpu, golden, slow), then the CUDA tests, which run on a GPU where one
+#                  answers and skip, saying why, where none does;
+#   2. build-sim/  the CUDA simulator's build (-DERC_CUDA=SIM): only what `ctest -L cuda` runs, and that, so every
+#                  CUDA kernel runs against its CPU reference on this machine.
+# With arguments, runs `ctest` in build/ with them instead (e.g. `bash tools/test.sh -L golden`, `-R Gradcheck`).
+# Labels: cpu, golden (PyTorch fixtures), cuda (the CUDA backend), slow (WavLM-Large's size). docs/TESTING.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Idle OpenMP threads sleep instead of spinning: on a shared or small machine, spinning threads steal the cores
 # the working ones need (measured: a training step 2.8x slower on this 2-vCPU box). See bench/RESULTS.md.
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+jobs=$(nproc)
 bash tools/setup.sh
-ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"
+if [ $# -gt 0 ]; then
+  ctest --test-dir build --output-on-failure -j "$jobs" "$@"
+  exit
+fi
+echo "==> the CPU suite (build/)"
+ctest --test-dir build --output-on-failure -j "$jobs" -LE cuda
+if [ -x build/tests/test_cuda_ops ]; then  # a CUDA build (nvcc was found)
+  echo "==> the CUDA suite on the GPU (build/: skips, saying why, where no GPU answers)"
+  ctest --test-dir build --output-on-failure -j "$jobs" -L cuda
+fi
+echo "==> the CUDA suite on the simulator (build-sim/)"
+ERC_BUILD_DIR=build-sim ERC_CMAKE_ARGS="-DERC_CUDA=SIM -DERC_BUILD_BENCH=OFF" bash tools/setup.sh erc_cuda_tests
+ctest --test-dir build-sim --output-on-failure -j "$jobs" -L cuda
