@@ -26,18 +26,19 @@ struct Where {
   int line;
 };
 
-// The kernel's name as the compiler spells the instantiation, e.g. "binary_kernel<float>", once per kernel.
+// "binary_kernel<float>" from a __PRETTY_FUNCTION__ that reads "... [with auto Kernel = erc::ops::cuda::{anonymous}::
+// binary_kernel<float>; ...]": the instantiation the compiler made, without its namespaces.
+inline std::string kernel_name_in(const std::string& pretty) {
+  const size_t begin = pretty.find("Kernel = ");
+  if (begin == std::string::npos) return pretty;
+  const std::string name = pretty.substr(begin + 9, pretty.find_first_of(";]", begin) - begin - 9);
+  const size_t scope = name.rfind("::", name.find('<'));
+  return scope == std::string::npos ? name : name.substr(scope + 2);
+}
+
 template <auto Kernel>
 const char* kernel_name() {
-  static const std::string name = [] {
-    std::string text = __PRETTY_FUNCTION__;  // "... [with auto Kernel = erc::ops::cuda::{anonymous}::f<float>]"
-    const size_t begin = text.find("Kernel = ");
-    if (begin == std::string::npos) return text;
-    text = text.substr(begin + 9, text.find_first_of(";]", begin) - begin - 9);
-    const size_t args = text.find('<');
-    const size_t scope = text.rfind("::", args);  // drop the namespaces before the kernel's own name
-    return scope == std::string::npos ? text : text.substr(scope + 2);
-  }();
+  static const std::string name = kernel_name_in(__PRETTY_FUNCTION__);
   return name.c_str();
 }
 

@@ -202,6 +202,11 @@ TEST(CudaSimulator, ABlockReadingAnotherBlocksOutputIsWrongUnderSomeBlockOrder) 
 
 __global__ void write_thread_index(float* out) { out[threadIdx.x] = float(threadIdx.x); }
 
+template <typename T>
+__global__ void write_value(T* out, T value) {
+  out[threadIdx.x] = value;
+}
+
 __global__ void early_return_before_barrier(float* out) {
   if (threadIdx.x >= 100) return;
   __syncthreads();
@@ -244,6 +249,8 @@ TEST(CudaSimulator, RefusesBlocksAndGridsBeyondCudasLimits) {
   EXPECT_TRUE(mentions(error_of([&] { launch<write_thread_index>(ERC_HERE, dim3(1, 65536), 1, 0, o); }),
                        "grid (1, 65536, 1) exceeds CUDA's limits"));
   EXPECT_TRUE(mentions(error_of([&] { launch<write_thread_index>(ERC_HERE, 0, 32, 0, o); }), "an empty grid"));
+  EXPECT_TRUE(mentions(error_of([&] { launch<write_value<float>>(ERC_HERE, 1, 2048, 0, o, 1.0f); }),
+                       "kernel `write_value<float>` (launched at "));
 }
 
 TEST(CudaSimulator, RefusesDynamicSharedMemoryBeyondWhatTheKernelMayUse) {
