@@ -79,9 +79,9 @@ void backward(const Tensor& root, const Tensor& grad_output) {
       if (edge.node) {
         accumulate(pending[edge.node.get()], std::move(grads[i]));
       } else {
-        ERC_CHECK(grads[i].shape() == edge.leaf->shape && grads[i].device() == edge.leaf->storage->device,
-                  node->name(), ": gradient ", shape_str(grads[i].shape()), " on ", device_name(grads[i].device()),
-                  " for input ", i, " ", shape_str(edge.leaf->shape), " on ", device_name(edge.leaf->storage->device));
+        ERC_CHECK(grads[i].shape() == edge.leaf->shape && grads[i].device() == edge.leaf->storage->device, node->name(),
+                  ": gradient ", shape_str(grads[i].shape()), " on ", device_name(grads[i].device()), " for input ", i,
+                  " ", shape_str(edge.leaf->shape), " on ", device_name(edge.leaf->storage->device));
         Tensor leaf_grad(edge.leaf->grad);
         accumulate(leaf_grad, std::move(grads[i]));
         edge.leaf->grad = leaf_grad.impl_ptr();

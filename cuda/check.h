@@ -12,9 +12,9 @@
   } while (0)
 
 // ERC_CUBLAS_CHECK(cublasSgemm(...)): the same for cuBLAS's status codes.
-#define ERC_CUBLAS_CHECK(stmt)                                                                                  \
-  do {                                                                                                          \
-    cublasStatus_t erc_cublas_status_ = (stmt);                                                                 \
+#define ERC_CUBLAS_CHECK(stmt)                                                                                       \
+  do {                                                                                                               \
+    cublasStatus_t erc_cublas_status_ = (stmt);                                                                      \
     ERC_CHECK(erc_cublas_status_ == CUBLAS_STATUS_SUCCESS, "cuBLAS error ", cublasGetStatusName(erc_cublas_status_), \
-              " (", cublasGetStatusString(erc_cublas_status_), ") in `", #stmt, "`");                          \
+              " (", cublasGetStatusString(erc_cublas_status_), ") in `", #stmt, "`");                                \
   } while (0)

@@ -1,7 +1,8 @@
+#include "cuda/device.h"
+
 #include <sstream>
 
 #include "cuda/check.h"
-#include "cuda/device.h"
 
 namespace erc::cuda {
 

@@ -76,7 +76,7 @@ __device__ inline int64_t grid_threads() { return int64_t(blockDim.x) * gridDim.
 #ifdef ERC_CUDA_SIM
 #define ERC_DYNAMIC_SHARED(T, name) T* name = ::erc::sim::dynamic_shared<T>()
 #else
-#define ERC_DYNAMIC_SHARED(T, name)                                \
+#define ERC_DYNAMIC_SHARED(T, name)                                    \
   extern __shared__ __align__(16) unsigned char erc_dynamic_shared_[]; \
   T* name = reinterpret_cast<T*>(erc_dynamic_shared_)
 #endif

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "autograd/node.h"
-#include "ops/device.h"
 #include "ops/blas.h"
+#include "ops/device.h"
 
 namespace erc::ops {
 

@@ -117,11 +117,11 @@ Tensor scalar_op(const char* op, const Tensor& x, double add, double mul) {
     ERC_CUDA_CALL(cuda::scalar_op(xc, mul, add, y));
   } else {
     dispatch_float(x.dtype(), "scalar op", [&](auto tag) {
-    using scalar_t = decltype(tag);
-    const scalar_t* p = xc.data<scalar_t>();
-    scalar_t* o = y.data<scalar_t>();
-    const scalar_t m = scalar_t(mul), a = scalar_t(add);
-    const int64_t n = y.numel();
+      using scalar_t = decltype(tag);
+      const scalar_t* p = xc.data<scalar_t>();
+      scalar_t* o = y.data<scalar_t>();
+      const scalar_t m = scalar_t(mul), a = scalar_t(add);
+      const int64_t n = y.numel();
 #pragma omp parallel for schedule(static) if (n > 65536)
       for (int64_t i = 0; i < n; ++i) o[i] = p[i] * m + a;
     });

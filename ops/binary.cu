@@ -35,7 +35,7 @@ void binary(BinaryKind kind, const Tensor& a, const Tensor& b, const Tensor& out
   dispatch_float(out.dtype(), "binary op", [&](auto tag) {
     using scalar_t = decltype(tag);
     launch<binary_kernel<scalar_t>>(ERC_HERE, grid_for(n, kThreads), kThreads, 0, kind, a.device_data<scalar_t>(),
-                                        b.device_data<scalar_t>(), out.device_data<scalar_t>(), layout, n);
+                                    b.device_data<scalar_t>(), out.device_data<scalar_t>(), layout, n);
   });
 }
 
@@ -45,7 +45,7 @@ void scalar_op(const Tensor& x, double mul, double add, const Tensor& out) {
   dispatch_float(out.dtype(), "scalar op", [&](auto tag) {
     using scalar_t = decltype(tag);
     launch<scalar_kernel<scalar_t>>(ERC_HERE, grid_for(n, kThreads), kThreads, 0, x.device_data<scalar_t>(),
-                                        scalar_t(mul), scalar_t(add), out.device_data<scalar_t>(), n);
+                                    scalar_t(mul), scalar_t(add), out.device_data<scalar_t>(), n);
   });
 }
 

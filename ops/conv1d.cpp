@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "autograd/node.h"
-#include "ops/device.h"
 #include "ops/blas.h"
+#include "ops/device.h"
 
 namespace erc::ops {
 

@@ -44,7 +44,7 @@ __global__ void fill_kernel(void* dst, DType type, double value, StridedLayout<1
 template <typename T>
 void copy_typed(const Tensor& dst, const Tensor& src, const StridedLayout<2>& layout, int64_t n) {
   launch<copy_kernel<T>>(ERC_HERE, grid_for(n, kThreads), kThreads, 0, static_cast<T*>(dst.device_raw_data()),
-                             static_cast<const T*>(src.device_raw_data()), layout, n);
+                         static_cast<const T*>(src.device_raw_data()), layout, n);
 }
 
 }  // namespace
@@ -55,7 +55,7 @@ void copy(const Tensor& dst, const Tensor& src) {
   const StridedLayout<2> layout = strided_layout<2>(dst.shape(), {&dst.strides(), &src.strides()}, "copy_");
   if (dst.dtype() != src.dtype()) {
     launch<convert_kernel>(ERC_HERE, grid_for(n, kThreads), kThreads, 0, dst.device_raw_data(), dst.dtype(),
-                               src.device_raw_data(), src.dtype(), layout, n);
+                           src.device_raw_data(), src.dtype(), layout, n);
     return;
   }
   switch (dtype_size(dst.dtype())) {
@@ -69,7 +69,8 @@ void fill(const Tensor& dst, double value) {
   const int64_t n = dst.numel();
   if (n == 0) return;
   const StridedLayout<1> layout = strided_layout<1>(dst.shape(), {&dst.strides()}, "fill_");
-  launch<fill_kernel>(ERC_HERE, grid_for(n, kThreads), kThreads, 0, dst.device_raw_data(), dst.dtype(), value, layout, n);
+  launch<fill_kernel>(ERC_HERE, grid_for(n, kThreads), kThreads, 0, dst.device_raw_data(), dst.dtype(), value, layout,
+                      n);
 }
 
 }  // namespace erc::ops::cuda

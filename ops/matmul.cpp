@@ -223,22 +223,22 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     device_product(ox, false, ow, true, 1, rows, out, in, bias.defined() ? 1.0 : 0.0, y);
   } else {
     dispatch_float(x.dtype(), "linear", [&](auto tag) {
-    using scalar_t = decltype(tag);
-    scalar_t* py = y.data<scalar_t>();
-    scalar_t beta = 0;
-    if (bias.defined()) {  // every row starts as the bias and the GEMM adds x W^T onto it (beta = 1)
-      Tensor bc = bias.detach().contiguous();
-      const scalar_t* pb = bc.data<scalar_t>();
+      using scalar_t = decltype(tag);
+      scalar_t* py = y.data<scalar_t>();
+      scalar_t beta = 0;
+      if (bias.defined()) {  // every row starts as the bias and the GEMM adds x W^T onto it (beta = 1)
+        Tensor bc = bias.detach().contiguous();
+        const scalar_t* pb = bc.data<scalar_t>();
 #pragma omp parallel for schedule(static) if (rows * out > 65536)
-      for (int64_t r = 0; r < rows; ++r) std::copy_n(pb, out, py + r * out);
-      beta = 1;
-    }
-    if (in == 0) {
-      if (!bias.defined()) std::fill_n(py, rows * out, scalar_t(0));
-      return;
-    }
-    blas::gemm<scalar_t>("linear", ox.trans, !ow.trans, rows, out, in, ox.ptr<scalar_t>(), ox.ld, ow.ptr<scalar_t>(),
-                         ow.ld, beta, py, out);
+        for (int64_t r = 0; r < rows; ++r) std::copy_n(pb, out, py + r * out);
+        beta = 1;
+      }
+      if (in == 0) {
+        if (!bias.defined()) std::fill_n(py, rows * out, scalar_t(0));
+        return;
+      }
+      blas::gemm<scalar_t>("linear", ox.trans, !ow.trans, rows, out, in, ox.ptr<scalar_t>(), ox.ld, ow.ptr<scalar_t>(),
+                           ow.ld, beta, py, out);
     });
   }
   y = y.view(y_shape);

@@ -15,9 +15,9 @@ int blas_int(int64_t v) {
 
 }  // namespace
 
-void gemm(DType dtype, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const void* a, int64_t lda,
-          int64_t stride_a, const void* b, int64_t ldb, int64_t stride_b, double beta, void* c, int64_t ldc,
-          int64_t stride_c, int64_t batch) {
+void gemm(DType dtype, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const void* a, int64_t lda, int64_t stride_a,
+          const void* b, int64_t ldb, int64_t stride_b, double beta, void* c, int64_t ldc, int64_t stride_c,
+          int64_t batch) {
   if (M == 0 || N == 0 || batch == 0) return;
   const cublasOperation_t op_a = ta ? CUBLAS_OP_T : CUBLAS_OP_N, op_b = tb ? CUBLAS_OP_T : CUBLAS_OP_N;
   const int m = blas_int(N), n = blas_int(M), k = blas_int(K), la = blas_int(lda), lb = blas_int(ldb),
@@ -31,8 +31,8 @@ void gemm(DType dtype, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const 
   } else {
     ERC_CHECK(dtype == DType::f64, "matmul: expected f32 or f64 on the device, got ", dtype_name(dtype));
     const double alpha = 1.0;
-    ERC_CUBLAS_CHECK(cublasDgemmStridedBatched(handle, op_b, op_a, m, n, k, &alpha, static_cast<const double*>(b),
-                                               lb, stride_b, static_cast<const double*>(a), la, stride_a, &beta,
+    ERC_CUBLAS_CHECK(cublasDgemmStridedBatched(handle, op_b, op_a, m, n, k, &alpha, static_cast<const double*>(b), lb,
+                                               stride_b, static_cast<const double*>(a), la, stride_a, &beta,
                                                static_cast<double*>(c), lc, stride_c, count));
   }
 }

@@ -10,8 +10,8 @@ namespace erc::ops::cuda {
 // op(a) op(b) + beta c, where op(a) [M, K] and op(b) [K, N] are the stored row-major matrices, transposed where ta /
 // tb say. a, b, c are device addresses of f32 or f64 elements. cuBLAS is column-major: the row-major product is
 // computed as the column-major c^T = op(b)^T op(a)^T, which reads the same memory with the operands swapped.
-void gemm(DType dtype, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const void* a, int64_t lda,
-          int64_t stride_a, const void* b, int64_t ldb, int64_t stride_b, double beta, void* c, int64_t ldc,
-          int64_t stride_c, int64_t batch);
+void gemm(DType dtype, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const void* a, int64_t lda, int64_t stride_a,
+          const void* b, int64_t ldb, int64_t stride_b, double beta, void* c, int64_t ldc, int64_t stride_c,
+          int64_t batch);
 
 }  // namespace erc::ops::cuda

@@ -32,7 +32,7 @@ void fill_random(const Tensor& dst, RandomDraw draw, uint64_t seed, uint64_t off
   dispatch_float(dst.dtype(), "random fill", [&](auto tag) {
     using scalar_t = decltype(tag);
     launch<random_kernel<scalar_t>>(ERC_HERE, grid_for(n, kThreads), kThreads, 0, dst.device_data<scalar_t>(), n, draw,
-                                        seed, offset, a, b);
+                                    seed, offset, a, b);
   });
 }
 

@@ -168,18 +168,18 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
     ERC_CUDA_CALL(cuda::max_forward(xc, outer, n, inner, y, argmax));
   } else {
     dispatch_float(x.dtype(), "max", [&](auto tag) {
-    using scalar_t = decltype(tag);
-    const scalar_t* p = xc.data<scalar_t>();
-    scalar_t* out = y.data<scalar_t>();
-    int64_t* idx = argmax.data<int64_t>();
-    for (int64_t o = 0; o < outer; ++o)
-      for (int64_t i = 0; i < inner; ++i) {
-        int64_t best = 0;
-        for (int64_t k = 1; k < n; ++k)
-          if (p[(o * n + k) * inner + i] > p[(o * n + best) * inner + i]) best = k;
-        out[o * inner + i] = p[(o * n + best) * inner + i];
-        idx[o * inner + i] = best;
-      }
+      using scalar_t = decltype(tag);
+      const scalar_t* p = xc.data<scalar_t>();
+      scalar_t* out = y.data<scalar_t>();
+      int64_t* idx = argmax.data<int64_t>();
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t i = 0; i < inner; ++i) {
+          int64_t best = 0;
+          for (int64_t k = 1; k < n; ++k)
+            if (p[(o * n + k) * inner + i] > p[(o * n + best) * inner + i]) best = k;
+          out[o * inner + i] = p[(o * n + best) * inner + i];
+          idx[o * inner + i] = best;
+        }
     });
   }
   if (!keepdim) {

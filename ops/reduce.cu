@@ -11,8 +11,8 @@ using erc::cuda::grid_for;
 using erc::cuda::grid_threads;
 using erc::cuda::launch;
 constexpr unsigned kThreads = 256;
-constexpr int64_t kSerialRow = 64;   // rows up to this long are summed by one thread
-constexpr int64_t kChunk = 8192;     // elements one block sums of a longer row
+constexpr int64_t kSerialRow = 64;  // rows up to this long are summed by one thread
+constexpr int64_t kChunk = 8192;    // elements one block sums of a longer row
 
 template <typename T>
 __global__ void sum_rows_serial_kernel(const T* rows, int64_t n_out, int64_t inner, double scale, T* out) {
@@ -80,15 +80,16 @@ void sum_rows(const Tensor& rows, int64_t n_out, int64_t inner, double scale, co
     const scalar_t* x = rows.device_data<scalar_t>();
     scalar_t* y = out.device_data<scalar_t>();
     if (inner <= kSerialRow) {
-      launch<sum_rows_serial_kernel<scalar_t>>(ERC_HERE, grid_for(n_out, kThreads), kThreads, 0, x, n_out, inner, scale, y);
+      launch<sum_rows_serial_kernel<scalar_t>>(ERC_HERE, grid_for(n_out, kThreads), kThreads, 0, x, n_out, inner, scale,
+                                               y);
       return;
     }
     const int64_t parts = (inner + kChunk - 1) / kChunk;
     Tensor partial = Tensor::empty({n_out * parts}, DType::f64, Device::cuda);
     launch<sum_rows_chunk_kernel<scalar_t>>(ERC_HERE, unsigned(n_out * parts), kThreads, 0, x, inner, parts,
-                                                partial.device_data<double>());
-    launch<sum_partials_kernel<scalar_t>>(ERC_HERE, grid_for(n_out, kThreads), kThreads, 0, partial.device_data<double>(),
-                                              n_out, parts, scale, y);
+                                            partial.device_data<double>());
+    launch<sum_partials_kernel<scalar_t>>(ERC_HERE, grid_for(n_out, kThreads), kThreads, 0,
+                                          partial.device_data<double>(), n_out, parts, scale, y);
   });
 }
 
@@ -106,8 +107,8 @@ void max_forward(const Tensor& x, int64_t outer, int64_t n, int64_t inner, const
   dispatch_float(x.dtype(), "max", [&](auto tag) {
     using scalar_t = decltype(tag);
     launch<max_forward_kernel<scalar_t>>(ERC_HERE, grid_for(outer * inner, kThreads), kThreads, 0,
-                                             x.device_data<scalar_t>(), outer, n, inner, out.device_data<scalar_t>(),
-                                             argmax.device_data<int64_t>());
+                                         x.device_data<scalar_t>(), outer, n, inner, out.device_data<scalar_t>(),
+                                         argmax.device_data<int64_t>());
   });
 }
 
@@ -117,8 +118,8 @@ void max_backward(const Tensor& grad, const Tensor& argmax, int64_t outer, int64
   dispatch_float(grad.dtype(), "max backward", [&](auto tag) {
     using scalar_t = decltype(tag);
     launch<max_backward_kernel<scalar_t>>(ERC_HERE, grid_for(outer * inner, kThreads), kThreads, 0,
-                                              grad.device_data<scalar_t>(), argmax.device_data<int64_t>(), outer, n,
-                                              inner, grad_x.device_data<scalar_t>());
+                                          grad.device_data<scalar_t>(), argmax.device_data<int64_t>(), outer, n, inner,
+                                          grad_x.device_data<scalar_t>());
   });
 }
 

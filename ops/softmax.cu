@@ -107,7 +107,7 @@ void softmax_forward(const Tensor& x, const Tensor& y, int64_t count, int64_t n,
     scalar_t* py = y.device_data<scalar_t>();
     if (n <= kSerialRow)
       launch<softmax_serial_kernel<scalar_t>>(ERC_HERE, grid_for(count, kThreads), kThreads, 0, px, py, count, n, inner,
-                                                  take_log);
+                                              take_log);
     else
       launch<softmax_block_kernel<scalar_t>>(ERC_HERE, unsigned(count), kThreads, 0, px, py, n, inner, take_log);
   });
@@ -122,11 +122,11 @@ void softmax_backward(const Tensor& y, const Tensor& grad_y, const Tensor& grad_
     const scalar_t* pg = grad_y.device_data<scalar_t>();
     scalar_t* pgx = grad_x.device_data<scalar_t>();
     if (n <= kSerialRow)
-      launch<softmax_backward_serial_kernel<scalar_t>>(ERC_HERE, grid_for(count, kThreads), kThreads, 0, py, pg, pgx, count,
-                                                           n, inner, take_log);
+      launch<softmax_backward_serial_kernel<scalar_t>>(ERC_HERE, grid_for(count, kThreads), kThreads, 0, py, pg, pgx,
+                                                       count, n, inner, take_log);
     else
       launch<softmax_backward_block_kernel<scalar_t>>(ERC_HERE, unsigned(count), kThreads, 0, py, pg, pgx, n, inner,
-                                                          take_log);
+                                                      take_log);
   });
 }
 

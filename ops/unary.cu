@@ -47,8 +47,9 @@ void unary_forward(UnaryKind kind, const Tensor& x, const Tensor& y, double para
     using Fn = decltype(fn);
     dispatch_float(y.dtype(), Fn::name, [&](auto tag) {
       using scalar_t = decltype(tag);
-      launch<unary_forward_kernel<scalar_t, Fn>>(ERC_HERE, grid_for(n, kThreads), kThreads, 0, x.device_data<scalar_t>(),
-                                                     y.device_data<scalar_t>(), scalar_t(param), n);
+      launch<unary_forward_kernel<scalar_t, Fn>>(ERC_HERE, grid_for(n, kThreads), kThreads, 0,
+                                                 x.device_data<scalar_t>(), y.device_data<scalar_t>(), scalar_t(param),
+                                                 n);
     });
   });
 }
@@ -61,8 +62,8 @@ void unary_backward(UnaryKind kind, const Tensor& saved, const Tensor& grad_y, c
     dispatch_float(grad_x.dtype(), Fn::name, [&](auto tag) {
       using scalar_t = decltype(tag);
       launch<unary_backward_kernel<scalar_t, Fn>>(ERC_HERE, grid_for(n, kThreads), kThreads, 0,
-                                                      saved.device_data<scalar_t>(), grad_y.device_data<scalar_t>(),
-                                                      grad_x.device_data<scalar_t>(), scalar_t(param), n);
+                                                  saved.device_data<scalar_t>(), grad_y.device_data<scalar_t>(),
+                                                  grad_x.device_data<scalar_t>(), scalar_t(param), n);
     });
   });
 }

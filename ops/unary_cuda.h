@@ -25,65 +25,111 @@ struct Exp {
   static constexpr const char* name = "exp";
   static constexpr UnaryKind kind = UnaryKind::exp;
   static constexpr bool kSavesOutput = true;
-  template <typename T> ERC_HOST_DEVICE static T value(T x, T) { return std::exp(x); }
-  template <typename T> ERC_HOST_DEVICE static T slope(T y, T) { return y; }
+  template <typename T>
+  ERC_HOST_DEVICE static T value(T x, T) {
+    return std::exp(x);
+  }
+  template <typename T>
+  ERC_HOST_DEVICE static T slope(T y, T) {
+    return y;
+  }
 };
 
 struct Log {
   static constexpr const char* name = "log";
   static constexpr UnaryKind kind = UnaryKind::log;
   static constexpr bool kSavesOutput = false;
-  template <typename T> ERC_HOST_DEVICE static T value(T x, T) { return std::log(x); }
-  template <typename T> ERC_HOST_DEVICE static T slope(T x, T) { return T(1) / x; }
+  template <typename T>
+  ERC_HOST_DEVICE static T value(T x, T) {
+    return std::log(x);
+  }
+  template <typename T>
+  ERC_HOST_DEVICE static T slope(T x, T) {
+    return T(1) / x;
+  }
 };
 
 struct Sqrt {
   static constexpr const char* name = "sqrt";
   static constexpr UnaryKind kind = UnaryKind::sqrt;
   static constexpr bool kSavesOutput = true;
-  template <typename T> ERC_HOST_DEVICE static T value(T x, T) { return std::sqrt(x); }
-  template <typename T> ERC_HOST_DEVICE static T slope(T y, T) { return T(0.5) / y; }
+  template <typename T>
+  ERC_HOST_DEVICE static T value(T x, T) {
+    return std::sqrt(x);
+  }
+  template <typename T>
+  ERC_HOST_DEVICE static T slope(T y, T) {
+    return T(0.5) / y;
+  }
 };
 
 struct Pow {
   static constexpr const char* name = "pow";
   static constexpr UnaryKind kind = UnaryKind::pow;
   static constexpr bool kSavesOutput = false;
-  template <typename T> ERC_HOST_DEVICE static T value(T x, T p) { return std::pow(x, p); }
-  template <typename T> ERC_HOST_DEVICE static T slope(T x, T p) { return p == T(0) ? T(0) : p * std::pow(x, p - T(1)); }
+  template <typename T>
+  ERC_HOST_DEVICE static T value(T x, T p) {
+    return std::pow(x, p);
+  }
+  template <typename T>
+  ERC_HOST_DEVICE static T slope(T x, T p) {
+    return p == T(0) ? T(0) : p * std::pow(x, p - T(1));
+  }
 };
 
 struct Sigmoid {
   static constexpr const char* name = "sigmoid";
   static constexpr UnaryKind kind = UnaryKind::sigmoid;
   static constexpr bool kSavesOutput = true;
-  template <typename T> ERC_HOST_DEVICE static T value(T x, T) { return stable_sigmoid(x); }
-  template <typename T> ERC_HOST_DEVICE static T slope(T y, T) { return y * (T(1) - y); }
+  template <typename T>
+  ERC_HOST_DEVICE static T value(T x, T) {
+    return stable_sigmoid(x);
+  }
+  template <typename T>
+  ERC_HOST_DEVICE static T slope(T y, T) {
+    return y * (T(1) - y);
+  }
 };
 
 struct Tanh {
   static constexpr const char* name = "tanh";
   static constexpr UnaryKind kind = UnaryKind::tanh;
   static constexpr bool kSavesOutput = true;
-  template <typename T> ERC_HOST_DEVICE static T value(T x, T) { return std::tanh(x); }
-  template <typename T> ERC_HOST_DEVICE static T slope(T y, T) { return T(1) - y * y; }
+  template <typename T>
+  ERC_HOST_DEVICE static T value(T x, T) {
+    return std::tanh(x);
+  }
+  template <typename T>
+  ERC_HOST_DEVICE static T slope(T y, T) {
+    return T(1) - y * y;
+  }
 };
 
 struct Relu {
   static constexpr const char* name = "relu";
   static constexpr UnaryKind kind = UnaryKind::relu;
   static constexpr bool kSavesOutput = true;  // y > 0 exactly where x > 0
-  template <typename T> ERC_HOST_DEVICE static T value(T x, T) { return x > T(0) ? x : T(0); }
-  template <typename T> ERC_HOST_DEVICE static T slope(T y, T) { return y > T(0) ? T(1) : T(0); }
+  template <typename T>
+  ERC_HOST_DEVICE static T value(T x, T) {
+    return x > T(0) ? x : T(0);
+  }
+  template <typename T>
+  ERC_HOST_DEVICE static T slope(T y, T) {
+    return y > T(0) ? T(1) : T(0);
+  }
 };
 
 struct Silu {
   static constexpr const char* name = "silu";
   static constexpr UnaryKind kind = UnaryKind::silu;
   static constexpr bool kSavesOutput = false;
-  template <typename T> ERC_HOST_DEVICE static T value(T x, T) { return x * stable_sigmoid(x); }
+  template <typename T>
+  ERC_HOST_DEVICE static T value(T x, T) {
+    return x * stable_sigmoid(x);
+  }
   // d(x s)/dx = s + x s (1 - s)
-  template <typename T> ERC_HOST_DEVICE static T slope(T x, T) {
+  template <typename T>
+  ERC_HOST_DEVICE static T slope(T x, T) {
     const T s = stable_sigmoid(x);
     return s * (T(1) + x * (T(1) - s));
   }
@@ -93,9 +139,13 @@ struct Gelu {
   static constexpr const char* name = "gelu";
   static constexpr UnaryKind kind = UnaryKind::gelu;
   static constexpr bool kSavesOutput = false;
-  template <typename T> ERC_HOST_DEVICE static T value(T x, T) { return T(0.5) * x * (T(1) + std::erf(x * T(M_SQRT1_2))); }
+  template <typename T>
+  ERC_HOST_DEVICE static T value(T x, T) {
+    return T(0.5) * x * (T(1) + std::erf(x * T(M_SQRT1_2)));
+  }
   // d(x Phi(x))/dx = Phi(x) + x phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi)
-  template <typename T> ERC_HOST_DEVICE static T slope(T x, T) {
+  template <typename T>
+  ERC_HOST_DEVICE static T slope(T x, T) {
     const T cdf = T(0.5) * (T(1) + std::erf(x * T(M_SQRT1_2)));
     const T pdf = std::exp(T(-0.5) * x * x) * T(0.5 * M_2_SQRTPI * M_SQRT1_2);
     return cdf + x * pdf;
@@ -107,8 +157,14 @@ struct Softplus {
   static constexpr UnaryKind kind = UnaryKind::softplus;
   static constexpr bool kSavesOutput = false;
   static constexpr double kThreshold = 20.0;
-  template <typename T> ERC_HOST_DEVICE static T value(T x, T) { return x > T(kThreshold) ? x : std::log1p(std::exp(x)); }
-  template <typename T> ERC_HOST_DEVICE static T slope(T x, T) { return x > T(kThreshold) ? T(1) : stable_sigmoid(x); }
+  template <typename T>
+  ERC_HOST_DEVICE static T value(T x, T) {
+    return x > T(kThreshold) ? x : std::log1p(std::exp(x));
+  }
+  template <typename T>
+  ERC_HOST_DEVICE static T slope(T x, T) {
+    return x > T(kThreshold) ? T(1) : stable_sigmoid(x);
+  }
 };
 
 namespace cuda {

@@ -3,8 +3,9 @@
 //
 // Device-agnostic: the raw allocation is a pair of functions (cudaMalloc / cudaFree in cuda/, a counting fake in
 // the tests), so the policy is tested on any machine. With caching off every request goes to the backend at its
-// exact size and every free straight back: what the CUDA simulator wants, whose backend guards each buffer's end. With one stream, work is ordered: a block freed by the host
-// may be reused by the next kernel launched on that stream, because that kernel runs after every earlier use.
+// exact size and every free straight back: what the CUDA simulator wants, whose backend guards each buffer's end. With
+// one stream, work is ordered: a block freed by the host may be reused by the next kernel launched on that stream,
+// because that kernel runs after every earlier use.
 #pragma once
 #include <cstddef>
 #include <functional>

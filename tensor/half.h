@@ -22,7 +22,7 @@ ERC_HOST_DEVICE inline float f32_of_bits(uint32_t u) {
 ERC_HOST_DEVICE inline uint16_t f32_to_bf16(float x) {
   uint32_t u = bits_of_f32(x);
   if ((u & 0x7fffffff) > 0x7f800000) return uint16_t((u >> 16) | 0x40);  // NaN stays a (quiet) NaN
-  u += 0x7fff + ((u >> 16) & 1);                                        // round to nearest even
+  u += 0x7fff + ((u >> 16) & 1);                                         // round to nearest even
   return uint16_t(u >> 16);
 }
 

@@ -33,7 +33,8 @@ ERC_HOST_DEVICE inline PhiloxBlock philox4x32(PhiloxBlock c, uint32_t key0, uint
 // block offset + i / 2, so a draw of n elements consumes ceil(n / 2) counters.
 ERC_HOST_DEVICE inline uint64_t philox_bits64(uint64_t seed, uint64_t offset, uint64_t i) {
   const uint64_t block = offset + i / 2;
-  const PhiloxBlock r = philox4x32({{uint32_t(block), uint32_t(block >> 32), 0, 0}}, uint32_t(seed), uint32_t(seed >> 32));
+  const PhiloxBlock r =
+      philox4x32({{uint32_t(block), uint32_t(block >> 32), 0, 0}}, uint32_t(seed), uint32_t(seed >> 32));
   return i % 2 == 0 ? (uint64_t(r.word[0]) << 32 | r.word[1]) : (uint64_t(r.word[2]) << 32 | r.word[3]);
 }
 
@@ -61,8 +62,10 @@ ERC_HOST_DEVICE inline double add_mul_unfused(double a, double b, double c) {
 template <typename T>
 ERC_HOST_DEVICE T philox_uniform(uint64_t seed, uint64_t offset, uint64_t i, double low, double high) {
   const uint64_t bits = philox_bits64(seed, offset, i);
-  if constexpr (sizeof(T) == 4) return add_mul_unfused(float(low), float(high - low), unit_float(bits));
-  else return add_mul_unfused(low, high - low, unit_double(bits));
+  if constexpr (sizeof(T) == 4)
+    return add_mul_unfused(float(low), float(high - low), unit_float(bits));
+  else
+    return add_mul_unfused(low, high - low, unit_double(bits));
 }
 
 // Element i of a normal draw (Box-Muller): pair j = (2j, 2j + 1) takes u1 from element 2j's bits and u2 from

@@ -44,9 +44,8 @@ void Generator::fill_normal(Tensor& t, double mean, double stddev) {
 
 void Generator::fill_bernoulli(Tensor& t, double p) {
   ERC_CHECK(p >= 0.0 && p <= 1.0, "bernoulli: p must be in [0, 1], got ", p);
-  fill_each(t, seed_, offset_, RandomDraw::bernoulli, p, 0.0, [&](uint64_t s, uint64_t o, uint64_t i, auto tag) {
-    return philox_bernoulli<decltype(tag)>(s, o, i, p);
-  });
+  fill_each(t, seed_, offset_, RandomDraw::bernoulli, p, 0.0,
+            [&](uint64_t s, uint64_t o, uint64_t i, auto tag) { return philox_bernoulli<decltype(tag)>(s, o, i, p); });
 }
 
 Tensor rand(const Shape& shape, Generator& gen, DType dtype, double low, double high, Device device) {

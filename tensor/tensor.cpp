@@ -20,8 +20,10 @@ Storage::Storage(size_t nbytes_, Device device_) : nbytes(nbytes_), device(devic
 }
 
 Storage::~Storage() {
-  if (device == Device::cuda) device_backend().free(data);
-  else std::free(data);
+  if (device == Device::cuda)
+    device_backend().free(data);
+  else
+    std::free(data);
 }
 
 Shape contiguous_strides(const Shape& shape) {
@@ -70,8 +72,10 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
   Tensor t = empty(shape, dtype, device);
-  if (device == Device::cuda) t.fill_(0.0);
-  else std::memset(t.raw_data(), 0, size_t(t.numel()) * dtype_size(dtype));
+  if (device == Device::cuda)
+    t.fill_(0.0);
+  else
+    std::memset(t.raw_data(), 0, size_t(t.numel()) * dtype_size(dtype));
   return t;
 }
 
@@ -322,9 +326,8 @@ static void copy_typed(Tensor& dst, const Tensor& src) {
     dst_offsets.resize(size_t(dst.numel()));
     for_each_offset(shape, dst.strides(), 0, [&](int64_t i, int64_t off) { dst_offsets[i] = off; });
   }
-  for_each_offset(shape, src.strides(), 0, [&](int64_t i, int64_t off) {
-    d[dst_offsets.empty() ? i : dst_offsets[i]] = s[off];
-  });
+  for_each_offset(shape, src.strides(), 0,
+                  [&](int64_t i, int64_t off) { d[dst_offsets.empty() ? i : dst_offsets[i]] = s[off]; });
 }
 
 // Host to host, two dtypes: element by element through double (tensor/convert.h).

@@ -85,7 +85,8 @@ class Tensor {
   double item_as_double() const;
   // Device access, for the launchers that hand it to a kernel: the device address of the element at `offset`.
   // Refuses a host tensor.
-  template <typename T> T* device_data() const;
+  template <typename T>
+  T* device_data() const;
   void* device_raw_data() const;
 
   // Views and copies that record no gradient. On a tensor that requires grad they refuse: silently dropping

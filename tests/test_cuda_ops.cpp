@@ -29,7 +29,7 @@ struct CaseRun {
 
 // The case on `device` in `dtype`: inputs from the f64 leaves, grad_out from one seed.
 CaseRun run_case(const test::OpCase& oc, const std::vector<Tensor>& in64, const Tensor& grad_out, DType dtype,
-             Device device) {
+                 Device device) {
   std::vector<Tensor> inputs;
   for (const Tensor& t : in64) {
     if (!is_floating(t.dtype())) {
@@ -102,6 +102,8 @@ TEST_P(CpuAgainstCuda, ForwardBackwardAndDeterminism) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, CpuAgainstCuda, ::testing::Range<size_t>(0, test::registry().size()),
-                         [](const ::testing::TestParamInfo<size_t>& info) { return test::registry()[info.param].name; });
+                         [](const ::testing::TestParamInfo<size_t>& info) {
+                           return test::registry()[info.param].name;
+                         });
 
 }  // namespace

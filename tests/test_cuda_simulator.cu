@@ -134,8 +134,10 @@ TEST(CudaSimulator, AReductionMissingABarrierIsWrongUnderSomeScheduleTheCorrectO
   auto run = [&](bool barriers) {
     return under_every_schedule([&] {
       Tensor out = Tensor::zeros({4}, DType::f32, Device::cuda);
-      if (barriers) launch<reduce_with_barriers>(ERC_HERE, 4, kBlock, 0, x.device_data<float>(), out.device_data<float>());
-      else launch<reduce_missing_barrier>(ERC_HERE, 4, kBlock, 0, x.device_data<float>(), out.device_data<float>());
+      if (barriers)
+        launch<reduce_with_barriers>(ERC_HERE, 4, kBlock, 0, x.device_data<float>(), out.device_data<float>());
+      else
+        launch<reduce_missing_barrier>(ERC_HERE, 4, kBlock, 0, x.device_data<float>(), out.device_data<float>());
       return out.to(Device::cpu).to_vector<float>()[0];
     });
   };
@@ -149,8 +151,10 @@ TEST(CudaSimulator, ARaceOnASharedCellGivesDifferentAnswersUnderDifferentSchedul
   auto run = [&](bool race) {
     return under_every_schedule([&] {
       Tensor out = Tensor::zeros({3}, DType::f32, Device::cuda);
-      if (race) launch<shared_cell_race>(ERC_HERE, 3, kBlock, 0, out.device_data<float>());
-      else launch<shared_cell_one_writer>(ERC_HERE, 3, kBlock, 0, out.device_data<float>());
+      if (race)
+        launch<shared_cell_race>(ERC_HERE, 3, kBlock, 0, out.device_data<float>());
+      else
+        launch<shared_cell_one_writer>(ERC_HERE, 3, kBlock, 0, out.device_data<float>());
       return out.to(Device::cpu).to_vector<float>();
     });
   };
@@ -187,8 +191,10 @@ TEST(CudaSimulator, ABlockReadingAnotherBlocksOutputIsWrongUnderSomeBlockOrder) 
   auto run = [&](bool chained) {
     return under_every_schedule([&] {
       Tensor value = Tensor::zeros({kBlocks + 1}, DType::f32, Device::cuda);
-      if (chained) launch<chain_across_blocks>(ERC_HERE, kBlocks, 32, 0, value.device_data<float>());
-      else launch<write_block_index>(ERC_HERE, kBlocks, 32, 0, value.device_data<float>());
+      if (chained)
+        launch<chain_across_blocks>(ERC_HERE, kBlocks, 32, 0, value.device_data<float>());
+      else
+        launch<write_block_index>(ERC_HERE, kBlocks, 32, 0, value.device_data<float>());
       return value.to(Device::cpu).to_vector<float>()[kBlocks];
     });
   };
@@ -245,7 +251,8 @@ TEST(CudaSimulator, RefusesBlocksAndGridsBeyondCudasLimits) {
   std::string e = error_of([&] { launch<write_thread_index>(ERC_HERE, 1, 1025, 0, o); });
   EXPECT_TRUE(mentions(e, "write_thread_index"));
   EXPECT_TRUE(mentions(e, "exceeds CUDA's limits (at most 1024 threads"));
-  EXPECT_TRUE(mentions(error_of([&] { launch<write_thread_index>(ERC_HERE, 1, dim3(1, 1, 65), 0, o); }), "block (1, 1, 65)"));
+  EXPECT_TRUE(
+      mentions(error_of([&] { launch<write_thread_index>(ERC_HERE, 1, dim3(1, 1, 65), 0, o); }), "block (1, 1, 65)"));
   EXPECT_TRUE(mentions(error_of([&] { launch<write_thread_index>(ERC_HERE, dim3(1, 65536), 1, 0, o); }),
                        "grid (1, 65536, 1) exceeds CUDA's limits"));
   EXPECT_TRUE(mentions(error_of([&] { launch<write_thread_index>(ERC_HERE, 0, 32, 0, o); }), "an empty grid"));
@@ -304,7 +311,8 @@ TEST_F(CudaSimulatorDeathTest, AWritePastTheEndOfABufferStopsTheProcessNamingThe
     Tensor x = Tensor::zeros({13}, DType::f32, Device::cuda);
     launch<write_one_past_the_end>(ERC_HERE, 1, 1, 0, x.device_data<float>(), 13);
   };
-  EXPECT_DEATH(write_past_the_end(),
+  EXPECT_DEATH(
+      write_past_the_end(),
       "out-of-bounds access: kernel `write_one_past_the_end` .*block \\(0, 0, 0\\), thread \\(0, 0, 0\\) wrote 0 "
       "bytes past the end of a 52-byte device buffer");
 }
@@ -316,7 +324,8 @@ TEST_F(CudaSimulatorDeathTest, AReadOfABufferTheLaunchWasNotGivenStopsTheProcess
     hidden_buffer = hidden.device_data<float>();
     launch<read_a_buffer_not_given>(ERC_HERE, 1, 1, 0, out.device_data<float>());
   };
-  EXPECT_DEATH(read_hidden(),
+  EXPECT_DEATH(
+      read_hidden(),
       "kernel `read_a_buffer_not_given`.* read byte 0 of a 16-byte device buffer that the kernel was not given");
 }
 
@@ -328,7 +337,7 @@ TEST_F(CudaSimulatorDeathTest, HostCodeTouchingDeviceMemoryStopsTheProcess) {
     (void)v;
   };
   EXPECT_DEATH(read_on_the_host(),
-      "host code read byte 12 of a 32-byte device buffer: device memory is not host memory");
+               "host code read byte 12 of a 32-byte device buffer: device memory is not host memory");
 }
 
 // ---- 3. The built-ins -------------------------------------------------------------------------------------------
@@ -358,7 +367,8 @@ __global__ void shuffles(float* out) {
   out[2 * n + threadIdx.x] = __shfl_down_sync(0xffffffffu, v, 5);
   out[3 * n + threadIdx.x] = __shfl_xor_sync(0xffffffffu, v, 6, 8);
   out[4 * n + threadIdx.x] = float(__ballot_sync(0xffffffffu, threadIdx.x % 32 % 3 == 0));
-  out[5 * n + threadIdx.x] = float(__any_sync(0xffffffffu, threadIdx.x % 32 == 7)) + 2 * float(__all_sync(0xffffffffu, 1));
+  out[5 * n + threadIdx.x] =
+      float(__any_sync(0xffffffffu, threadIdx.x % 32 == 7)) + 2 * float(__all_sync(0xffffffffu, 1));
 }
 
 TEST(CudaSimulator, WarpShufflesAndVotesGiveWhatAGpuGives) {
@@ -388,7 +398,7 @@ __global__ void count_and_track_max(int* count, int* largest) {
 TEST(CudaSimulator, AtomicsSeeEveryThread) {
   Tensor counters = Tensor::zeros({1}, DType::f32, Device::cuda), top = Tensor::zeros({1}, DType::f32, Device::cuda);
   launch<count_and_track_max>(ERC_HERE, 7, 96, 0, reinterpret_cast<int*>(counters.device_data<float>()),
-                                  reinterpret_cast<int*>(top.device_data<float>()));
+                              reinterpret_cast<int*>(top.device_data<float>()));
   const float c = counters.to(Device::cpu).item<float>(), m = top.to(Device::cpu).item<float>();
   int count, largest;
   std::memcpy(&count, &c, 4);

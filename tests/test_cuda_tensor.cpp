@@ -28,7 +28,8 @@ bool same_bits(const Tensor& a, const Tensor& b) {
 
 TEST_F(DeviceTensor, MadeOnTheDeviceWithTheValuesAsked) {
   const Tensor z = Tensor::zeros({3, 4}, DType::f32, Device::cuda), o = Tensor::ones({5}, DType::f64, Device::cuda);
-  const Tensor f = Tensor::full({2, 2}, -2.5, DType::f16, Device::cuda), e = Tensor::empty({7}, DType::i64, Device::cuda);
+  const Tensor f = Tensor::full({2, 2}, -2.5, DType::f16, Device::cuda),
+               e = Tensor::empty({7}, DType::i64, Device::cuda);
   for (const Tensor& t : {z, o, f, e}) EXPECT_EQ(t.device(), Device::cuda);
   EXPECT_EQ(z.to(Device::cpu).to_vector<float>(), std::vector<float>(12, 0.0f));
   EXPECT_EQ(o.to(Device::cpu).to_vector<double>(), std::vector<double>(5, 1.0));
@@ -136,7 +137,8 @@ TEST_F(DeviceTensor, RandomDrawsOnTheDeviceAreTheCpusAndAdvanceTheGeneratorAlike
     device_gen.fill_bernoulli(dm, 0.3);
     EXPECT_TRUE(same_bits(dm, hm));
     // Box-Muller calls log, cos and sin, whose last bit may differ between libm and CUDA.
-    const Tensor dn = randn({501}, device_gen, dtype, 0.5, 2.0, Device::cuda), hn = randn({501}, host_gen, dtype, 0.5, 2.0);
+    const Tensor dn = randn({501}, device_gen, dtype, 0.5, 2.0, Device::cuda),
+                 hn = randn({501}, host_gen, dtype, 0.5, 2.0);
     EXPECT_TRUE(test::allclose(dn, hn, 0, dtype == DType::f32 ? 1e-6 : 1e-14));
     EXPECT_EQ(device_gen.offset(), host_gen.offset());
   }

@@ -10,15 +10,53 @@ using namespace erc;
 namespace {
 
 // Every public op of ops/, by the name its cases carry. An op added to ops/ is added here and to the registry.
-const std::set<std::string> kEveryOp = {
-    "add", "sub", "mul", "div", "neg", "add_scalar", "mul_scalar",                                     // binary
-    "exp", "log", "sqrt", "pow", "sigmoid", "tanh", "relu", "silu", "gelu", "softplus",                // unary
-    "sum", "mean", "max", "sum_to",                                                                    // reduce
-    "softmax", "log_softmax", "cross_entropy", "dropout",                                              // losses
-    "reshape", "permute", "transpose", "slice", "expand", "contiguous",                                // shape
-    "cat", "stack", "flip", "embedding", "index_select", "gather",                                     // join, index
-    "matmul", "bmm", "linear", "layer_norm", "conv1d", "causal_conv1d",                                // dense
-    "segment_mean", "flip_sequences", "selective_scan", "relative_position_attention"};                // sequences
+const std::set<std::string> kEveryOp = {"add",
+                                        "sub",
+                                        "mul",
+                                        "div",
+                                        "neg",
+                                        "add_scalar",
+                                        "mul_scalar",  // binary
+                                        "exp",
+                                        "log",
+                                        "sqrt",
+                                        "pow",
+                                        "sigmoid",
+                                        "tanh",
+                                        "relu",
+                                        "silu",
+                                        "gelu",
+                                        "softplus",  // unary
+                                        "sum",
+                                        "mean",
+                                        "max",
+                                        "sum_to",  // reduce
+                                        "softmax",
+                                        "log_softmax",
+                                        "cross_entropy",
+                                        "dropout",  // losses
+                                        "reshape",
+                                        "permute",
+                                        "transpose",
+                                        "slice",
+                                        "expand",
+                                        "contiguous",  // shape
+                                        "cat",
+                                        "stack",
+                                        "flip",
+                                        "embedding",
+                                        "index_select",
+                                        "gather",  // join, index
+                                        "matmul",
+                                        "bmm",
+                                        "linear",
+                                        "layer_norm",
+                                        "conv1d",
+                                        "causal_conv1d",  // dense
+                                        "segment_mean",
+                                        "flip_sequences",
+                                        "selective_scan",
+                                        "relative_position_attention"};  // sequences
 
 TEST(OpRegistry, CoversEveryOp) {
   std::set<std::string> covered;
@@ -69,6 +107,8 @@ TEST_P(Float32AgainstFloat64, OutputAndGradients) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, Float32AgainstFloat64, ::testing::Range<size_t>(0, test::registry().size()),
-                         [](const ::testing::TestParamInfo<size_t>& info) { return test::registry()[info.param].name; });
+                         [](const ::testing::TestParamInfo<size_t>& info) {
+                           return test::registry()[info.param].name;
+                         });
 
 }  // namespace

@@ -9,8 +9,8 @@ struct DeviceLimits {
   unsigned max_threads_per_block = 1024;
   unsigned max_block[3] = {1024, 1024, 64};
   unsigned max_grid[3] = {2147483647u, 65535, 65535};
-  size_t max_shared_default = 48 * 1024;   // dynamic shared memory a kernel gets without asking
-  size_t max_shared_optin = 227 * 1024;    // the most cudaFuncSetAttribute can allow
+  size_t max_shared_default = 48 * 1024;  // dynamic shared memory a kernel gets without asking
+  size_t max_shared_optin = 227 * 1024;   // the most cudaFuncSetAttribute can allow
   int multiprocessors = 132;
   int major = 9, minor = 0;
 };

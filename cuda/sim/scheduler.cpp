@@ -31,10 +31,14 @@ Schedule schedule_from_environment() {
   if (!text || !*text) return s;
   const std::string value = text;
   const std::string order = value.substr(0, value.find(':'));
-  if (order == "forward") s.order = Order::forward;
-  else if (order == "reverse") s.order = Order::reverse;
-  else if (order == "shuffled") s.order = Order::shuffled;
-  else ERC_CHECK(false, "ERC_SIM_SCHEDULE: expected forward, reverse or shuffled[:seed], got '", value, "'");
+  if (order == "forward")
+    s.order = Order::forward;
+  else if (order == "reverse")
+    s.order = Order::reverse;
+  else if (order == "shuffled")
+    s.order = Order::shuffled;
+  else
+    ERC_CHECK(false, "ERC_SIM_SCHEDULE: expected forward, reverse or shuffled[:seed], got '", value, "'");
   if (value.find(':') != std::string::npos) s.seed = std::stoull(value.substr(value.find(':') + 1));
   return s;
 }
@@ -115,8 +119,8 @@ struct SimThread {
   ThreadIndex index;
   unsigned linear = 0;  // x + y * bx + z * bx * by, as CUDA numbers the threads of a block
   State state = State::ready;
-  ctx::fiber fiber;     // the thread itself, while it is suspended
-  ctx::fiber resume_to; // the scheduler, while the thread runs
+  ctx::fiber fiber;      // the thread itself, while it is suspended
+  ctx::fiber resume_to;  // the scheduler, while the thread runs
   bool started = false;
   std::exception_ptr error;
   // Where it waits, and what it brought to a warp exchange.
@@ -182,8 +186,8 @@ void suspend(State why, const char* file, int line) {
 void check_configuration(const KernelSite& site, const void* kernel, dim3 grid, dim3 block, size_t shared_bytes) {
   const DeviceLimits& limits = device_limits();
   if (block.x == 0 || block.y == 0 || block.z == 0 || grid.x == 0 || grid.y == 0 || grid.z == 0)
-    refuse(site, "an empty grid " + dim_str(grid.x, grid.y, grid.z) + " or block " + dim_str(block.x, block.y, block.z) +
-                     " (cudaErrorInvalidConfiguration on a GPU)");
+    refuse(site, "an empty grid " + dim_str(grid.x, grid.y, grid.z) + " or block " +
+                     dim_str(block.x, block.y, block.z) + " (cudaErrorInvalidConfiguration on a GPU)");
   if (block.x > limits.max_block[0] || block.y > limits.max_block[1] || block.z > limits.max_block[2] ||
       uint64_t(block.x) * block.y * block.z > limits.max_threads_per_block)
     refuse(site, "block " + dim_str(block.x, block.y, block.z) + " exceeds CUDA's limits (at most " +
@@ -198,7 +202,8 @@ void check_configuration(const KernelSite& site, const void* kernel, dim3 grid, 
                      std::to_string(allowed) + " this kernel may use" +
                      (allowed < limits.max_shared_optin
                           ? " (more needs cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, "
-                            "bytes), up to " + std::to_string(limits.max_shared_optin) + ")"
+                            "bytes), up to " +
+                                std::to_string(limits.max_shared_optin) + ")"
                           : std::string(" (the device's most)")));
 }
 
@@ -397,8 +402,8 @@ class BlockRun {
 
   [[noreturn]] void fail_lane(const SimThread& t, const std::string& why) {
     fail("thread " + std::to_string(t.linear) + " (lane " + std::to_string(t.linear % 32) + " of warp " +
-         std::to_string(t.linear / 32) + ") waits in " + op_name(t.op) + " at " + t.file + ":" + std::to_string(t.line) +
-         ", but " + why);
+         std::to_string(t.linear / 32) + ") waits in " + op_name(t.op) + " at " + t.file + ":" +
+         std::to_string(t.line) + ", but " + why);
   }
 
   [[noreturn]] void fail(const std::string& why) {
@@ -485,8 +490,9 @@ void run_grid(const KernelSite& site, const void* kernel, dim3 grid, dim3 block,
   } restore{outer};
   const uint64_t n_blocks = uint64_t(grid.x) * grid.y * grid.z;
   if (n_blocks > (uint64_t(1) << 26))
-    refuse(site, std::to_string(n_blocks) + " blocks: a valid grid, but more than the simulator runs in any useful "
-                 "time (a grid-stride loop needs far fewer)");
+    refuse(site, std::to_string(n_blocks) +
+                     " blocks: a valid grid, but more than the simulator runs in any useful "
+                     "time (a grid-stride loop needs far fewer)");
   std::vector<uint32_t> order;
   arrange(order, size_t(n_blocks), launch);
   for (uint32_t b : order) {
