@@ -70,6 +70,8 @@ inline Tensor index_tensor(int64_t n, const std::function<int64_t(int64_t)>& v) 
   return Tensor::from_vector(values, {n});
 }
 
+// One case per line or two, so that the registry reads as a table (clang-format would give each lambda its own lines).
+// clang-format off
 inline std::vector<OpCase> op_cases() {
   using Inputs = std::vector<Tensor>;
   std::vector<OpCase> cases;
@@ -86,354 +88,142 @@ inline std::vector<OpCase> op_cases() {
 
   for (int64_t T : {1, 2, 13, 2047, 2048, 2049}) {
     // Element-wise arithmetic: broadcasting in every direction, a non-contiguous operand.
-    add(
-        "add", "broadcast", T, 2e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 5}, s), u({5}, s + 1)};
-        },
+    add("add", "broadcast", T, 2e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 5}, s), u({5}, s + 1)}; },
         [](const Inputs& x) { return ops::add(x[0], x[1]); });
-    add(
-        "add", "noncontiguous", T, 2e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({5, T}, s), u({T, 5}, s + 1)};
-        },
+    add("add", "noncontiguous", T, 2e-7, kCuda, [=](uint64_t s) { return Inputs{u({5, T}, s), u({T, 5}, s + 1)}; },
         [](const Inputs& x) { return ops::add(ops::transpose(x[0], 0, 1), x[1]); });
-    add(
-        "sub", "outer", T, 2e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 1}, s), u({1, 5}, s + 1)};
-        },
+    add("sub", "outer", T, 2e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 1}, s), u({1, 5}, s + 1)}; },
         [](const Inputs& x) { return ops::sub(x[0], x[1]); });
-    add(
-        "mul", "broadcast", T, 2e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 5}, s), u({T, 1}, s + 1)};
-        },
+    add("mul", "broadcast", T, 2e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 5}, s), u({T, 1}, s + 1)}; },
         [](const Inputs& x) { return ops::mul(x[0], x[1]); });
-    add(
-        "div", "broadcast", T, 5e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 5}, s), u({5}, s + 1, 0.5, 2)};
-        },
+    add("div", "broadcast", T, 5e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 5}, s), u({5}, s + 1, 0.5, 2)}; },
         [](const Inputs& x) { return ops::div(x[0], x[1]); });
-    add(
-        "neg", "", T, 0, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 3}, s)};
-        },
+    add("neg", "", T, 0, kCuda, [=](uint64_t s) { return Inputs{u({T, 3}, s)}; },
         [](const Inputs& x) { return ops::neg(x[0]); });
-    add(
-        "add_scalar", "", T, 2e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 3}, s)};
-        },
+    add("add_scalar", "", T, 2e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 3}, s)}; },
         [](const Inputs& x) { return ops::add_scalar(x[0], 0.3); });
-    add(
-        "mul_scalar", "", T, 2e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 3}, s)};
-        },
+    add("mul_scalar", "", T, 2e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 3}, s)}; },
         [](const Inputs& x) { return ops::mul_scalar(x[0], -1.7); });
 
     // Element-wise functions, each over a range that reaches its branches (softplus's threshold of 20).
-    add(
-        "exp", "", T, 3e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 9}, s, -4, 4)};
-        },
+    add("exp", "", T, 3e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 9}, s, -4, 4)}; },
         [](const Inputs& x) { return ops::exp(x[0]); });
-    add(
-        "log", "", T, 2e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 9}, s, 0.1, 3)};
-        },
+    add("log", "", T, 2e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 9}, s, 0.1, 3)}; },
         [](const Inputs& x) { return ops::log(x[0]); });
-    add(
-        "sqrt", "", T, 2e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 9}, s, 0.1, 3)};
-        },
+    add("sqrt", "", T, 2e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 9}, s, 0.1, 3)}; },
         [](const Inputs& x) { return ops::sqrt(x[0]); });
-    add(
-        "pow", "", T, 2e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 9}, s, 0.1, 3)};
-        },
+    add("pow", "", T, 2e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 9}, s, 0.1, 3)}; },
         [](const Inputs& x) { return ops::pow(x[0], 2.5); });
-    add(
-        "sigmoid", "", T, 1e-5, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 9}, s, -30, 30)};
-        },
+    add("sigmoid", "", T, 1e-5, kCuda, [=](uint64_t s) { return Inputs{u({T, 9}, s, -30, 30)}; },
         [](const Inputs& x) { return ops::sigmoid(x[0]); });
-    add(
-        "tanh", "", T, 3e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 9}, s, -4, 4)};
-        },
+    add("tanh", "", T, 3e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 9}, s, -4, 4)}; },
         [](const Inputs& x) { return ops::tanh(x[0]); });
-    add(
-        "relu", "", T, 0, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 9}, s)};
-        },
+    add("relu", "", T, 0, kCuda, [=](uint64_t s) { return Inputs{u({T, 9}, s)}; },
         [](const Inputs& x) { return ops::relu(x[0]); });
-    add(
-        "silu", "", T, 5e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 9}, s, -8, 8)};
-        },
+    add("silu", "", T, 5e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 9}, s, -8, 8)}; },
         [](const Inputs& x) { return ops::silu(x[0]); });
-    add(
-        "gelu", "", T, 2e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 9}, s, -5, 5)};
-        },
+    add("gelu", "", T, 2e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 9}, s, -5, 5)}; },
         [](const Inputs& x) { return ops::gelu(x[0]); });
-    add(
-        "softplus", "", T, 3e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 9}, s, -25, 25)};
-        },
+    add("softplus", "", T, 3e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 9}, s, -25, 25)}; },
         [](const Inputs& x) { return ops::softplus(x[0]); });
 
     // Reductions: over the frames (long rows), over everything, over a short last dim, un-broadcasting.
-    add(
-        "sum", "frames", T, 2e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 3}, s)};
-        },
+    add("sum", "frames", T, 2e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 3}, s)}; },
         [](const Inputs& x) { return ops::sum(x[0], {0}); });
-    add(
-        "sum", "all", T, 2e-6, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 7}, s)};
-        },
+    add("sum", "all", T, 2e-6, kCuda, [=](uint64_t s) { return Inputs{u({T, 7}, s)}; },
         [](const Inputs& x) { return ops::sum(x[0]); });
-    add(
-        "mean", "last_keepdim", T, 3e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 6}, s)};
-        },
+    add("mean", "last_keepdim", T, 3e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 6}, s)}; },
         [](const Inputs& x) { return ops::mean(x[0], {1}, true); });
-    add(
-        "mean", "frames", T, 2e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({2, T, 3}, s)};
-        },
+    add("mean", "frames", T, 3e-7, kCuda, [=](uint64_t s) { return Inputs{u({2, T, 3}, s)}; },
         [](const Inputs& x) { return ops::mean(x[0], {1}); });
-    add(
-        "max", "frames", T, 0, kCuda,
-        [=](uint64_t s) {
-          return Inputs{distinct_leaf({T, 3}, s)};
-        },
+    add("max", "frames", T, 0, kCuda, [=](uint64_t s) { return Inputs{distinct_leaf({T, 3}, s)}; },
         [](const Inputs& x) { return ops::max(x[0], 0); });
-    add(
-        "max", "last", T, 0, kCuda,
-        [=](uint64_t s) {
-          return Inputs{distinct_leaf({T, 6}, s)};
-        },
+    add("max", "last", T, 0, kCuda, [=](uint64_t s) { return Inputs{distinct_leaf({T, 6}, s)}; },
         [](const Inputs& x) { return ops::max(x[0], 1, true); });
-    add(
-        "sum_to", "", T, 3e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 5}, s)};
-        },
-        [](const Inputs& x) {
-          return ops::sum_to(x[0], {1, 5});
-        });
+    add("sum_to", "", T, 3e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 5}, s)}; },
+        [](const Inputs& x) { return ops::sum_to(x[0], {1, 5}); });
 
     // Softmax over short rows (one thread per row on the GPU) and long ones (a block per row).
-    add(
-        "softmax", "frames", T, 1e-6, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 3}, s, -3, 3)};
-        },
+    add("softmax", "frames", T, 1e-6, kCuda, [=](uint64_t s) { return Inputs{u({T, 3}, s, -3, 3)}; },
         [](const Inputs& x) { return ops::softmax(x[0], 0); });
-    add(
-        "softmax", "short_rows", T, 2e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 6}, s, -3, 3)};
-        },
+    add("softmax", "short_rows", T, 2e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 6}, s, -3, 3)}; },
         [](const Inputs& x) { return ops::softmax(x[0], 1); });
-    add(
-        "log_softmax", "short_rows", T, 2e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 6}, s, -3, 3)};
-        },
+    add("log_softmax", "short_rows", T, 2e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 6}, s, -3, 3)}; },
         [](const Inputs& x) { return ops::log_softmax(x[0], 1); });
-    add(
-        "log_softmax", "long_rows", T, 2e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({3, T}, s, -3, 3)};
-        },
+    add("log_softmax", "long_rows", T, 2e-7, kCuda, [=](uint64_t s) { return Inputs{u({3, T}, s, -3, 3)}; },
         [](const Inputs& x) { return ops::log_softmax(x[0], 1); });
 
     // Views and layout: exact, forward and backward (expand's backward sums).
-    add(
-        "reshape", "", T, 0, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 6}, s)};
-        },
-        [T](const Inputs& x) {
-          return ops::reshape(x[0], {T * 2, 3});
-        });
-    add(
-        "permute", "", T, 0, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 2, 3}, s)};
-        },
-        [](const Inputs& x) {
-          return ops::contiguous(ops::permute(x[0], {2, 0, 1}));
-        });
-    add(
-        "transpose", "", T, 0, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 4}, s)};
-        },
+    add("reshape", "", T, 0, kCuda, [=](uint64_t s) { return Inputs{u({T, 6}, s)}; },
+        [T](const Inputs& x) { return ops::reshape(x[0], {T * 2, 3}); });
+    add("permute", "", T, 0, kCuda, [=](uint64_t s) { return Inputs{u({T, 2, 3}, s)}; },
+        [](const Inputs& x) { return ops::contiguous(ops::permute(x[0], {2, 0, 1})); });
+    add("transpose", "", T, 0, kCuda, [=](uint64_t s) { return Inputs{u({T, 4}, s)}; },
         [](const Inputs& x) { return ops::transpose(x[0], 0, 1); });
-    add(
-        "slice", "", T, 0, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 7}, s)};
-        },
+    add("slice", "", T, 0, kCuda, [=](uint64_t s) { return Inputs{u({T, 7}, s)}; },
         [](const Inputs& x) { return ops::slice(x[0], 1, 2, 3); });
-    add(
-        "expand", "", T, 2e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 1}, s)};
-        },
-        [T](const Inputs& x) {
-          return ops::expand(x[0], {T, 4});
-        });
-    add(
-        "contiguous", "", T, 0, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({4, T}, s)};
-        },
+    add("expand", "", T, 2e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 1}, s)}; },
+        [T](const Inputs& x) { return ops::expand(x[0], {T, 4}); });
+    add("contiguous", "", T, 0, kCuda, [=](uint64_t s) { return Inputs{u({4, T}, s)}; },
         [](const Inputs& x) { return ops::contiguous(ops::transpose(x[0], 0, 1)); });
 
     // Joining and reversing.
-    add(
-        "cat", "last", T, 0, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 3}, s), u({T, 2}, s + 1)};
-        },
-        [](const Inputs& x) {
-          return ops::cat({x[0], x[1]}, 1);
-        });
-    add(
-        "cat", "frames", T, 0, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 3}, s), u({2, 3}, s + 1)};
-        },
-        [](const Inputs& x) {
-          return ops::cat({x[0], x[1]}, 0);
-        });
-    add(
-        "stack", "", T, 0, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 3}, s), u({T, 3}, s + 1)};
-        },
-        [](const Inputs& x) {
-          return ops::stack({x[0], x[1]}, 1);
-        });
-    add(
-        "flip", "", T, 0, kCpuOnly,
-        [=](uint64_t s) {
-          return Inputs{u({T, 3}, s)};
-        },
-        [](const Inputs& x) {
-          return ops::flip(x[0], {0, 1});
-        });
+    add("cat", "last", T, 0, kCuda, [=](uint64_t s) { return Inputs{u({T, 3}, s), u({T, 2}, s + 1)}; },
+        [](const Inputs& x) { return ops::cat({x[0], x[1]}, 1); });
+    add("cat", "frames", T, 0, kCuda, [=](uint64_t s) { return Inputs{u({T, 3}, s), u({2, 3}, s + 1)}; },
+        [](const Inputs& x) { return ops::cat({x[0], x[1]}, 0); });
+    add("stack", "", T, 0, kCuda, [=](uint64_t s) { return Inputs{u({T, 3}, s), u({T, 3}, s + 1)}; },
+        [](const Inputs& x) { return ops::stack({x[0], x[1]}, 1); });
+    add("flip", "", T, 0, kCpuOnly, [=](uint64_t s) { return Inputs{u({T, 3}, s)}; },
+        [](const Inputs& x) { return ops::flip(x[0], {0, 1}); });
 
     // Indexing by i64 tensors, with repeated indices (their gradients add up).
-    add(
-        "embedding", "", T, 1e-6, kCpuOnly,
-        [=](uint64_t s) {
-          return Inputs{u({10, 4}, s), index_tensor(T, [](int64_t i) { return (i * 7) % 10; })};
-        },
+    add("embedding", "", T, 1e-6, kCpuOnly,
+        [=](uint64_t s) { return Inputs{u({10, 4}, s), index_tensor(T, [](int64_t i) { return (i * 7) % 10; })}; },
         [](const Inputs& x) { return ops::embedding(x[0], x[1]); });
-    add(
-        "index_select", "", T, 3e-7, kCpuOnly,
-        [=](uint64_t s) {
-          return Inputs{u({T, 3}, s), index_tensor(T + 2, [T](int64_t i) { return (i * 5) % T; })};
-        },
+    add("index_select", "", T, 3e-7, kCpuOnly,
+        [=](uint64_t s) { return Inputs{u({T, 3}, s), index_tensor(T + 2, [T](int64_t i) { return (i * 5) % T; })}; },
         [](const Inputs& x) { return ops::index_select(x[0], 0, x[1]); });
-    add(
-        "gather", "", T, 1e-7, kCpuOnly,
+    add("gather", "", T, 1e-7, kCpuOnly,
         [=](uint64_t s) {
           return Inputs{u({T, 4}, s), index_tensor(T * 3, [](int64_t i) { return (i * 3) % 4; }).reshape({T, 3})};
         },
         [](const Inputs& x) { return ops::gather(x[0], 1, x[1]); });
 
     // The losses and layers of the model.
-    add(
-        "cross_entropy", "ignored", T, 2e-7, kCpuOnly,
+    add("cross_entropy", "ignored", T, 2e-7, kCpuOnly,
         [=](uint64_t s) {
           return Inputs{u({T, 6}, s, -3, 3),
                         index_tensor(T, [s](int64_t t) { return t % 7 == 3 ? -100 : (t * 5 + int64_t(s)) % 6; })};
         },
         [](const Inputs& x) { return ops::cross_entropy(x[0], x[1]); });
-    add(
-        "dropout", "", T, 2e-7, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 9}, s)};
-        },
+    add("dropout", "", T, 2e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 9}, s)}; },
         [](const Inputs& x) {
           Generator gen(11);
           return ops::dropout(x[0], 0.25, true, gen);
         });
-    add(
-        "layer_norm", "", T, 2e-7, kCpuOnly,
-        [=](uint64_t s) {
-          return Inputs{u({T, 33}, s), u({33}, s + 1), u({33}, s + 2)};
-        },
+    add("layer_norm", "", T, 2e-7, kCpuOnly,
+        [=](uint64_t s) { return Inputs{u({T, 33}, s), u({33}, s + 1), u({33}, s + 2)}; },
         [](const Inputs& x) { return ops::layer_norm(x[0], x[1], x[2]); });
-    add(
-        "layer_norm", "noncontiguous", T, 2e-7, kCpuOnly,
-        [=](uint64_t s) {
-          return Inputs{u({33, T}, s), u({33}, s + 1), u({33}, s + 2)};
-        },
+    add("layer_norm", "noncontiguous", T, 2e-7, kCpuOnly,
+        [=](uint64_t s) { return Inputs{u({33, T}, s), u({33}, s + 1), u({33}, s + 2)}; },
         [](const Inputs& x) { return ops::layer_norm(ops::transpose(x[0], 0, 1), x[1], x[2]); });
-    add(
-        "matmul", "", T, 1e-6, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 17}, s), u({17, 11}, s + 1)};
-        },
+    add("matmul", "", T, 1e-6, kCuda, [=](uint64_t s) { return Inputs{u({T, 17}, s), u({17, 11}, s + 1)}; },
         [](const Inputs& x) { return ops::matmul(x[0], x[1]); });
-    add(
-        "matmul", "transposed", T, 1e-6, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({17, T}, s), u({11, 17}, s + 1)};
-        },
+    add("matmul", "transposed", T, 1e-6, kCuda, [=](uint64_t s) { return Inputs{u({17, T}, s), u({11, 17}, s + 1)}; },
         [](const Inputs& x) { return ops::matmul(ops::transpose(x[0], 0, 1), ops::transpose(x[1], 0, 1)); });
-    add(
-        "bmm", "", T, 1e-6, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({3, T, 7}, s), u({3, 7, 5}, s + 1)};
-        },
+    add("bmm", "", T, 1e-6, kCuda, [=](uint64_t s) { return Inputs{u({3, T, 7}, s), u({3, 7, 5}, s + 1)}; },
         [](const Inputs& x) { return ops::bmm(x[0], x[1]); });
-    add(
-        "linear", "", T, 1e-6, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({T, 17}, s), u({11, 17}, s + 1), u({11}, s + 2)};
-        },
+    add("linear", "", T, 1e-6, kCuda,
+        [=](uint64_t s) { return Inputs{u({T, 17}, s), u({11, 17}, s + 1), u({11}, s + 2)}; },
         [](const Inputs& x) { return ops::linear(x[0], x[1], x[2]); });
-    add(
-        "linear", "noncontiguous", T, 1e-6, kCuda,
-        [=](uint64_t s) {
-          return Inputs{u({17, T}, s), u({17, 11}, s + 1), u({11}, s + 2)};
-        },
+    add("linear", "noncontiguous", T, 1e-6, kCuda,
+        [=](uint64_t s) { return Inputs{u({17, T}, s), u({17, 11}, s + 1), u({11}, s + 2)}; },
         [](const Inputs& x) { return ops::linear(ops::transpose(x[0], 0, 1), ops::transpose(x[1], 0, 1), x[2]); });
-    add(
-        "conv1d", "strided_grouped", T, 1e-6, kCpuOnly,
-        [=](uint64_t s) {
-          return Inputs{u({2, 4, T + 2}, s), u({6, 2, 5}, s + 1), u({6}, s + 2)};
-        },
+    add("conv1d", "strided_grouped", T, 1e-6, kCpuOnly,
+        [=](uint64_t s) { return Inputs{u({2, 4, T + 2}, s), u({6, 2, 5}, s + 1), u({6}, s + 2)}; },
         [](const Inputs& x) { return ops::conv1d(x[0], x[1], x[2], 2, 2, 2); });
-    add(
-        "relative_position_attention", "packed", T, 3e-6, kCpuOnly,
+    add("relative_position_attention", "packed", T, 3e-6, kCpuOnly,
         [=](uint64_t s) {
           return Inputs{u({T, 8}, s), u({T, 8}, s + 1), u({T, 8}, s + 2), u({T, 2}, s + 3, 0.5, 2), u({32, 2}, s + 4)};
         },
@@ -442,36 +232,25 @@ inline std::vector<OpCase> op_cases() {
         });
   }
   for (int64_t T : {1, 2, 13, 2047, 2048, 2049, 26684}) {
-    add(
-        "causal_conv1d", "packed", T, 3e-7, kCpuOnly,
-        [=](uint64_t s) {
-          return Inputs{u({T, 6}, s), u({6, 1, 4}, s + 1), u({6}, s + 2)};
-        },
+    add("causal_conv1d", "packed", T, 3e-7, kCpuOnly,
+        [=](uint64_t s) { return Inputs{u({T, 6}, s), u({6, 1, 4}, s + 1), u({6}, s + 2)}; },
         [T](const Inputs& x) { return ops::causal_conv1d(x[0], x[1], x[2], packing(T)); });
-    add(
-        "selective_scan", "packed", T, 2e-6, kCpuOnly,
+    add("selective_scan", "packed", T, 2e-6, kCpuOnly,
         [=](uint64_t s) {
-          return Inputs{u({T, 6}, s),     u({T, 6}, s + 1, -3, 0), u({6, 4}, s + 2, -2, -0.1), u({T, 4}, s + 3),
-                        u({T, 4}, s + 4), u({6}, s + 5),           u({T, 6}, s + 6),           u({6}, s + 7, -1, 0)};
+          return Inputs{u({T, 6}, s), u({T, 6}, s + 1, -3, 0), u({6, 4}, s + 2, -2, -0.1), u({T, 4}, s + 3),
+                        u({T, 4}, s + 4), u({6}, s + 5), u({T, 6}, s + 6), u({6}, s + 7, -1, 0)};
         },
         [T](const Inputs& x) {
           return ops::selective_scan(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], packing(T));
         });
-    add(
-        "segment_mean", "", T, 2e-7, kCpuOnly,
-        [=](uint64_t s) {
-          return Inputs{u({T, 5}, s)};
-        },
+    add("segment_mean", "", T, 2e-7, kCpuOnly, [=](uint64_t s) { return Inputs{u({T, 5}, s)}; },
         [T](const Inputs& x) { return ops::segment_mean(x[0], packing(T)); });
-    add(
-        "flip_sequences", "", T, 0, kCpuOnly,
-        [=](uint64_t s) {
-          return Inputs{u({T, 4}, s)};
-        },
+    add("flip_sequences", "", T, 0, kCpuOnly, [=](uint64_t s) { return Inputs{u({T, 4}, s)}; },
         [T](const Inputs& x) { return ops::flip_sequences(x[0], packing(T)); });
   }
   return cases;
 }
+// clang-format on
 
 // The registry, built once per process.
 inline const std::vector<OpCase>& registry() {
