@@ -1,11 +1,14 @@
 // What every .cu file includes: the CUDA API (cuda/api.h), the launcher, and, in a SIM build, CUDA C++'s built-ins
 // (cuda/sim/kernel_language.h), so that one kernel source compiles under nvcc and under the host compiler.
 //
-//   erc::cuda::launch<scale_kernel<scalar_t>>(ERC_HERE, grid, block, shared_bytes, x, n);
+//   launch<scale_kernel<scalar_t>>(ERC_HERE, grid, block, shared_bytes, x, n);
 //
 // is `scale_kernel<scalar_t><<<grid, block, shared_bytes, erc's stream>>>(x, n)` under nvcc, followed by a check
 // that names the kernel, file and line; in a SIM build it runs the grid on the simulator. ERC_DYNAMIC_SHARED(T, name)
 // declares a kernel's dynamic shared memory (the `extern __shared__` array) as a T*.
+//
+// The launcher and its helpers are in namespace erc itself, not erc::cuda, so that the kernels and launchers of
+// every op (in erc::ops::cuda) name them without qualification; only .cu files include this header.
 #pragma once
 #include <string>
 #include <utility>
@@ -18,7 +21,7 @@
 #include "cuda/sim/kernel_language.h"
 #endif
 
-namespace erc::cuda {
+namespace erc {
 
 // Where a launch is written.
 struct Where {
@@ -49,7 +52,7 @@ void launch(Where where, dim3 grid, dim3 block, size_t shared_bytes, Args&&... a
               std::forward<Args>(args)...);
 #else
   // clang-format off
-  Kernel<<<grid, block, shared_bytes, stream()>>>(std::forward<Args>(args)...);
+  Kernel<<<grid, block, shared_bytes, cuda::stream()>>>(std::forward<Args>(args)...);
   // clang-format on
   const cudaError_t status = cudaGetLastError();
   ERC_CHECK(status == cudaSuccess, "CUDA error ", cudaGetErrorName(status), " (", cudaGetErrorString(status),
@@ -69,9 +72,9 @@ inline unsigned grid_for(int64_t n, unsigned threads) {
 __device__ inline int64_t global_thread() { return int64_t(blockIdx.x) * blockDim.x + threadIdx.x; }
 __device__ inline int64_t grid_threads() { return int64_t(blockDim.x) * gridDim.x; }
 
-}  // namespace erc::cuda
+}  // namespace erc
 
-#define ERC_HERE (::erc::cuda::Where{__FILE__, __LINE__})
+#define ERC_HERE (::erc::Where{__FILE__, __LINE__})
 
 #ifdef ERC_CUDA_SIM
 #define ERC_DYNAMIC_SHARED(T, name) T* name = ::erc::sim::dynamic_shared<T>()

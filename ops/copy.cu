@@ -7,10 +7,6 @@ namespace erc::ops::cuda {
 
 namespace {
 
-using erc::cuda::global_thread;
-using erc::cuda::grid_for;
-using erc::cuda::grid_threads;
-using erc::cuda::launch;
 constexpr unsigned kThreads = 256;
 
 // One dtype: elements move as bytes of their size (T is uint16_t, float or int64_t by element size).

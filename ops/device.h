@@ -22,9 +22,10 @@ void require_cpu(const char* op, const std::vector<Tensor>& inputs);
 }  // namespace erc::ops
 
 // ERC_CUDA_CALL(launcher(...)) calls an op's CUDA launcher. In a build without the CUDA backend no device tensor can
-// exist, the launchers are not compiled, and the call becomes an error (never reached) that needs no definition.
+// exist and the launchers are not compiled: the call becomes an error (never reached), and the launcher's call is
+// only named inside sizeof, which needs no definition.
 #ifdef ERC_WITH_CUDA
 #define ERC_CUDA_CALL(...) __VA_ARGS__
 #else
-#define ERC_CUDA_CALL(...) ::erc::ops::fail_without_cuda(__func__)
+#define ERC_CUDA_CALL(...) (static_cast<void>(sizeof((__VA_ARGS__, 0))), ::erc::ops::fail_without_cuda(__func__))
 #endif

@@ -6,10 +6,6 @@ namespace erc::ops::cuda {
 
 namespace {
 
-using erc::cuda::global_thread;
-using erc::cuda::grid_for;
-using erc::cuda::grid_threads;
-using erc::cuda::launch;
 constexpr unsigned kThreads = 256;
 
 template <typename T>

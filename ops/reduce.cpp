@@ -63,11 +63,7 @@ Tensor sum_forward(const Tensor& x, const Shape& rdims, bool keepdim, double sca
     scalar_t* out = y.data<scalar_t>();
     const int64_t n_out = y.numel();
 #pragma omp parallel for schedule(static) if (n_out * inner > 65536)
-    for (int64_t r = 0; r < n_out; ++r) {
-      double acc = 0;
-      for (int64_t j = 0; j < inner; ++j) acc += double(p[r * inner + j]);
-      out[r] = scalar_t(acc * scale);
-    }
+    for (int64_t r = 0; r < n_out; ++r) out[r] = sum_row(p + r * inner, inner, scale);
   });
   return y;
 }
@@ -174,9 +170,7 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
       int64_t* idx = argmax.data<int64_t>();
       for (int64_t o = 0; o < outer; ++o)
         for (int64_t i = 0; i < inner; ++i) {
-          int64_t best = 0;
-          for (int64_t k = 1; k < n; ++k)
-            if (p[(o * n + k) * inner + i] > p[(o * n + best) * inner + i]) best = k;
+          const int64_t best = argmax_along(p + o * n * inner + i, n, inner);
           out[o * inner + i] = p[(o * n + best) * inner + i];
           idx[o * inner + i] = best;
         }

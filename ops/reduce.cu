@@ -6,21 +6,13 @@ namespace erc::ops::cuda {
 
 namespace {
 
-using erc::cuda::global_thread;
-using erc::cuda::grid_for;
-using erc::cuda::grid_threads;
-using erc::cuda::launch;
 constexpr unsigned kThreads = 256;
 constexpr int64_t kSerialRow = 64;  // rows up to this long are summed by one thread
 constexpr int64_t kChunk = 8192;    // elements one block sums of a longer row
 
 template <typename T>
 __global__ void sum_rows_serial_kernel(const T* rows, int64_t n_out, int64_t inner, double scale, T* out) {
-  for (int64_t r = global_thread(); r < n_out; r += grid_threads()) {
-    double acc = 0;
-    for (int64_t j = 0; j < inner; ++j) acc += double(rows[r * inner + j]);
-    out[r] = T(acc * scale);
-  }
+  for (int64_t r = global_thread(); r < n_out; r += grid_threads()) out[r] = sum_row(rows + r * inner, inner, scale);
 }
 
 // Block b sums chunk (b % parts) of row (b / parts) into partial[b].
@@ -52,11 +44,8 @@ __global__ void scale_kernel(T* x, double scale, int64_t n) {
 template <typename T>
 __global__ void max_forward_kernel(const T* x, int64_t outer, int64_t n, int64_t inner, T* out, int64_t* argmax) {
   for (int64_t r = global_thread(); r < outer * inner; r += grid_threads()) {
-    const int64_t o = r / inner, i = r % inner;
-    const T* row = x + o * n * inner + i;
-    int64_t best = 0;
-    for (int64_t k = 1; k < n; ++k)
-      if (row[k * inner] > row[best * inner]) best = k;
+    const T* row = x + (r / inner) * n * inner + r % inner;
+    const int64_t best = argmax_along(row, n, inner);
     out[r] = row[best * inner];
     argmax[r] = best;
   }

@@ -1,7 +1,5 @@
 #include "ops/softmax.h"
 
-#include <cmath>
-
 #include "autograd/node.h"
 #include "ops/device.h"
 #include "ops/softmax_cuda.h"
@@ -37,20 +35,7 @@ Tensor softmax_forward(const Tensor& x, int64_t dim, bool take_log) {
     scalar_t* out = y.data<scalar_t>();
     const int64_t n = rows.n, stride = rows.inner, count = rows.count();
 #pragma omp parallel for schedule(static) if (count * n > 65536)
-    for (int64_t r = 0; r < count; ++r) {
-      const scalar_t* xr = in + rows.start(r);
-      scalar_t* yr = out + rows.start(r);
-      double m = -INFINITY;
-      for (int64_t k = 0; k < n; ++k) m = std::max(m, double(xr[k * stride]));
-      double total = 0;
-      for (int64_t k = 0; k < n; ++k) total += std::exp(double(xr[k * stride]) - m);
-      if (take_log) {
-        const double lse = m + std::log(total);
-        for (int64_t k = 0; k < n; ++k) yr[k * stride] = scalar_t(double(xr[k * stride]) - lse);
-      } else {
-        for (int64_t k = 0; k < n; ++k) yr[k * stride] = scalar_t(std::exp(double(xr[k * stride]) - m) / total);
-      }
-    }
+    for (int64_t r = 0; r < count; ++r) softmax_row(in + rows.start(r), out + rows.start(r), n, stride, take_log);
   });
   return y;
 }
@@ -78,16 +63,7 @@ struct SoftmaxBackward : autograd::Node {
 #pragma omp parallel for schedule(static) if (count * n > 65536)
       for (int64_t r = 0; r < count; ++r) {
         const int64_t s = rows.start(r);
-        double dot = 0;
-        for (int64_t k = 0; k < n; ++k) {
-          const int64_t i = s + k * stride;
-          dot += take_log ? double(gp[i]) : double(gp[i]) * double(yp[i]);
-        }
-        for (int64_t k = 0; k < n; ++k) {
-          const int64_t i = s + k * stride;
-          out[i] = take_log ? scalar_t(double(gp[i]) - std::exp(double(yp[i])) * dot)
-                       : scalar_t(double(yp[i]) * (double(gp[i]) - dot));
-        }
+        softmax_row_backward(yp + s, gp + s, out + s, n, stride, take_log);
       }
     });
     return {gx};

@@ -8,10 +8,6 @@ namespace erc::ops::cuda {
 
 namespace {
 
-using erc::cuda::global_thread;
-using erc::cuda::grid_for;
-using erc::cuda::grid_threads;
-using erc::cuda::launch;
 constexpr unsigned kThreads = 256;
 constexpr int64_t kSerialRow = 64;  // rows up to this long are one thread's, in the CPU's order (the same bits)
 
@@ -20,17 +16,8 @@ __device__ inline int64_t row_start(int64_t r, int64_t n, int64_t inner) { retur
 // Short rows: one thread each, the CPU's loop.
 template <typename T>
 __global__ void softmax_serial_kernel(const T* x, T* y, int64_t count, int64_t n, int64_t inner, bool take_log) {
-  for (int64_t r = global_thread(); r < count; r += grid_threads()) {
-    const T* xr = x + row_start(r, n, inner);
-    T* yr = y + row_start(r, n, inner);
-    double m = -INFINITY;
-    for (int64_t k = 0; k < n; ++k) m = fmax(m, double(xr[k * inner]));
-    double total = 0;
-    for (int64_t k = 0; k < n; ++k) total += exp(double(xr[k * inner]) - m);
-    const double lse = m + log(total);
-    for (int64_t k = 0; k < n; ++k)
-      yr[k * inner] = take_log ? T(double(xr[k * inner]) - lse) : T(exp(double(xr[k * inner]) - m) / total);
-  }
+  for (int64_t r = global_thread(); r < count; r += grid_threads())
+    softmax_row(x + row_start(r, n, inner), y + row_start(r, n, inner), n, inner, take_log);
 }
 
 // Long rows: one block each; the threads' strided partials of the max and the sum meet in block_reduce's fixed tree.
@@ -57,24 +44,11 @@ __global__ void softmax_block_kernel(const T* x, T* y, int64_t n, int64_t inner,
 }
 
 template <typename T>
-__device__ T softmax_grad(double g, double y, double dot, bool take_log) {
-  return take_log ? T(g - exp(y) * dot) : T(y * (g - dot));
-}
-
-template <typename T>
 __global__ void softmax_backward_serial_kernel(const T* y, const T* g, T* gx, int64_t count, int64_t n, int64_t inner,
                                                bool take_log) {
   for (int64_t r = global_thread(); r < count; r += grid_threads()) {
     const int64_t s = row_start(r, n, inner);
-    double dot = 0;
-    for (int64_t k = 0; k < n; ++k) {
-      const int64_t i = s + k * inner;
-      dot += take_log ? double(g[i]) : double(g[i]) * double(y[i]);
-    }
-    for (int64_t k = 0; k < n; ++k) {
-      const int64_t i = s + k * inner;
-      gx[i] = softmax_grad<T>(double(g[i]), double(y[i]), dot, take_log);
-    }
+    softmax_row_backward(y + s, g + s, gx + s, n, inner, take_log);
   }
 }
 

@@ -26,7 +26,7 @@ using erc::Tensor;
 using erc::test::error_of;
 using erc::test::mentions;
 namespace sim = erc::sim;
-using erc::cuda::launch;
+using erc::launch;
 
 constexpr unsigned kBlock = 256;
 

@@ -7,6 +7,7 @@
 #include <boost/context/fiber.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -174,6 +175,9 @@ std::string mask_str(unsigned mask) {
   return text;
 }
 
+// Whether two waiting threads wait at the same line of source (a __syncthreads or a warp exchange).
+bool same_site(const SimThread& a, const SimThread& b) { return a.line == b.line && std::strcmp(a.file, b.file) == 0; }
+
 // Suspends the running simulated thread until the scheduler resumes it.
 void suspend(State why, const char* file, int line) {
   SimThread& t = *running.thread;
@@ -308,7 +312,7 @@ class BlockRun {
 
   void open_barrier(const SimThread& first, size_t waiting, size_t exited) {
     for (const SimThread& t : threads_)
-      if (t.state == State::at_barrier && (t.file != first.file || t.line != first.line))
+      if (t.state == State::at_barrier && !same_site(t, first))
         fail("threads of one block wait at two different __syncthreads: thread " + std::to_string(first.linear) +
              " at " + first.file + ":" + std::to_string(first.line) + ", thread " + std::to_string(t.linear) + " at " +
              t.file + ":" + std::to_string(t.line));
@@ -337,7 +341,7 @@ class BlockRun {
                              std::to_string(lanes) + " threads");
           const SimThread& other = threads_[base + m];
           if (other.state == State::at_warp) {
-            if (other.mask != t.mask || other.op != t.op || other.file != t.file || other.line != t.line)
+            if (other.mask != t.mask || other.op != t.op || !same_site(other, t))
               fail_lane(t, "lane " + std::to_string(m) + " of its mask waits in " + op_name(other.op) + " at " +
                                other.file + ":" + std::to_string(other.line) + " with mask " + mask_str(other.mask) +
                                " instead");
