@@ -303,6 +303,14 @@ __global__ void write_one_past_the_end(float* x, int n) { x[n] = 1.0f; }
 float* hidden_buffer = nullptr;  // a device buffer reached through a global, not through the launch's arguments
 __global__ void read_a_buffer_not_given(float* out) { out[0] = hidden_buffer[0]; }
 
+// 64 KiB of locals per level: deeper than a simulated thread's 256 KiB stack after a few levels.
+__device__ int recurse(int depth) {
+  volatile char locals[64 * 1024];
+  locals[depth % sizeof(locals)] = char(depth);
+  return depth == 0 ? 0 : recurse(depth - 1) + locals[0];
+}
+__global__ void overflow_the_stack(int* out) { out[0] = recurse(64); }
+
 using CudaSimulatorDeathTest = ::testing::Test;
 
 TEST_F(CudaSimulatorDeathTest, AWritePastTheEndOfABufferStopsTheProcessNamingTheKernel) {
@@ -327,6 +335,15 @@ TEST_F(CudaSimulatorDeathTest, AReadOfABufferTheLaunchWasNotGivenStopsTheProcess
   EXPECT_DEATH(
       read_hidden(),
       "kernel `read_a_buffer_not_given`.* read byte 0 of a 16-byte device buffer that the kernel was not given");
+}
+
+TEST_F(CudaSimulatorDeathTest, AStackOverflowInAKernelStopsTheProcessSayingSo) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  auto overflow = [] {
+    Tensor out = Tensor::zeros({1}, DType::f32, Device::cuda);
+    launch<overflow_the_stack>(ERC_HERE, 1, 1, 0, reinterpret_cast<int*>(out.device_data<float>()));
+  };
+  EXPECT_DEATH(overflow(), "stack overflow in kernel `overflow_the_stack`.*each simulated thread has 256 KiB");
 }
 
 TEST_F(CudaSimulatorDeathTest, HostCodeTouchingDeviceMemoryStopsTheProcess) {
