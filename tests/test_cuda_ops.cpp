@@ -6,6 +6,7 @@
 //   Both above the absolute floors of tests/op_cases.h;
 // - determinism: the CUDA float32 run repeated (in the simulator, under a shuffled schedule of threads and blocks)
 //   gives the same bits, output and gradients.
+// The cases of an op without CUDA kernels check instead that it refuses device inputs by name.
 // Runs on the simulator in a SIM build and on the GPU in a CUDA build with one; skips, saying why, without one.
 #include <cstring>
 
@@ -59,11 +60,11 @@ bool same_bits(const Tensor& a, const Tensor& b) {
          std::memcmp(ha.raw_data(), hb.raw_data(), size_t(ha.numel()) * dtype_size(ha.dtype())) == 0;
 }
 
-// The registry's cases whose op has CUDA kernels (test_op_cases checks which ops have none yet).
-std::vector<size_t> cuda_cases() {
+// The registry's cases whose op has CUDA kernels, or has none yet (test_op_cases checks which ops those are).
+std::vector<size_t> cases_with_kernels(bool with) {
   std::vector<size_t> indices;
   for (size_t i = 0; i < test::registry().size(); ++i)
-    if (test::registry()[i].cuda) indices.push_back(i);
+    if (test::registry()[i].cuda == with) indices.push_back(i);
   return indices;
 }
 
@@ -108,9 +109,21 @@ TEST_P(CpuAgainstCuda, ForwardBackwardAndDeterminism) {
             "gradient of input " + std::to_string(i));
 }
 
-INSTANTIATE_TEST_SUITE_P(Registry, CpuAgainstCuda, ::testing::ValuesIn(cuda_cases()),
-                         [](const ::testing::TestParamInfo<size_t>& info) {
-                           return test::registry()[info.param].name;
-                         });
+std::string case_name(const ::testing::TestParamInfo<size_t>& info) { return test::registry()[info.param].name; }
+
+INSTANTIATE_TEST_SUITE_P(Registry, CpuAgainstCuda, ::testing::ValuesIn(cases_with_kernels(true)), case_name);
+
+// An op without kernels refuses device inputs by name: it never reads device memory on the host (which the
+// simulator would stop as a fault).
+class CpuOnly : public test::CudaTest, public ::testing::WithParamInterface<size_t> {};
+
+TEST_P(CpuOnly, RefusesDeviceInputsByName) {
+  const test::OpCase& oc = test::registry()[GetParam()];
+  std::vector<Tensor> inputs;
+  for (const Tensor& t : oc.make_inputs(100 + GetParam())) inputs.push_back(t.detach().to(Device::cuda));
+  EXPECT_TRUE(test::mentions(test::error_of([&] { oc.run(inputs); }), ": no CUDA kernel yet for this op"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, CpuOnly, ::testing::ValuesIn(cases_with_kernels(false)), case_name);
 
 }  // namespace
