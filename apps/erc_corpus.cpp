@@ -1,4 +1,4 @@
-// erc_corpus: writes the spoken demo corpus (data/demo_corpus.h) in IEMOCAP_full_release's layout, so the real
+// erc_corpus: writes the spoken demo corpus (corpora/demo_corpus.h) in IEMOCAP_full_release's layout, so the real
 // pipeline (IEMOCAP indexer, WavLM feature extraction, training) can be run without the corpus.
 #include <unistd.h>
 
@@ -11,7 +11,7 @@
 
 #include "app_common.h"
 #include "data/dataset.h"
-#include "data/demo_corpus.h"
+#include "corpora/demo_corpus.h"
 #include "data/iemocap.h"
 
 using namespace erc;
@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
       "<dialogue>.txt and OUT/Session{s}/sentences/wav/<dialogue>/<utterance>.wav (16 kHz mono 16-bit), then\n"
       "OUT/erc_demo_corpus.json. The same seed and options give byte-identical files. OUT must be new or empty;\n"
       "running again with the same options on a complete corpus does nothing; anything else in OUT is refused."};
-  data::DemoCorpusOptions options;
+  corpora::DemoCorpusOptions options;
   std::string out, utterances = "10-16", dominant = "0.5-0.65";
   app.add_option("--out", out, "folder to write the corpus into (new or empty)")->required();
   app.add_option("--seed", options.seed, "seed of every random draw")
@@ -94,8 +94,8 @@ int main(int argc, char** argv) {
     parse_range(dominant, "--dominant-share", options.dominant_share_min, options.dominant_share_max);
     const auto start = std::chrono::steady_clock::now();
     int64_t last_session = 0, last_written = 0;
-    const data::DemoCorpusOutcome outcome =
-        data::write_demo_corpus(out, options, [&](int64_t session, int64_t written, int64_t total) {
+    const corpora::DemoCorpusOutcome outcome =
+        corpora::write_demo_corpus(out, options, [&](int64_t session, int64_t written, int64_t total) {
           if (tty) {
             std::fprintf(stderr, "\rerc_corpus: Session%lld, %lld/%lld utterances (%d %%)",
                          static_cast<long long>(session), static_cast<long long>(written),
@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
           last_written = written;
         });
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (outcome == data::DemoCorpusOutcome::already_complete)
+    if (outcome == corpora::DemoCorpusOutcome::already_complete)
       std::printf("erc_corpus: %s already holds the corpus of these options; nothing written\n", out.c_str());
     else
       std::printf("erc_corpus: wrote the corpus in %.1f s\n", elapsed);

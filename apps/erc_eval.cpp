@@ -5,18 +5,19 @@
 #include <filesystem>
 
 #include "app_common.h"
-#include "data/atmosphere.h"
-#include "data/png_chart.h"
+#include "eval/atmosphere.h"
+#include "eval/png_chart.h"
 #include "train/run_files.h"
 #include "train/trainer.h"
+#include "io/atomic_file.h"
 
 using namespace erc;
 
 namespace {
 
-std::vector<data::Prediction> evaluate_run(const train::TrainConfig& run, const std::vector<int64_t>& folds,
+std::vector<eval::Prediction> evaluate_run(const train::TrainConfig& run, const std::vector<int64_t>& folds,
                                            const std::string& which) {
-  std::vector<data::Prediction> all;
+  std::vector<eval::Prediction> all;
   for (int64_t k : folds) {
     std::fprintf(stderr, "evaluating %s fold %lld ...\n", run.out.c_str(), static_cast<long long>(k));
     auto preds = train::evaluate_checkpoint(run, train::checkpoint_path(run, k, which), k);
@@ -55,25 +56,25 @@ int main(int argc, char** argv) {
     if (out.empty()) out = run_dir + "/eval";
     std::filesystem::create_directories(out);
 
-    std::vector<data::Prediction> preds = evaluate_run(run, folds, which);
-    data::Metrics m = train::metrics_of(preds);
+    std::vector<eval::Prediction> preds = evaluate_run(run, folds, which);
+    eval::Metrics m = train::metrics_of(preds);
     std::vector<std::string> names(data::kEmotions.begin(), data::kEmotions.end());
     std::printf("%s (%s checkpoints, folds", run_dir.c_str(), which.c_str());
     for (int64_t k : folds) std::printf(" %lld", static_cast<long long>(k));
-    std::printf(")\n%s", data::format_metrics(m, names).c_str());
-    data::write_predictions_csv(out + "/predictions.csv", preds);
+    std::printf(")\n%s", eval::format_metrics(m, names).c_str());
+    eval::write_predictions_csv(out + "/predictions.csv", preds);
     nlohmann::json report = {{"run", run_dir}, {"checkpoint", which}, {"folds", folds},
                              {"test", train::metrics_json(m)}, {"git_commit", train::git_commit()}};
 
     if (!compare.empty()) {
       train::TrainConfig other = train::read_run_config(compare);
       if (!features.empty()) other.features = features;
-      std::vector<data::Prediction> other_preds = evaluate_run(other, folds, which);
-      data::AtmosphereReport atmosphere = data::analyse_atmosphere(preds, other_preds);
-      data::write_distribution_csv(out + "/atmosphere.csv", atmosphere);
-      data::write_distribution_png(out + "/atmosphere.png", atmosphere);
-      data::write_change_csv(out + "/change.csv", atmosphere);
-      const data::Metrics other_m = train::metrics_of(other_preds);
+      std::vector<eval::Prediction> other_preds = evaluate_run(other, folds, which);
+      eval::AtmosphereReport atmosphere = eval::analyse_atmosphere(preds, other_preds);
+      eval::write_distribution_csv(out + "/atmosphere.csv", atmosphere);
+      eval::write_distribution_png(out + "/atmosphere.png", atmosphere);
+      eval::write_change_csv(out + "/change.csv", atmosphere);
+      const eval::Metrics other_m = train::metrics_of(other_preds);
       // The paper's Table 2: the two inputs side by side, and by how much context changes them.
       std::printf("\n%-34s %7s %7s\n", "input (test metrics, %)", "WA", "W-F1");
       std::printf("%-34s %7.2f %7.2f\n", (std::string(data::mode_name(other.mode)) + ": " + compare).c_str(),
@@ -83,10 +84,10 @@ int main(int argc, char** argv) {
       std::printf("%-34s %+7.2f %+7.2f\n", "difference (points)", 100 * (m.wa - other_m.wa),
                   100 * (m.weighted_f1 - other_m.weighted_f1));
       std::printf("\n%s (this run) against %s:\n%s", run_dir.c_str(), compare.c_str(),
-                  data::format_change_table(atmosphere).c_str());
+                  eval::format_change_table(atmosphere).c_str());
       report["compare"] = {{"run", compare}, {"test", train::metrics_json(other_m)}};
     }
-    data::write_file_atomically(out + "/report.json", report.dump(2) + "\n");
+    write_file_atomically(out + "/report.json", report.dump(2) + "\n");
     std::printf("\nwrote %s/\n", out.c_str());
     return 0;
   } catch (const std::exception& e) {

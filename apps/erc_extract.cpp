@@ -9,7 +9,7 @@
 #include <set>
 
 #include "app_common.h"
-#include "data/extract.h"
+#include "extract/extract.h"
 #include "data/iemocap.h"
 #include "nn/wavlm/weights.h"
 
@@ -129,12 +129,12 @@ int main(int argc, char** argv) {
     const std::vector<data::AudioItem> items = read_corpus(corpus, sessions);
     ERC_CHECK(!items.empty(), corpus, ": no utterances to extract");
     auto model = make_model(wavlm, layer, seed);
-    data::ExtractOptions options;
+    extract::ExtractOptions options;
     options.normalise = !no_normalise;
     options.dtype = dtype == "f32" ? DType::f32 : DType::f16;
     options.max_batch_seconds = batch_seconds;
     options.extractor = nn::describe_wavlm(*model);
-    if (already_complete(out, data::extract_attributes(*model, options), items)) {
+    if (already_complete(out, extract::extract_attributes(*model, options), items)) {
       std::printf("%s is complete for this corpus and these settings: nothing to do\n", out.c_str());
       return 0;
     }
@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
     });
     const bool tty = isatty(2);
     double last_report = -1e9;
-    data::extract_features(*model, items, out, options, [&](const data::ExtractProgress& p) {
+    extract::extract_features(*model, items, out, options, [&](const extract::ExtractProgress& p) {
       if (interrupted) throw Error("interrupted: " + out + ".partial keeps what was extracted; run again to resume");
       const bool done = p.done == p.total;
       if (quiet || (!tty && !done && p.elapsed_seconds - last_report < 30)) return;

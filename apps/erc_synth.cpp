@@ -1,5 +1,5 @@
 // erc_synth: writes a synthetic feature cache with IEMOCAP's shape, where conversation context helps
-// (data/synthetic.h), so the training pipeline can be run and checked without the corpus.
+// (corpora/synthetic.h), so the training pipeline can be run and checked without the corpus.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -10,7 +10,7 @@
 
 #include "app_common.h"
 #include "data/dataset.h"
-#include "data/synthetic.h"
+#include "corpora/synthetic.h"
 
 using namespace erc;
 
@@ -40,9 +40,9 @@ int main(int argc, char** argv) {
       "(speakers F and M, ids like Ses01F_impro01_F000), labels ang exc fru hap neu sad plus unlabelled ones\n"
       "(xxx about 25 %, a few sur fea oth). Each dialogue has a dominant emotion carried by a majority of its\n"
       "labelled utterances and colouring every utterance's features, so a model that sees the whole conversation\n"
-      "can beat one that sees single utterances (the model is described in data/synthetic.h). The same seed\n"
+      "can beat one that sees single utterances (the model is described in corpora/synthetic.h). The same seed\n"
       "gives the same file contents. The file is written to OUT.partial and renamed when complete."};
-  data::SyntheticOptions options;
+  corpora::SyntheticOptions options;
   std::string out, dtype = "f16";
   app.add_option("--out", out, "the HDF5 feature cache to write")->required();
   app.add_option("--seed", options.seed, "seed of every random draw")->capture_default_str();
@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   const bool tty = isatty(2);    // a terminal gets one line redrawn; a log gets a line every 25%
   try {
     int last_percent = -1;
-    data::write_synthetic_cache(options, out, [&](int64_t written, int64_t total) {
+    corpora::write_synthetic_cache(options, out, [&](int64_t written, int64_t total) {
       const int percent = int(100 * written / total);
       if (percent == last_percent || (!tty && percent % 25 != 0)) return;
       last_percent = percent;

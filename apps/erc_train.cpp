@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
                   static_cast<long long>(r.best_epoch), 100 * r.test.wa, 100 * r.test.ua, 100 * r.test.weighted_f1,
                   100 * r.test.macro_f1);
     if (results.size() > 1) {
-      data::Metrics pooled = train::pooled_metrics(results);
+      eval::Metrics pooled = train::pooled_metrics(results);
       std::printf("%-6s %-10s %7.2f %7.2f %7.2f %9.2f\n", "pooled", "", 100 * pooled.wa, 100 * pooled.ua,
                   100 * pooled.weighted_f1, 100 * pooled.macro_f1);
     }

@@ -15,6 +15,16 @@ class Linear : public Module {
   Tensor weight, bias;                    // bias undefined when built without one
 };
 
+// As torch.nn.Conv1d without padding or groups: weight [C_out, C_in, K], bias [C_out] or none; init
+// U(+-1/sqrt(C_in K)) for both.
+class Conv1d : public Module {
+ public:
+  Conv1d(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride, bool bias, Generator& init);
+  Tensor forward(const Tensor& x) const;  // x [B, C_in, L] -> [B, C_out, L_out]
+  Tensor weight, bias;
+  int64_t stride;
+};
+
 // Over the last dim, population variance, eps 1e-5; weight 1, bias 0.
 class LayerNorm : public Module {
  public:

@@ -7,16 +7,17 @@
 #include <functional>
 #include <sstream>
 
-#include "data/atmosphere.h"
+#include "eval/atmosphere.h"
 #include "data/dataset.h"
-#include "data/png_chart.h"
-#include "data/predictions.h"
+#include "eval/png_chart.h"
+#include "eval/predictions.h"
 #include "test_util.h"
 
 using namespace erc;
 using erc::test::error_of;
 using erc::test::mentions;
 using namespace erc::data;
+using namespace erc::eval;
 
 namespace {
 
@@ -78,8 +79,8 @@ const std::vector<Row> kSession = {
     {"d4_M3", "d4", "neu", 0, 0}, {"d4_F4", "d4", "sad", 0, 0},
 };
 
-std::vector<Prediction> session_predictions(bool context) {
-  std::vector<Prediction> out;
+std::vector<eval::Prediction> session_predictions(bool context) {
+  std::vector<eval::Prediction> out;
   for (const Row& r : kSession)
     out.push_back(make_prediction(r.utt_id, r.dialogue, r.label, context ? r.context : r.utterance));
   return out;
@@ -142,19 +143,19 @@ DecodedPng decode_png(const std::string& path) {
 }  // namespace
 
 TEST(Predictions, CsvRoundTripKeepsEveryBit) {
-  Prediction labelled = make_prediction("Ses05F_impro01_F000", "Ses05F_impro01", "fru", 4);
+  eval::Prediction labelled = make_prediction("Ses05F_impro01_F000", "Ses05F_impro01", "fru", 4);
   labelled.start = 12.3456789;
   labelled.probabilities = {0.1, 1.0 / 3.0, 1e-17, 0.2, 0.3666666666666667 - 1e-17, 0.0};
-  Prediction unlabelled = make_prediction("Ses05F_impro01_M001", "Ses05F_impro01", "xxx", 0);
+  eval::Prediction unlabelled = make_prediction("Ses05F_impro01_M001", "Ses05F_impro01", "xxx", 0);
   EXPECT_EQ(unlabelled.label_index, kIgnoreLabel);
   const std::string path = ::testing::TempDir() + "erc_predictions.csv";
-  write_predictions_csv(path, {labelled, unlabelled});
+  eval::write_predictions_csv(path, {labelled, unlabelled});
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
   EXPECT_TRUE(mentions(read_text(path),
                        "utt_id,dialogue,session,speaker,start,label,label_index,prediction,"
                        "p_ang,p_exc,p_fru,p_hap,p_neu,p_sad\nSes05F_impro01_F000,Ses05F_impro01,5,F,"
                        "12.3456789,fru,2,neu,0.1,"));
-  const std::vector<Prediction> back = read_predictions_csv(path);
+  const std::vector<eval::Prediction> back = eval::read_predictions_csv(path);
   ASSERT_EQ(back.size(), 2u);
   for (size_t i = 0; i < 2; ++i) {
     const Prediction& want = i ? unlabelled : labelled;
@@ -177,28 +178,28 @@ TEST(Predictions, CsvErrorsNameFileLineAndProblem) {
   const std::string missing = write_text("erc_pred_missing.csv",
                                          "utt_id,dialogue,session,speaker,start,label,"
                                          "label_index,prediction,p_ang,p_exc,p_fru,p_hap,p_neu\n");
-  std::string e = error_of([&] { read_predictions_csv(missing); });
+  std::string e = error_of([&] { eval::read_predictions_csv(missing); });
   EXPECT_TRUE(mentions(e, missing + ":1: missing column 'p_sad'"));
 
   const std::string bad_number =
       write_text("erc_pred_number.csv", header + good + "a_M1,a,5,M,1.5x,neu,4,neu,0,0,0,0,1,0\n");
-  EXPECT_TRUE(mentions(error_of([&] { read_predictions_csv(bad_number); }),
+  EXPECT_TRUE(mentions(error_of([&] { eval::read_predictions_csv(bad_number); }),
                        bad_number + ":3: column start: bad number '1.5x'"));
 
   const std::string unknown = write_text("erc_pred_class.csv", header + "a_F0,a,5,F,0.5,neu,4,joy,0,0,0,0,1,0\n");
-  EXPECT_TRUE(mentions(error_of([&] { read_predictions_csv(unknown); }),
+  EXPECT_TRUE(mentions(error_of([&] { eval::read_predictions_csv(unknown); }),
                        unknown + ":2: column prediction: unknown class 'joy'"));
 
   const std::string short_line = write_text("erc_pred_fields.csv", header + good + good + "a_F0,a,5\n");
   EXPECT_TRUE(
-      mentions(error_of([&] { read_predictions_csv(short_line); }), short_line + ":4: 3 fields, the header has 14"));
+      mentions(error_of([&] { eval::read_predictions_csv(short_line); }), short_line + ":4: 3 fields, the header has 14"));
 
   const std::string disagree = write_text("erc_pred_index.csv", header + "a_F0,a,5,F,0.5,neu,2,neu,0,0,0,0,1,0\n");
-  EXPECT_TRUE(mentions(error_of([&] { read_predictions_csv(disagree); }),
+  EXPECT_TRUE(mentions(error_of([&] { eval::read_predictions_csv(disagree); }),
                        disagree + ":2: label_index 2 disagrees with label 'neu'"));
 
   EXPECT_TRUE(
-      mentions(error_of([] { read_predictions_csv(::testing::TempDir() + "erc_no_such.csv"); }), "cannot open"));
+      mentions(error_of([] { eval::read_predictions_csv(::testing::TempDir() + "erc_no_such.csv"); }), "cannot open"));
 }
 
 TEST(Atmosphere, SharesDominantEmotionsAndChanges) {
@@ -264,8 +265,8 @@ TEST(Atmosphere, CsvFilesAndChangeTable) {
   const AtmosphereReport r = session_report();
   const std::string distribution = ::testing::TempDir() + "erc_distribution.csv";
   const std::string change = ::testing::TempDir() + "erc_change.csv";
-  write_distribution_csv(distribution, r);
-  write_change_csv(change, r);
+  eval::write_distribution_csv(distribution, r);
+  eval::write_change_csv(change, r);
   EXPECT_FALSE(std::filesystem::exists(change + ".tmp"));
   EXPECT_TRUE(mentions(read_text(distribution),
                        "dialogue,session,n_labelled,n_ang,n_exc,n_fru,n_hap,n_neu,n_sad,share_ang,share_exc,share_fru,"
@@ -278,7 +279,7 @@ TEST(Atmosphere, CsvFilesAndChangeTable) {
                        "relative_change\nd1,5,ang,3,1,1.000000,0.333333,0.666667,2.000000\n"));
   EXPECT_TRUE(mentions(changes, "\nd2,5,fru,2,1,0.500000,0.000000,0.500000,\n"));  // undefined relative change
 
-  const std::string table = format_change_table(r);
+  const std::string table = eval::format_change_table(r);
   EXPECT_TRUE(mentions(table, "conversation     n     ang      exc      fru      hap      neu      sad\n"));
   EXPECT_TRUE(mentions(table, "d1               4   +66.7*       .        .        .   -100.0        .\n"));
   EXPECT_TRUE(mentions(table, "d2               6       .        .    +50.0*  -100.0     +0.0    +50.0\n"));
@@ -289,44 +290,44 @@ TEST(Atmosphere, CsvFilesAndChangeTable) {
 }
 
 TEST(Atmosphere, MismatchedUtteranceSetsAreAnError) {
-  const std::vector<Prediction> context = session_predictions(true);
-  std::vector<Prediction> fewer = session_predictions(false);
+  const std::vector<eval::Prediction> context = session_predictions(true);
+  std::vector<eval::Prediction> fewer = session_predictions(false);
   fewer.erase(fewer.begin() + 3);
-  EXPECT_TRUE(mentions(error_of([&] { analyse_atmosphere(context, fewer); }),
+  EXPECT_TRUE(mentions(error_of([&] { eval::analyse_atmosphere(context, fewer); }),
                        "utterance d2_M3 is in the context model's predictions but not in the utterance model's"));
-  std::vector<Prediction> more = session_predictions(false);
+  std::vector<eval::Prediction> more = session_predictions(false);
   more.push_back(make_prediction("d9_F0", "d9", "neu", 4));
-  EXPECT_TRUE(mentions(error_of([&] { analyse_atmosphere(context, more); }),
+  EXPECT_TRUE(mentions(error_of([&] { eval::analyse_atmosphere(context, more); }),
                        "utterance d9_F0 is in the utterance model's predictions but not in the context model's"));
-  std::vector<Prediction> twice = context;
+  std::vector<eval::Prediction> twice = context;
   twice.push_back(context[0]);
-  EXPECT_TRUE(mentions(error_of([&] { analyse_atmosphere(twice, session_predictions(false)); }),
+  EXPECT_TRUE(mentions(error_of([&] { eval::analyse_atmosphere(twice, session_predictions(false)); }),
                        "utterance d2_F0 appears twice in the context model's predictions"));
-  std::vector<Prediction> relabelled = session_predictions(false);
+  std::vector<eval::Prediction> relabelled = session_predictions(false);
   relabelled[0] = make_prediction("d2_F0", "d2", "ang", 0);
   EXPECT_TRUE(
-      mentions(error_of([&] { analyse_atmosphere(context, relabelled); }), "utterance d2_F0 is in dialogue d2"));
+      mentions(error_of([&] { eval::analyse_atmosphere(context, relabelled); }), "utterance d2_F0 is in dialogue d2"));
 }
 
 TEST(PngChart, EncoderWritesDecodablePixels) {
   // 3 x 2: red green blue / white black grey.
   const std::vector<uint8_t> rgb = {255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 128, 128, 128};
   const std::string path = ::testing::TempDir() + "erc_tiny.png";
-  write_png(path, 3, 2, rgb);
+  eval::write_png(path, 3, 2, rgb);
   const DecodedPng png = decode_png(path);
   EXPECT_EQ(png.width, 3u);
   EXPECT_EQ(png.height, 2u);
   EXPECT_EQ(png.bit_depth, 8);
   EXPECT_EQ(png.colour_type, 2);
-  EXPECT_EQ(png.pixel(2, 0), (Rgb{0, 0, 255}));
-  EXPECT_EQ(png.pixel(2, 1), (Rgb{128, 128, 128}));
-  EXPECT_THROW(write_png(path, 3, 3, rgb), Error);
+  EXPECT_EQ(png.pixel(2, 0), (eval::Rgb{0, 0, 255}));
+  EXPECT_EQ(png.pixel(2, 1), (eval::Rgb{128, 128, 128}));
+  EXPECT_THROW(eval::write_png(path, 3, 3, rgb), Error);
 }
 
 TEST(PngChart, DistributionBarsLegendAndBackground) {
   const AtmosphereReport r = session_report();
   const std::string path = ::testing::TempDir() + "erc_distribution.png";
-  write_distribution_png(path, r);
+  eval::write_distribution_png(path, r);
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
   const DistributionChartLayout l = distribution_chart_layout(r);
   const DecodedPng png = decode_png(path);
@@ -334,13 +335,13 @@ TEST(PngChart, DistributionBarsLegendAndBackground) {
   EXPECT_EQ(png.height, uint32_t(l.height));
 
   const int d1_middle = l.bar_left(0) + l.bar_width / 2;
-  EXPECT_EQ(png.pixel(d1_middle, l.share_y(0.375)), kEmotionColours[0]);  // ang, shares 0 .. 0.75
-  EXPECT_EQ(png.pixel(d1_middle, l.share_y(0.875)), kEmotionColours[4]);  // neu, 0.75 .. 1
-  EXPECT_EQ(png.pixel(l.bar_left(0), l.share_y(0.375)), (Rgb{0, 0, 0}));  // ang is dominant: outlined
-  EXPECT_EQ(png.pixel(l.bar_left(0), l.share_y(0.875)), kEmotionColours[4]);
+  EXPECT_EQ(png.pixel(d1_middle, l.share_y(0.375)), eval::kEmotionColours[0]);  // ang, shares 0 .. 0.75
+  EXPECT_EQ(png.pixel(d1_middle, l.share_y(0.875)), eval::kEmotionColours[4]);  // neu, 0.75 .. 1
+  EXPECT_EQ(png.pixel(l.bar_left(0), l.share_y(0.375)), (eval::Rgb{0, 0, 0}));  // ang is dominant: outlined
+  EXPECT_EQ(png.pixel(l.bar_left(0), l.share_y(0.875)), eval::kEmotionColours[4]);
   const int d4_middle = l.bar_left(3) + l.bar_width / 2;
-  EXPECT_EQ(png.pixel(d4_middle, l.share_y(0.1)), kEmotionColours[1]);  // exc, 0 .. 0.2 (no ang)
-  EXPECT_EQ(png.pixel(d4_middle, l.share_y(0.9)), kEmotionColours[5]);  // sad, 0.8 .. 1
-  EXPECT_EQ(png.pixel(1, 1), (Rgb{255, 255, 255}));
-  EXPECT_EQ(png.pixel(d1_middle, l.share_y(1.0) - 5), (Rgb{255, 255, 255}));  // above the bar
+  EXPECT_EQ(png.pixel(d4_middle, l.share_y(0.1)), eval::kEmotionColours[1]);  // exc, 0 .. 0.2 (no ang)
+  EXPECT_EQ(png.pixel(d4_middle, l.share_y(0.9)), eval::kEmotionColours[5]);  // sad, 0.8 .. 1
+  EXPECT_EQ(png.pixel(1, 1), (eval::Rgb{255, 255, 255}));
+  EXPECT_EQ(png.pixel(d1_middle, l.share_y(1.0) - 5), (eval::Rgb{255, 255, 255}));  // above the bar
 }

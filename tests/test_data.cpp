@@ -4,11 +4,12 @@
 #include <set>
 
 #include "data/dataset.h"
-#include "data/metrics.h"
+#include "eval/metrics.h"
 #include "test_util.h"
 
 using namespace erc;
 using namespace erc::data;
+using namespace erc::eval;
 
 namespace {
 
@@ -210,7 +211,7 @@ TEST(Metrics, KnownValuesAndMissingClasses) {
   // confusion [[2,1,0],[1,1,1],[0,0,0]]; recall 2/3, 1/3; precision 2/3, 1/2, 0; F1 2/3, 0.4.
   std::vector<int64_t> labels = {0, 0, 0, 1, 1, 1, -100};
   std::vector<int64_t> preds = {0, 0, 1, 0, 1, 2, 2};
-  Metrics m = compute_metrics(labels, preds, 3);
+  eval::Metrics m = eval::compute_metrics(labels, preds, 3);
   EXPECT_EQ(m.n, 6);
   EXPECT_DOUBLE_EQ(m.wa, 3.0 / 6.0);
   EXPECT_DOUBLE_EQ(m.ua, (2.0 / 3.0 + 1.0 / 3.0) / 2.0);
@@ -219,8 +220,8 @@ TEST(Metrics, KnownValuesAndMissingClasses) {
   EXPECT_EQ(m.confusion[1], (std::vector<int64_t>{1, 1, 1}));
   EXPECT_EQ(m.per_class[2].support, 0);
   EXPECT_EQ(m.per_class[2].predicted, 2 - 1);  // the unlabelled row's prediction is not scored
-  Metrics empty = compute_metrics({-100}, {3}, 3);
+  eval::Metrics empty = eval::compute_metrics({-100}, {3}, 3);
   EXPECT_EQ(empty.n, 0);
   EXPECT_EQ(empty.wa, 0.0);
-  EXPECT_THROW(compute_metrics({0}, {5}, 3), Error);
+  EXPECT_THROW(eval::compute_metrics({0}, {5}, 3), Error);
 }

@@ -10,13 +10,14 @@
 
 #include "data/audio.h"
 #include "data/dataset.h"
-#include "data/demo_corpus.h"
+#include "corpora/demo_corpus.h"
 #include "data/iemocap.h"
 #include "test_util.h"
 
 using namespace erc;
 using erc::test::error_of;
 using namespace erc::data;
+using namespace erc::corpora;
 namespace fs = std::filesystem;
 
 namespace {
@@ -54,7 +55,7 @@ DemoCorpusOptions tiny() {
 const fs::path& tiny_corpus() {
   static const fs::path root = [] {
     const fs::path dir = fresh_dir("tiny");
-    EXPECT_EQ(write_demo_corpus(dir.string(), tiny()), DemoCorpusOutcome::written);
+    EXPECT_EQ(corpora::write_demo_corpus(dir.string(), tiny()), DemoCorpusOutcome::written);
     return dir;
   }();
   return root;
@@ -78,7 +79,7 @@ std::map<std::string, std::string> snapshot(const fs::path& root) {
 }  // namespace
 
 TEST(DemoCorpus, IndexesAsPlanned) {
-  const std::vector<DemoDialogue> plan = demo_corpus_plan(tiny());
+  const std::vector<corpora::DemoDialogue> plan = corpora::demo_corpus_plan(tiny());
   const IemocapIndex index = index_iemocap(tiny_corpus().string(), {1, 2});
   EXPECT_TRUE(index.missing_wavs.empty());
   EXPECT_EQ(index.dialogues, 4);
@@ -160,7 +161,7 @@ TEST(DemoCorpus, TranscriptionsSayThePlannedSentences) {
 
 TEST(DemoCorpus, SameSeedSameBytes) {
   const fs::path again = fresh_dir("again");
-  ASSERT_EQ(write_demo_corpus(again.string(), tiny()), DemoCorpusOutcome::written);
+  ASSERT_EQ(corpora::write_demo_corpus(again.string(), tiny()), DemoCorpusOutcome::written);
   const auto a = snapshot(tiny_corpus()), b = snapshot(again);
   ASSERT_EQ(a.size(), b.size());
   EXPECT_EQ(a.size(), 16u + 2 * 4 + 1) << "WAVs, EmoEvaluation and transcription files, the marker";
@@ -168,7 +169,7 @@ TEST(DemoCorpus, SameSeedSameBytes) {
     ASSERT_TRUE(b.count(name)) << name;
     EXPECT_TRUE(bytes == b.at(name)) << name << " differs between two runs of the same seed";
   }
-  DemoCorpusOptions other = tiny();
+  corpora::DemoCorpusOptions other = tiny();
   other.seed = 4;
   std::vector<std::string> labels_a, labels_b;
   for (const DemoDialogue& d : demo_corpus_plan(tiny()))
@@ -180,47 +181,47 @@ TEST(DemoCorpus, SameSeedSameBytes) {
 
 TEST(DemoCorpus, RerunIsANoOpAndOtherRootsAreRefused) {
   const fs::path root = fresh_dir("rerun");
-  ASSERT_EQ(write_demo_corpus(root.string(), tiny()), DemoCorpusOutcome::written);
+  ASSERT_EQ(corpora::write_demo_corpus(root.string(), tiny()), DemoCorpusOutcome::written);
   const auto before = snapshot(root);
   const auto stamp = fs::last_write_time(root / demo::kMarker);
-  EXPECT_EQ(write_demo_corpus(root.string(), tiny()), DemoCorpusOutcome::already_complete);
+  EXPECT_EQ(corpora::write_demo_corpus(root.string(), tiny()), DemoCorpusOutcome::already_complete);
   EXPECT_EQ(fs::last_write_time(root / demo::kMarker), stamp);
   EXPECT_TRUE(snapshot(root) == before);
 
-  DemoCorpusOptions other = tiny();
+  corpora::DemoCorpusOptions other = tiny();
   other.seed = 4;
-  const std::string msg = error_of([&] { write_demo_corpus(root.string(), other); });
+  const std::string msg = error_of([&] { corpora::write_demo_corpus(root.string(), other); });
   EXPECT_NE(msg.find("other options"), std::string::npos) << msg;
   EXPECT_NE(msg.find(root.string()), std::string::npos) << msg;
   EXPECT_TRUE(snapshot(root) == before);
 
   // An interrupted run of the same options is written again; of other options, refused.
   fs::rename(root / demo::kMarker, root / demo::kStarted);
-  EXPECT_THROW(write_demo_corpus(root.string(), other), Error);
-  EXPECT_EQ(write_demo_corpus(root.string(), tiny()), DemoCorpusOutcome::written);
-  EXPECT_FALSE(fs::exists(root / demo::kStarted));
+  EXPECT_THROW(corpora::write_demo_corpus(root.string(), other), Error);
+  EXPECT_EQ(corpora::write_demo_corpus(root.string(), tiny()), DemoCorpusOutcome::written);
+  EXPECT_FALSE(fs::exists(root / corpora::demo::kStarted));
   EXPECT_TRUE(snapshot(root) == before);
 
   // A user's folder: refused, and left as it was.
   const fs::path user = fresh_dir("user");
   fs::create_directories(user);
   std::ofstream(user / "notes.txt") << "mine";
-  const std::string foreign = error_of([&] { write_demo_corpus(user.string(), tiny()); });
+  const std::string foreign = error_of([&] { corpora::write_demo_corpus(user.string(), tiny()); });
   EXPECT_NE(foreign.find("not empty"), std::string::npos) << foreign;
   EXPECT_NE(foreign.find(user.string()), std::string::npos) << foreign;
   EXPECT_EQ(snapshot(user).size(), 1u);
 
   // A marker that is not ours, and a root that is a file.
-  std::ofstream(user / demo::kMarker) << "{\"version\": 1, \"options\": {}}";
-  EXPECT_NE(error_of([&] { write_demo_corpus(user.string(), tiny()); }).find("not an erc demo corpus marker"),
+  std::ofstream(user / corpora::demo::kMarker) << "{\"version\": 1, \"options\": {}}";
+  EXPECT_NE(error_of([&] { corpora::write_demo_corpus(user.string(), tiny()); }).find("not an erc demo corpus marker"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { write_demo_corpus((user / "notes.txt").string(), tiny()); }).find("not a folder"),
+  EXPECT_NE(error_of([&] { corpora::write_demo_corpus((user / "notes.txt").string(), tiny()); }).find("not a folder"),
             std::string::npos);
 }
 
 TEST(DemoCorpus, BadOptionsAreRefused) {
   const auto refused = [](auto change, const std::string& words) {
-    DemoCorpusOptions o = tiny();
+    corpora::DemoCorpusOptions o = tiny();
     change(o);
     const std::string msg = error_of([&] { demo_corpus_plan(o); });
     EXPECT_NE(msg.find(words), std::string::npos) << msg;

@@ -7,7 +7,7 @@
 
 #include "autograd/grad_mode.h"
 #include "data/audio.h"
-#include "data/extract.h"
+#include "extract/extract.h"
 #include "test_util.h"
 
 using namespace erc;
@@ -45,8 +45,8 @@ std::unique_ptr<nn::WavLM> tiny_wavlm() {
   return model;
 }
 
-data::ExtractOptions f32_options() {
-  data::ExtractOptions options;
+extract::ExtractOptions f32_options() {
+  extract::ExtractOptions options;
   options.dtype = DType::f32;
   options.extractor = "tiny test model";
   options.max_batch_seconds = 1.5;  // d2 (0.77 s + 1.88 s) goes in two calls, d1 (1 s + 0.025 s) in one
@@ -63,8 +63,8 @@ TEST(Extract, ListToCacheMatchesTheModel) {
   EXPECT_DOUBLE_EQ(items[2].info.start, 0.0);  // a new dialogue starts at 0
   auto model = tiny_wavlm();
   std::vector<int64_t> calls;
-  data::extract_features(*model, items, (dir / "f.h5").string(), f32_options(),
-                         [&](const data::ExtractProgress& p) { calls.push_back(p.done); });
+  extract::extract_features(*model, items, (dir / "f.h5").string(), f32_options(),
+                         [&](const extract::ExtractProgress& p) { calls.push_back(p.done); });
   EXPECT_EQ(calls, (std::vector<int64_t>{2, 3, 4}));
   EXPECT_FALSE(fs::exists(dir / "f.h5.partial"));
   data::FeatureCacheReader cache((dir / "f.h5").string());
@@ -87,17 +87,17 @@ TEST(Extract, ResumesAfterInterruption) {
   const auto items = data::read_audio_list(make_list(dir).string());
   auto model = tiny_wavlm();
   const std::string out = (dir / "f.h5").string();
-  EXPECT_THROW(data::extract_features(*model, items, out, f32_options(),
-                                      [](const data::ExtractProgress&) { throw Error("stop"); }),
+  EXPECT_THROW(extract::extract_features(*model, items, out, f32_options(),
+                                      [](const extract::ExtractProgress&) { throw Error("stop"); }),
                Error);
   EXPECT_TRUE(fs::exists(out + ".partial"));
   EXPECT_FALSE(fs::exists(out));
   // Other settings do not touch the partial file.
-  data::ExtractOptions other = f32_options();
+  extract::ExtractOptions other = f32_options();
   other.normalise = false;
-  EXPECT_TRUE(mentions(error_of([&] { data::extract_features(*model, items, out, other); }), "other settings"));
-  data::ExtractProgress last;
-  data::extract_features(*model, items, out, f32_options(), [&](const data::ExtractProgress& p) { last = p; });
+  EXPECT_TRUE(mentions(error_of([&] { extract::extract_features(*model, items, out, other); }), "other settings"));
+  extract::ExtractProgress last;
+  extract::extract_features(*model, items, out, f32_options(), [&](const extract::ExtractProgress& p) { last = p; });
   EXPECT_EQ(last.skipped, 2);
   EXPECT_EQ(last.done, 4);
   EXPECT_EQ(data::FeatureCacheReader(out).utterances().size(), 4u);
@@ -125,7 +125,7 @@ TEST(Extract, RefusesBadLists) {
   write_text(dir / "short.csv", "path\nshort.wav\n");
   auto model = tiny_wavlm();
   const auto items = data::read_audio_list((dir / "short.csv").string());
-  EXPECT_TRUE(mentions(error_of([&] { data::extract_features(*model, items, (dir / "s.h5").string(), f32_options()); }),
+  EXPECT_TRUE(mentions(error_of([&] { extract::extract_features(*model, items, (dir / "s.h5").string(), f32_options()); }),
                        "short.wav"));
   EXPECT_FALSE(fs::exists(dir / "s.h5"));
   fs::remove_all(dir);

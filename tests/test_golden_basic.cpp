@@ -4,6 +4,7 @@
 #include "ops/binary.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
+#include "golden_util.h"
 #include "test_util.h"
 
 using namespace erc;

@@ -6,6 +6,7 @@
 #include "ops/conv1d.h"
 #include "ops/packed.h"
 #include "ops/segment_mean.h"
+#include "golden_util.h"
 #include "test_util.h"
 
 using namespace erc;

@@ -6,6 +6,7 @@
 #include "ops/join.h"
 #include "ops/layer_norm.h"
 #include "ops/matmul.h"
+#include "golden_util.h"
 #include "test_util.h"
 
 using namespace erc;

@@ -7,6 +7,7 @@
 #include "nn/erc_model.h"
 #include "ops/cross_entropy.h"
 #include "optim/radam_schedule_free.h"
+#include "golden_util.h"
 #include "test_util.h"
 
 using namespace erc;

@@ -5,6 +5,7 @@
 #include "optim/adamw.h"
 #include "optim/radam_schedule_free.h"
 #include "optim/sgd.h"
+#include "golden_util.h"
 #include "test_util.h"
 
 using namespace erc;

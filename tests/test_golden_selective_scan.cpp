@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ops/selective_scan.h"
+#include "golden_util.h"
 #include "test_util.h"
 
 using namespace erc;

@@ -5,6 +5,7 @@
 #include "ops/cross_entropy.h"
 #include "ops/softmax.h"
 #include "ops/unary.h"
+#include "golden_util.h"
 #include "test_util.h"
 
 using namespace erc;

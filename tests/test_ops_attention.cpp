@@ -11,6 +11,7 @@
 #include "ops/matmul.h"
 #include "ops/shape.h"
 #include "ops/softmax.h"
+#include "grad_util.h"
 #include "test_util.h"
 
 using namespace erc;

@@ -2,6 +2,7 @@
 #include "ops/binary.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
+#include "grad_util.h"
 #include "test_util.h"
 
 using namespace erc;

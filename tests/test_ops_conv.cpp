@@ -6,6 +6,7 @@
 #include "ops/packed.h"
 #include "ops/segment_mean.h"
 #include "ops/shape.h"
+#include "grad_util.h"
 #include "test_util.h"
 
 using namespace erc;

@@ -9,6 +9,7 @@
 #include "ops/matmul.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
+#include "grad_util.h"
 #include "test_util.h"
 
 using namespace erc;

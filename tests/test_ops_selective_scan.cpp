@@ -7,6 +7,7 @@
 #include "autograd/backward.h"
 #include "autograd/grad_mode.h"
 #include "ops/selective_scan.h"
+#include "grad_util.h"
 #include "test_util.h"
 
 using namespace erc;

@@ -8,6 +8,7 @@
 #include "ops/reduce.h"
 #include "ops/softmax.h"
 #include "ops/unary.h"
+#include "grad_util.h"
 #include "test_util.h"
 
 using namespace erc;

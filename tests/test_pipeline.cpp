@@ -6,8 +6,8 @@
 #include <cmath>
 #include <filesystem>
 
-#include "data/demo_corpus.h"
-#include "data/extract.h"
+#include "corpora/demo_corpus.h"
+#include "extract/extract.h"
 #include "data/iemocap.h"
 #include "test_util.h"
 #include "train/trainer.h"
@@ -20,12 +20,12 @@ namespace {
 TEST(Pipeline, CorpusFeaturesTrainEvaluate) {
   const fs::path dir = fs::path(::testing::TempDir()) / ("erc_pipeline_" + std::to_string(getpid()));
   fs::remove_all(dir);
-  data::DemoCorpusOptions corpus;
+  corpora::DemoCorpusOptions corpus;
   corpus.sessions = 2;
   corpus.dialogues_per_session = 2;
   corpus.min_utterances = 4;
   corpus.max_utterances = 5;
-  ASSERT_EQ(data::write_demo_corpus((dir / "corpus").string(), corpus), data::DemoCorpusOutcome::written);
+  ASSERT_EQ(corpora::write_demo_corpus((dir / "corpus").string(), corpus), corpora::DemoCorpusOutcome::written);
 
   const data::IemocapIndex index = data::index_iemocap((dir / "corpus").string(), {1, 2});
   EXPECT_TRUE(index.missing_wavs.empty());
@@ -36,10 +36,10 @@ TEST(Pipeline, CorpusFeaturesTrainEvaluate) {
   Generator init(0);
   nn::WavLM wavlm(nn::load_wavlm_config(std::string(ERC_FIXTURE_DIR) + "/wavlm_tiny.json"), 2, init);
   wavlm.eval();
-  data::ExtractOptions extract;
+  extract::ExtractOptions extract;
   extract.extractor = "tiny random WavLM";
   const std::string features = (dir / "features.h5").string();
-  data::extract_features(wavlm, items, features, extract);
+  extract::extract_features(wavlm, items, features, extract);
   ASSERT_EQ(data::FeatureCacheReader(features).utterances().size(), items.size());
 
   train::TrainConfig config;

@@ -8,12 +8,13 @@
 #include <set>
 
 #include "data/dataset.h"
-#include "data/synthetic.h"
+#include "corpora/synthetic.h"
 #include "test_util.h"
 
 using namespace erc;
 using erc::test::temp_path;
 using namespace erc::data;
+using namespace erc::corpora;
 
 namespace {
 
@@ -36,7 +37,7 @@ SyntheticOptions small_options() {
 const std::string& small_cache() {
   static const std::string path = [] {
     std::string p = temp_path("erc_synthetic_small.h5");
-    write_synthetic_cache(small_options(), p);
+    corpora::write_synthetic_cache(small_options(), p);
     return p;
   }();
   return path;
@@ -184,8 +185,8 @@ TEST(Synthetic, LabelsCoverSixClassesAndUnlabelled) {
   for (const auto& [label, n] : counts)
     if (label_index(label) == kIgnoreLabel) {
       unlabelled += n;
-      EXPECT_TRUE(std::find(synth::kHiddenLabels.begin(), synth::kHiddenLabels.end(), label) !=
-                  synth::kHiddenLabels.end())
+      EXPECT_TRUE(std::find(corpora::synth::kHiddenLabels.begin(), corpora::synth::kHiddenLabels.end(), label) !=
+                  corpora::synth::kHiddenLabels.end())
           << label;
     }
   EXPECT_GT(counts["xxx"], 0);
@@ -196,7 +197,7 @@ TEST(Synthetic, LabelsCoverSixClassesAndUnlabelled) {
 
 TEST(Synthetic, DominantEmotionIsTheMostFrequentLabel) {
   FeatureCacheReader cache(small_cache());
-  const std::vector<SyntheticDialogue> plan = synthetic_plan(small_options());
+  const std::vector<corpora::SyntheticDialogue> plan = corpora::synthetic_plan(small_options());
   std::map<std::string, std::map<std::string, int64_t>> counts;  // dialogue -> label -> count
   std::map<std::string, int64_t> labelled;
   for (const UtteranceInfo& u : cache.utterances())
@@ -218,7 +219,7 @@ TEST(Synthetic, DominantEmotionIsTheMostFrequentLabel) {
 }
 
 TEST(Synthetic, SameSeedSameFeaturesOtherSeedDiffers) {
-  SyntheticOptions o;
+  corpora::SyntheticOptions o;
   o.dialogues_per_session = 1;
   o.min_utterances = 3;
   o.max_utterances = 5;
@@ -227,7 +228,7 @@ TEST(Synthetic, SameSeedSameFeaturesOtherSeedDiffers) {
   const std::string a = temp_path("erc_synthetic_seed_a.h5"), b = temp_path("erc_synthetic_seed_b.h5"),
                     c = temp_path("erc_synthetic_seed_c.h5");
   o.seed = 3;
-  write_synthetic_cache(o, a);
+  corpora::write_synthetic_cache(o, a);
   write_synthetic_cache(o, b);
   o.seed = 4;
   write_synthetic_cache(o, c);
@@ -247,7 +248,7 @@ TEST(Synthetic, RefusesBadOptionsAndPaths) {
   auto refused = [](SyntheticOptions o, const std::string& needle) {
     const std::string path = temp_path("erc_synthetic_refused.h5");
     try {
-      write_synthetic_cache(o, path);
+      corpora::write_synthetic_cache(o, path);
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
       EXPECT_FALSE(std::filesystem::exists(path));
@@ -255,7 +256,7 @@ TEST(Synthetic, RefusesBadOptionsAndPaths) {
     }
     ADD_FAILURE() << "accepted; expected an error naming '" << needle << "'";
   };
-  SyntheticOptions o = small_options();
+  corpora::SyntheticOptions o = small_options();
   o.min_utterances = 31;
   refused(o, "minimum utterances per dialogue (31) exceed the maximum (30)");
   o = small_options();
@@ -270,16 +271,16 @@ TEST(Synthetic, RefusesBadOptionsAndPaths) {
   o = small_options();
   o.dtype = DType::f64;
   refused(o, "not f64");
-  EXPECT_THROW(synthetic_plan(o), Error);
+  EXPECT_THROW(corpora::synthetic_plan(o), Error);
 
   const std::string nowhere = ::testing::TempDir() + "erc_no_such_folder/x.h5";
-  EXPECT_THROW(write_synthetic_cache(small_options(), nowhere), Error);
+  EXPECT_THROW(corpora::write_synthetic_cache(small_options(), nowhere), Error);
   EXPECT_FALSE(std::filesystem::exists(nowhere));
-  EXPECT_THROW(write_synthetic_cache(small_options(), ::testing::TempDir()), Error);
+  EXPECT_THROW(corpora::write_synthetic_cache(small_options(), ::testing::TempDir()), Error);
 }
 
 TEST(Synthetic, DiscardsAStalePartialFile) {
-  SyntheticOptions o;
+  corpora::SyntheticOptions o;
   o.dialogues_per_session = 1;
   o.min_utterances = 2;
   o.max_utterances = 2;
@@ -287,7 +288,7 @@ TEST(Synthetic, DiscardsAStalePartialFile) {
   o.feature_dim = 6;
   const std::string path = temp_path("erc_synthetic_stale.h5");
   std::ofstream(path + ".partial") << "left by a crash";
-  write_synthetic_cache(o, path);
+  corpora::write_synthetic_cache(o, path);
   EXPECT_FALSE(std::filesystem::exists(path + ".partial"));
   EXPECT_EQ(FeatureCacheReader(path).utterances().size(), 10u);
 }

@@ -6,7 +6,8 @@
 #include <cstring>
 #include <fstream>
 
-#include "tensor/torch_checkpoint.h"
+#include "io/safetensors.h"
+#include "io/torch_checkpoint.h"
 #include "test_util.h"
 
 using namespace erc;
@@ -121,12 +122,12 @@ const std::string kFloatMatrix = tensor("FloatStorage", "0", 4, 0, {2, 2}, {2, 1
 
 TEST(TorchCheckpoint, UnilmStyleMatchesReference) {
   expect_matches_reference(load_torch_checkpoint(fixture_path("torch_checkpoint.pt")),
-                           test::fixture("torch_checkpoint"));
+                           load_safetensors(fixture_path("torch_checkpoint.safetensors")));
 }
 
 TEST(TorchCheckpoint, StateDictMatchesReference) {
   auto loaded = load_torch_checkpoint(fixture_path("torch_checkpoint_state_dict.pt"));
-  expect_matches_reference(loaded, test::fixture("torch_checkpoint_state_dict"));
+  expect_matches_reference(loaded, load_safetensors(fixture_path("torch_checkpoint_state_dict.safetensors")));
   // Both spellings of weight norm that WavLM checkpoints use, and a 0-d int64 buffer.
   for (const char* name : {"0.weight_g", "0.weight_v", "2.parametrizations.weight.original0",
                            "2.parametrizations.weight.original1", "1.num_batches_tracked"})

@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "data/feature_cache.h"
-#include "tensor/safetensors.h"
+#include "io/safetensors.h"
 #include "test_util.h"
 #include "train/checkpoint.h"
 #include "train/run_files.h"
@@ -84,7 +84,7 @@ TEST(Train, WritesTheRunDirectory) {
     for (const char* f : {"config.json", "metrics.jsonl", "last.safetensors", "best.safetensors", "predictions.csv",
                           "report.json"})
       EXPECT_TRUE(fs::exists(c.out + "/" + f)) << f << " (" << data::mode_name(mode) << ")";
-    auto preds = data::read_predictions_csv(c.out + "/predictions.csv");
+    auto preds = eval::read_predictions_csv(c.out + "/predictions.csv");
     EXPECT_EQ(preds.size(), 12u);  // unlabelled utterances are predicted too
     // erc_eval's path: the best checkpoint re-evaluated gives the predictions the run reported.
     auto again = train::evaluate_checkpoint(train::read_run_config(c.out), train::checkpoint_path(c, 1, "best"), 1);

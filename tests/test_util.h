@@ -1,4 +1,5 @@
-// What every test file shares: random inputs, closeness with a report, gradcheck as a gtest assertion, fixtures.
+// What every test file shares: random inputs, closeness with a report, temporary files, expected errors. Gradient
+// checks are in grad_util.h and the PyTorch fixtures in golden_util.h, for the tests that need those layers.
 #pragma once
 #include <gtest/gtest.h>
 
@@ -7,13 +8,10 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
-#include "autograd/gradcheck.h"
 #include "tensor/random.h"
-#include "tensor/safetensors.h"
 #include "tensor/tensor.h"
 
 namespace erc::test {
@@ -71,47 +69,6 @@ inline ::testing::AssertionResult relative_error_below(const Tensor& actual, con
   return ::testing::AssertionFailure() << "relative error " << rel << " (bound " << bound << ")";
 }
 
-inline ::testing::AssertionResult gradcheck_ok(const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                                               const std::vector<Tensor>& inputs, GradcheckOptions options = {}) {
-  GradcheckResult r = gradcheck(f, inputs, options);
-  if (r.ok && r.checked > 0)
-    return ::testing::AssertionSuccess() << r.checked << " elements, max |diff| " << r.max_abs_error;
-  if (r.checked == 0) return ::testing::AssertionFailure() << "gradcheck compared no element (no input requires grad)";
-  return ::testing::AssertionFailure() << r.report;
-}
-
-// A fixture written by tools/fixtures/*.py, loaded once per process.
-inline const SafeTensors& fixture(const std::string& name) {
-  static std::map<std::string, SafeTensors> cache;
-  auto it = cache.find(name);
-  if (it == cache.end())
-    it = cache.emplace(name, load_safetensors(std::string(ERC_FIXTURE_DIR) + "/" + name + ".safetensors")).first;
-  return it->second;
-}
-
-// Runs `op` on the inputs of fixture case `name` (converted to `dtype`; floating inputs require grad), and checks
-// the output and, when the fixture has them, every input's gradient under the case's grad_out.
-// `input_names` are the `<arg>` of `<name>.in.<arg>`, in the order `op` takes them.
-inline void expect_golden_case(const SafeTensors& fx, const std::string& name, const std::vector<std::string>& input_names,
-                               const std::function<Tensor(const std::vector<Tensor>&)>& op, DType dtype, double atol,
-                               double rtol);
-
-// One fixture file's cases, each checked twice: in f64 against PyTorch's f64 (agreement to rounding) and in f32
-// against the same f64 reference (f32 rounding; a case with long sums passes a wider bound and says why).
-struct GoldenFixture {
-  std::string file;  // tests/fixtures/<file>.safetensors
-  void check(const std::string& name, const std::vector<std::string>& args,
-             const std::function<Tensor(const std::vector<Tensor>&)>& op, double f32_atol = 1e-6,
-             double f32_rtol = 1e-5) const {
-    expect_golden_case(fixture(file), name, args, op, DType::f64, 1e-12, 1e-10);
-    expect_golden_case(fixture(file), name, args, op, DType::f32, f32_atol, f32_rtol);
-  }
-  // The case's non-tensor parameters (the file's metadata, JSON).
-  nlohmann::json params(const std::string& name) const {
-    return nlohmann::json::parse(fixture(file).metadata.at(name));
-  }
-};
-
 // A fresh path in the test temp folder, unique to this process (CTest runs tests in parallel processes), removed
 // with its ".partial" sibling when the program exits: the files a test shares outlive the test itself.
 inline std::string temp_path(const std::string& name) {
@@ -147,31 +104,3 @@ inline ::testing::AssertionResult mentions(const std::string& message, const std
 }
 
 }  // namespace erc::test
-
-#include "autograd/backward.h"
-
-inline void erc::test::expect_golden_case(const SafeTensors& fx, const std::string& name,
-                                          const std::vector<std::string>& input_names,
-                                          const std::function<Tensor(const std::vector<Tensor>&)>& op, DType dtype,
-                                          double atol, double rtol) {
-  SCOPED_TRACE("fixture case '" + name + "' in " + dtype_name(dtype));
-  std::vector<Tensor> inputs;
-  for (const std::string& arg : input_names) {
-    Tensor t = fx.at(name + ".in." + arg);
-    if (is_floating(t.dtype())) {
-      t = t.to(dtype).clone();
-      t.set_requires_grad(fx.has(name + ".grad." + arg));
-    }
-    inputs.push_back(t);
-  }
-  Tensor out = op(inputs);
-  EXPECT_TRUE(allclose(out, fx.at(name + ".out"), atol, rtol)) << "output";
-  if (!fx.has(name + ".grad_out") || !out.requires_grad()) return;
-  backward(out, fx.at(name + ".grad_out").to(dtype));
-  for (size_t i = 0; i < input_names.size(); ++i) {
-    const std::string key = name + ".grad." + input_names[i];
-    if (!fx.has(key)) continue;
-    ASSERT_TRUE(inputs[i].grad().defined()) << "no gradient reached input '" << input_names[i] << "'";
-    EXPECT_TRUE(allclose(inputs[i].grad(), fx.at(key), atol, rtol)) << "gradient of '" << input_names[i] << "'";
-  }
-}

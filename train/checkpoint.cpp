@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "tensor/safetensors.h"
+#include "io/safetensors.h"
 
 namespace erc::train {
 

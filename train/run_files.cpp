@@ -19,7 +19,7 @@ std::string read_text(const std::string& path) {
   return s.str();
 }
 
-nlohmann::json metrics_json(const data::Metrics& m) {
+nlohmann::json metrics_json(const eval::Metrics& m) {
   nlohmann::json per_class = nlohmann::json::object();
   for (size_t c = 0; c < m.per_class.size(); ++c) {
     const auto& k = m.per_class[c];

@@ -3,13 +3,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "data/metrics.h"
+#include "eval/metrics.h"
 
 namespace erc::train {
 
 std::string read_text(const std::string& path);
 
-nlohmann::json metrics_json(const data::Metrics& m);
+nlohmann::json metrics_json(const eval::Metrics& m);
 
 // The commit the binaries were built from, "+dirty" with uncommitted changes ("unknown" outside git).
 const char* git_commit();

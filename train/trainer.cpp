@@ -16,6 +16,7 @@
 #include "ops/softmax.h"
 #include "train/checkpoint.h"
 #include "train/run_files.h"
+#include "io/atomic_file.h"
 
 namespace erc::train {
 
@@ -59,12 +60,12 @@ struct Context {
   const std::vector<data::Conversation>& conversations;
 };
 
-std::vector<data::Prediction> predict(const nn::ErcModel& model, const Context& ctx, const std::vector<size_t>& ids) {
+std::vector<eval::Prediction> predict(const nn::ErcModel& model, const Context& ctx, const std::vector<size_t>& ids) {
   NoGradGuard no_grad;
   Generator unused(0);
   const auto& utts = ctx.cache.utterances();
   auto sequences = data::shuffled_conversations(ctx.conversations, ids, utts, data::Shuffle::none, unused);
-  std::vector<data::Prediction> out;
+  std::vector<eval::Prediction> out;
   for (const data::BatchPlan& plan : data::plan_batches(sequences, ctx.config.mode, ctx.config.batch_size, nullptr)) {
     data::Batch batch = data::load_batch(ctx.cache, plan);
     Tensor probs = ops::softmax(model.forward(batch.features, batch.seq_offsets, batch.utt_offsets), 1);
@@ -72,7 +73,7 @@ std::vector<data::Prediction> predict(const nn::ErcModel& model, const Context& 
     const int64_t n_classes = probs.size(1);
     for (size_t i = 0; i < batch.utterances.size(); ++i) {
       const data::UtteranceInfo& u = utts[batch.utterances[i]];
-      data::Prediction pred{u.utt_id, u.dialogue, u.session, u.speaker, u.start, u.label, data::label_index(u.label), 0, {}};
+      eval::Prediction pred{u.utt_id, u.dialogue, u.session, u.speaker, u.start, u.label, data::label_index(u.label), 0, {}};
       for (int64_t c = 0; c < n_classes; ++c) {
         pred.probabilities[size_t(c)] = p[int64_t(i) * n_classes + c];
         if (p[int64_t(i) * n_classes + c] > p[int64_t(i) * n_classes + pred.prediction]) pred.prediction = c;
@@ -99,7 +100,7 @@ std::vector<std::string> read_log_until(const std::string& path, int64_t last_ep
 void write_log(const std::string& path, const std::vector<std::string>& lines) {
   std::string text;
   for (const auto& l : lines) text += l + "\n";
-  data::write_file_atomically(path, text);
+  write_file_atomically(path, text);
 }
 
 nn::ErcModelConfig model_config(const TrainConfig& config, const data::CacheAttributes& attributes) {
@@ -184,8 +185,8 @@ FoldResult train_fold(const Context& ctx, int64_t fold_session, const std::strin
 
     optimizer.eval();
     model.eval();
-    std::vector<data::Prediction> test_preds = predict(model, ctx, fold.test);
-    data::Metrics test = metrics_of(test_preds), val;
+    std::vector<eval::Prediction> test_preds = predict(model, ctx, fold.test);
+    eval::Metrics test = metrics_of(test_preds), val;
     if (use_val) val = metrics_of(predict(model, ctx, fold.val));
     const double score = use_val ? val.weighted_f1 : test.weighted_f1;
     if (score > progress.best_score) {
@@ -195,7 +196,7 @@ FoldResult train_fold(const Context& ctx, int64_t fold_session, const std::strin
       result.test = test;
       result.val = val;
       result.predictions = test_preds;
-      data::write_predictions_csv(dir + "/predictions.csv", test_preds);
+      eval::write_predictions_csv(dir + "/predictions.csv", test_preds);
     }
     progress.epoch = epoch;
     nlohmann::json line = {{"type", "epoch"},          {"epoch", epoch},
@@ -234,7 +235,7 @@ FoldResult train_fold(const Context& ctx, int64_t fold_session, const std::strin
                            {"select", config.select},       {"epochs", config.epochs},
                            {"seed", config.seed},           {"test", metrics_json(result.test)}};
   if (use_val) report["val"] = metrics_json(result.val);
-  data::write_file_atomically(dir + "/report.json", report.dump(2) + "\n");
+  write_file_atomically(dir + "/report.json", report.dump(2) + "\n");
   return result;
 }
 
@@ -251,13 +252,13 @@ nlohmann::json config_json(const TrainConfig& c, const data::CacheAttributes& a)
 
 }  // namespace
 
-data::Metrics metrics_of(const std::vector<data::Prediction>& preds) {
+eval::Metrics metrics_of(const std::vector<eval::Prediction>& preds) {
   std::vector<int64_t> labels, predictions;
   for (const auto& p : preds) {
     labels.push_back(p.label_index);
     predictions.push_back(p.prediction);
   }
-  return data::compute_metrics(labels, predictions, int64_t(data::kEmotions.size()));
+  return eval::compute_metrics(labels, predictions, int64_t(data::kEmotions.size()));
 }
 
 TrainConfig read_run_config(const std::string& run_dir) {
@@ -289,7 +290,7 @@ std::string checkpoint_path(const TrainConfig& config, int64_t fold, const std::
   return path;
 }
 
-std::vector<data::Prediction> evaluate_checkpoint(const TrainConfig& config, const std::string& checkpoint,
+std::vector<eval::Prediction> evaluate_checkpoint(const TrainConfig& config, const std::string& checkpoint,
                                                   int64_t fold) {
   data::FeatureCacheReader cache(config.features);
   const auto conversations = data::group_conversations(cache.utterances());
@@ -300,8 +301,8 @@ std::vector<data::Prediction> evaluate_checkpoint(const TrainConfig& config, con
   return predict(model, ctx, data::make_fold(conversations, fold, 0.0, 0).test);
 }
 
-data::Metrics pooled_metrics(const std::vector<FoldResult>& results) {
-  std::vector<data::Prediction> all;
+eval::Metrics pooled_metrics(const std::vector<FoldResult>& results) {
+  std::vector<eval::Prediction> all;
   for (const auto& r : results) all.insert(all.end(), r.predictions.begin(), r.predictions.end());
   return metrics_of(all);
 }
@@ -319,7 +320,7 @@ std::vector<FoldResult> train(const TrainConfig& config) {
   fs::create_directories(config.out);
   const std::string config_path = config.out + "/config.json";
   if (!fs::exists(config_path) || !config.resume)
-    data::write_file_atomically(config_path, config_json(config, cache.attributes()).dump(2) + "\n");
+    write_file_atomically(config_path, config_json(config, cache.attributes()).dump(2) + "\n");
 
   std::vector<FoldResult> results;
   for (int64_t k : config.folds) {
@@ -327,14 +328,14 @@ std::vector<FoldResult> train(const TrainConfig& config) {
     results.push_back(train_fold(ctx, k, dir));
   }
   if (results.size() > 1) {
-    data::Metrics pooled = pooled_metrics(results);
+    eval::Metrics pooled = pooled_metrics(results);
     nlohmann::json report = {{"select", config.select}, {"seed", config.seed}, {"pooled", metrics_json(pooled)}};
     for (const auto& r : results)
       report["folds"].push_back({{"fold", r.fold}, {"best_epoch", r.best_epoch}, {"test", metrics_json(r.test)}});
-    std::vector<data::Prediction> all;
+    std::vector<eval::Prediction> all;
     for (const auto& r : results) all.insert(all.end(), r.predictions.begin(), r.predictions.end());
-    data::write_predictions_csv(config.out + "/predictions.csv", all);
-    data::write_file_atomically(config.out + "/report.json", report.dump(2) + "\n");
+    eval::write_predictions_csv(config.out + "/predictions.csv", all);
+    write_file_atomically(config.out + "/report.json", report.dump(2) + "\n");
   }
   return results;
 }

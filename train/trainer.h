@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "data/dataset.h"
-#include "data/metrics.h"
-#include "data/predictions.h"
+#include "eval/metrics.h"
+#include "eval/predictions.h"
 
 namespace erc::train {
 
@@ -35,8 +35,8 @@ struct TrainConfig {
 struct FoldResult {
   int64_t fold = 0;
   int64_t best_epoch = 0;
-  data::Metrics test, val;                    // at the best epoch (val empty unless select == "val")
-  std::vector<data::Prediction> predictions;  // test predictions at the best epoch
+  eval::Metrics test, val;                    // at the best epoch (val empty unless select == "val")
+  std::vector<eval::Prediction> predictions;  // test predictions at the best epoch
 };
 
 // Set by a SIGINT handler: training stops at the next step boundary, keeping the last epoch's checkpoint.
@@ -47,8 +47,8 @@ extern std::atomic<bool> interrupt_requested;
 std::vector<FoldResult> train(const TrainConfig& config);
 
 // The pooled metrics of several folds' predictions.
-data::Metrics pooled_metrics(const std::vector<FoldResult>& results);
-data::Metrics metrics_of(const std::vector<data::Prediction>& predictions);
+eval::Metrics pooled_metrics(const std::vector<FoldResult>& results);
+eval::Metrics metrics_of(const std::vector<eval::Prediction>& predictions);
 
 // A finished (or interrupted) run, for erc_eval: its config.json read back, and the checkpoint of a fold
 // ("best" or "last") inside it.
@@ -57,7 +57,7 @@ std::string checkpoint_path(const TrainConfig& config, int64_t fold, const std::
 
 // Test predictions of a checkpoint's x parameters on fold `fold`, batched as the run was trained (conversations
 // or single utterances), never shuffled.
-std::vector<data::Prediction> evaluate_checkpoint(const TrainConfig& config, const std::string& checkpoint,
+std::vector<eval::Prediction> evaluate_checkpoint(const TrainConfig& config, const std::string& checkpoint,
                                                   int64_t fold);
 
 }  // namespace erc::train

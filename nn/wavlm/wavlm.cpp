@@ -11,16 +11,6 @@
 
 namespace erc::nn {
 
-Conv1d::Conv1d(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride_, bool with_bias,
-               Generator& init)
-    : stride(stride_) {
-  const double bound = 1.0 / std::sqrt(double(in_channels * kernel));
-  weight = register_parameter("weight", rand({out_channels, in_channels, kernel}, init, DType::f32, -bound, bound));
-  if (with_bias) bias = register_parameter("bias", rand({out_channels}, init, DType::f32, -bound, bound));
-}
-
-Tensor Conv1d::forward(const Tensor& x) const { return ops::conv1d(x, weight, bias, stride); }
-
 WavLMFeatureEncoder::ConvLayer::ConvLayer(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride,
                                           bool bias, Generator& init) {
   conv = register_module("conv", std::make_shared<Conv1d>(in_channels, out_channels, kernel, stride, bias, init));

@@ -42,15 +42,6 @@ struct WavLMConfig {
 WavLMConfig parse_wavlm_config(const std::string& json_text, const std::string& source);
 WavLMConfig load_wavlm_config(const std::string& path);
 
-// Conv1d as torch.nn.Conv1d: weight [C_out, C_in / groups, K], bias [C_out]; init U(+-1/sqrt(C_in / groups K)).
-class Conv1d : public Module {
- public:
-  Conv1d(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride, bool bias, Generator& init);
-  Tensor forward(const Tensor& x) const;  // x [B, C_in, L] -> [B, C_out, L_out]
-  Tensor weight, bias;
-  int64_t stride;
-};
-
 // Stage outputs by name, for the stage-by-stage comparison with transformers (tests) and for inspection.
 using WavLMTrace = std::map<std::string, Tensor>;
 

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <regex>
 
-#include "tensor/safetensors.h"
-#include "tensor/torch_checkpoint.h"
+#include "io/safetensors.h"
+#include "io/torch_checkpoint.h"
 
 namespace erc::nn {
 

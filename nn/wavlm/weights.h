@@ -1,6 +1,6 @@
 // Loading WavLM weights as users have them: a Hugging Face model folder (config.json beside model.safetensors or
 // pytorch_model.bin, as microsoft/wavlm-large ships) or a single weights file. pytorch_model.bin is read directly
-// (tensor/torch_checkpoint.h): no conversion step, no Python.
+// (io/torch_checkpoint.h): no conversion step, no Python.
 #pragma once
 #include <memory>
 #include <string>

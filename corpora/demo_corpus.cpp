@@ -1,4 +1,4 @@
-#include "data/demo_corpus.h"
+#include "corpora/demo_corpus.h"
 
 #include <espeak-ng/speak_lib.h>
 #include <soxr.h>
@@ -17,18 +17,18 @@
 #include <system_error>
 
 #include "data/audio.h"
-#include "data/corpus_draws.h"
+#include "corpora/corpus_draws.h"
 #include "data/dataset.h"
-#include "data/synthetic.h"
+#include "corpora/synthetic.h"
 #include "tensor/random.h"
 
-namespace erc::data {
+namespace erc::corpora {
 
 namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int64_t kClasses = int64_t(kEmotions.size());
+constexpr int64_t kClasses = int64_t(data::kEmotions.size());
 constexpr int64_t kSurRow = 6;  // demo::kProsody's row of sur
 
 // Short sentences of neutral wording: the emotion must come from how they are said, not what they say.
@@ -201,12 +201,12 @@ Planned plan_dialogue(const DemoCorpusOptions& o, int64_t session, const std::ar
   const size_t n_labelled = labelled.size();
   const size_t n_dominant =
       std::min(n_labelled, std::max(n_labelled / 2 + 1, size_t(std::lround(share * double(n_labelled)))));
-  const std::vector<size_t> order = permutation(n_labelled, gen);
+  const std::vector<size_t> order = data::permutation(n_labelled, gen);
   for (size_t j = 0; j < n_labelled; ++j) {
     const size_t i = labelled[order[j]];
     const int64_t c = j < n_dominant ? dominant : draw_class(gen, dominant);
     p.turns[i].row_a = p.turns[i].row_b = c;
-    label[i] = kEmotions[c];
+    label[i] = data::kEmotions[c];
   }
 
   for (int64_t i = 0; i < n; ++i) {
@@ -246,11 +246,11 @@ Planned plan_dialogue(const DemoCorpusOptions& o, int64_t session, const std::ar
   dlg.name = kind == 0 ? numbered(prefix + "_impro", k + 1, 2)
                        : numbered(prefix + "_script", k / 3 + 1, 2) + "_" + std::to_string(k % 3 + 1);
   dlg.session = session;
-  dlg.dominant = kEmotions[dominant];
+  dlg.dominant = data::kEmotions[dominant];
   dlg.voices = voices;
   int64_t turns[2] = {0, 0};
   for (int64_t i = 0; i < n; ++i) {
-    UtteranceInfo u;
+    data::UtteranceInfo u;
     u.speaker = std::string(1, letters[speaker[i]]);
     u.utt_id = numbered(dlg.name + "_" + u.speaker, turns[speaker[i]]++, 3);
     u.dialogue = dlg.name;
@@ -263,8 +263,8 @@ Planned plan_dialogue(const DemoCorpusOptions& o, int64_t session, const std::ar
 
 std::vector<Planned> plan_all(const DemoCorpusOptions& o, Generator& gen) {
   check_options(o);
-  const std::vector<size_t> female = permutation(kFemaleVariants.size(), gen);
-  const std::vector<size_t> male = permutation(kMaleVariants.size(), gen);
+  const std::vector<size_t> female = data::permutation(kFemaleVariants.size(), gen);
+  const std::vector<size_t> male = data::permutation(kMaleVariants.size(), gen);
   std::vector<Planned> out;
   for (int64_t session = 1; session <= o.sessions; ++session) {
     const std::array<std::string, 2> voices = {
@@ -433,7 +433,7 @@ std::string format(const char* fmt, auto... args) {
 }
 
 // The EmoEvaluation block of one turn: IEMOCAP's summary line, categorical (C-) and attribute (A-) lines, a blank.
-std::string evaluation_block(const UtteranceInfo& u, const Turn& turn) {
+std::string evaluation_block(const data::UtteranceInfo& u, const Turn& turn) {
   double vad[3] = {0, 0, 0};
   for (const auto& annotator : turn.scores)
     for (int d = 0; d < 3; ++d) vad[d] += annotator[d] / 3.0;
@@ -459,7 +459,7 @@ nlohmann::json options_json(const DemoCorpusOptions& o) {
           {"jitter", o.jitter}};
 }
 
-constexpr const char* kCorpusName = "erc demo corpus: IEMOCAP layout, espeak-ng speech (data/demo_corpus.h)";
+constexpr const char* kCorpusName = "erc demo corpus: IEMOCAP layout, espeak-ng speech (corpora/demo_corpus.h)";
 
 // What a marker says made the corpus: {"version", "options"}. Errors name a marker that is not ours.
 nlohmann::json marker_identity(const fs::path& marker) {
@@ -534,7 +534,7 @@ DemoCorpusOutcome write_demo_corpus(const std::string& root, const DemoCorpusOpt
     std::string transcription;
     double t = 0;  // the dialogue's clock: turns laid end to end, each after its gap
     for (size_t i = 0; i < d.utterances.size(); ++i) {
-      UtteranceInfo& u = d.utterances[i];
+      data::UtteranceInfo& u = d.utterances[i];
       const Turn& turn = p.turns[i];
       const std::string& voice = d.voices[u.speaker == "M" ? 1 : 0];
       const std::vector<float> speech =
@@ -545,7 +545,7 @@ DemoCorpusOutcome write_demo_corpus(const std::string& root, const DemoCorpusOpt
       Tensor audio = Tensor::empty({n}, DType::f32);  // [n]
       float* x = audio.data<float>();
       for (int64_t k = 0; k < n; ++k) x[k] = std::clamp(float(p.noise * normal(gen)) + speech[size_t(k)], -1.0f, 1.0f);
-      write_wav((wav_dir / (u.utt_id + ".wav")).string(), audio, demo::kSampleRate);
+      data::write_wav((wav_dir / (u.utt_id + ".wav")).string(), audio, demo::kSampleRate);
 
       const double duration = double(n) / double(demo::kSampleRate);
       t += turn.gap;
@@ -569,4 +569,4 @@ DemoCorpusOutcome write_demo_corpus(const std::string& root, const DemoCorpusOpt
   return DemoCorpusOutcome::written;
 }
 
-}  // namespace erc::data
+}  // namespace erc::corpora

@@ -1,5 +1,5 @@
 // predictions.csv: one utterance per line; numbers are written with std::to_chars, so they read back bit for bit.
-#include "data/predictions.h"
+#include "eval/predictions.h"
 
 #include <charconv>
 #include <cstdio>
@@ -8,9 +8,10 @@
 #include <sstream>
 
 #include "data/dataset.h"
+#include "io/atomic_file.h"
 #include "tensor/check.h"
 
-namespace erc::data {
+namespace erc::eval {
 namespace {
 
 std::string number(double v) {
@@ -49,7 +50,7 @@ struct Row {
   }
 
   int64_t emotion(const char* column) const {
-    const int64_t c = label_index(text(column));
+    const int64_t c = data::label_index(text(column));
     ERC_CHECK(c >= 0, path, ":", line, ": column ", column, ": unknown class '", text(column),
               "' (expected ang, exc, fru, hap, neu or sad)");
     return c;
@@ -59,23 +60,11 @@ struct Row {
 std::vector<std::string> header_columns() {
   std::vector<std::string> h = {"utt_id", "dialogue", "session",     "speaker",
                                 "start",  "label",    "label_index", "prediction"};
-  for (const char* e : kEmotions) h.push_back(std::string("p_") + e);
+  for (const char* e : data::kEmotions) h.push_back(std::string("p_") + e);
   return h;
 }
 
 }  // namespace
-
-void write_file_atomically(const std::string& path, const std::string& contents) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    ERC_CHECK(out.good(), path, ": cannot open ", tmp, " for writing");
-    out.write(contents.data(), int64_t(contents.size()));
-    out.flush();
-    ERC_CHECK(out.good(), path, ": write failed (disk full?); the previous file, if any, is untouched");
-  }
-  ERC_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, path, ": cannot rename ", tmp, " into place");
-}
 
 void write_predictions_csv(const std::string& path, const std::vector<Prediction>& predictions) {
   std::ostringstream out;
@@ -86,12 +75,12 @@ void write_predictions_csv(const std::string& path, const std::vector<Prediction
     for (const std::string* field : {&p.utt_id, &p.dialogue, &p.speaker, &p.label})
       ERC_CHECK(field->find_first_of(",\"\r\n") == std::string::npos, path, ": utterance ", p.utt_id, ": field '",
                 *field, "' holds a comma, quote or line break");
-    ERC_CHECK(p.prediction >= 0 && p.prediction < int64_t(kEmotions.size()), path, ": utterance ", p.utt_id,
+    ERC_CHECK(p.prediction >= 0 && p.prediction < int64_t(data::kEmotions.size()), path, ": utterance ", p.utt_id,
               ": prediction ", p.prediction, " outside 0..5");
-    ERC_CHECK(p.label_index == label_index(p.label), path, ": utterance ", p.utt_id, ": label_index ", p.label_index,
-              " disagrees with label '", p.label, "' (", label_index(p.label), ")");
+    ERC_CHECK(p.label_index == data::label_index(p.label), path, ": utterance ", p.utt_id, ": label_index ", p.label_index,
+              " disagrees with label '", p.label, "' (", data::label_index(p.label), ")");
     out << p.utt_id << ',' << p.dialogue << ',' << p.session << ',' << p.speaker << ',' << number(p.start) << ','
-        << p.label << ',' << p.label_index << ',' << kEmotions[size_t(p.prediction)];
+        << p.label << ',' << p.label_index << ',' << data::kEmotions[size_t(p.prediction)];
     for (double q : p.probabilities) out << ',' << number(q);
     out << "\n";
   }
@@ -125,14 +114,14 @@ std::vector<Prediction> read_predictions_csv(const std::string& path) {
     p.start = row.parse<double>("start");
     p.label = row.text("label");
     p.label_index = row.parse<int64_t>("label_index");
-    ERC_CHECK(p.label_index == label_index(p.label), path, ":", line_no, ": label_index ", p.label_index,
-              " disagrees with label '", p.label, "' (", label_index(p.label), ")");
+    ERC_CHECK(p.label_index == data::label_index(p.label), path, ":", line_no, ": label_index ", p.label_index,
+              " disagrees with label '", p.label, "' (", data::label_index(p.label), ")");
     p.prediction = row.emotion("prediction");
-    for (size_t c = 0; c < kEmotions.size(); ++c)
-      p.probabilities[c] = row.parse<double>((std::string("p_") + kEmotions[c]).c_str());
+    for (size_t c = 0; c < data::kEmotions.size(); ++c)
+      p.probabilities[c] = row.parse<double>((std::string("p_") + data::kEmotions[c]).c_str());
     out.push_back(std::move(p));
   }
   return out;
 }
 
-}  // namespace erc::data
+}  // namespace erc::eval

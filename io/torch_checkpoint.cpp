@@ -1,6 +1,6 @@
 // torch.save's zip checkpoints: a zip reader (stored entries, ZIP64), a pickle interpreter that builds plain values
 // and calls nothing, and the tensor rebuild torch.load would do, with every offset checked against the file.
-#include "tensor/torch_checkpoint.h"
+#include "io/torch_checkpoint.h"
 
 #include <bit>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "tensor/safetensors.h"
+#include "io/safetensors.h"
 
 #include <cstdio>
 #include <cstring>

@@ -1,11 +1,11 @@
-#include "data/metrics.h"
+#include "eval/metrics.h"
 
 #include <cstdio>
 #include <sstream>
 
 #include "tensor/check.h"
 
-namespace erc::data {
+namespace erc::eval {
 
 Metrics compute_metrics(const std::vector<int64_t>& labels, const std::vector<int64_t>& predictions, int64_t n_classes) {
   ERC_CHECK(labels.size() == predictions.size(), "metrics: ", labels.size(), " labels but ", predictions.size(),
@@ -78,4 +78,4 @@ std::string format_metrics(const Metrics& m, const std::vector<std::string>& nam
   return out.str();
 }
 
-}  // namespace erc::data
+}  // namespace erc::eval

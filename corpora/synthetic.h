@@ -25,7 +25,7 @@
 
 #include "data/feature_cache.h"
 
-namespace erc::data {
+namespace erc::corpora {
 
 namespace synth {
 inline constexpr int64_t kSessions = 5;
@@ -60,7 +60,7 @@ struct SyntheticDialogue {
   std::string name;  // e.g. Ses01F_impro01: session 1, F speaks first
   int64_t session = 0;
   std::string dominant;                   // the atmosphere's emotion, one of kEmotions
-  std::vector<UtteranceInfo> utterances;  // by start time, as written to the cache
+  std::vector<data::UtteranceInfo> utterances;  // by start time, as written to the cache
 };
 
 // The index the cache of these options will hold, with each dialogue's dominant emotion; draws no features.
@@ -76,4 +76,4 @@ using SyntheticProgress = std::function<void(int64_t written, int64_t total)>;
 void write_synthetic_cache(const SyntheticOptions& options, const std::string& path,
                            const SyntheticProgress& progress = {});
 
-}  // namespace erc::data
+}  // namespace erc::corpora

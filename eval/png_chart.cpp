@@ -1,5 +1,5 @@
 // The PNG encoder, a tiny raster canvas with a bitmap font, and the emotion distribution chart.
-#include "data/png_chart.h"
+#include "eval/png_chart.h"
 
 #include <zlib.h>
 
@@ -9,8 +9,9 @@
 
 #include "data/dataset.h"
 #include "tensor/check.h"
+#include "io/atomic_file.h"
 
-namespace erc::data {
+namespace erc::eval {
 
 const std::array<Rgb, 6> kEmotionColours = {{
     {214, 39, 40},    // ang
@@ -194,7 +195,7 @@ void write_distribution_png(const std::string& path, const AtmosphereReport& rep
     const int x0 = l.bar_left(i), x1 = x0 + l.bar_width;
     // Boundaries from cumulative counts, so that the segments tile the bar exactly and it ends at 100%.
     int64_t below = 0;
-    for (size_t e = 0; e < kEmotions.size(); ++e) {
+    for (size_t e = 0; e < data::kEmotions.size(); ++e) {
       const int y_bottom = l.share_y(double(below) / double(c.n_labelled));
       below += c.counts[e];
       const int y_top = l.share_y(double(below) / double(c.n_labelled));
@@ -212,9 +213,9 @@ void write_distribution_png(const std::string& path, const AtmosphereReport& rep
   // The legend lists the emotions top to bottom as they are stacked, sad on top.
   const int legend_x = plot_right + 24;
   int y = l.plot_top;
-  for (size_t e = kEmotions.size(); e-- > 0; y += 24) {
+  for (size_t e = data::kEmotions.size(); e-- > 0; y += 24) {
     canvas.fill(legend_x, y, legend_x + 16, y + 16, kEmotionColours[e]);
-    canvas.text(legend_x + 24, y + 1, kEmotions[e], kBlack, 2);
+    canvas.text(legend_x + 24, y + 1, data::kEmotions[e], kBlack, 2);
   }
   canvas.outline(legend_x, y, legend_x + 16, y + 16, 2, kBlack);
   canvas.text(legend_x + 24, y + 1, "dominant", kBlack, 2);
@@ -222,4 +223,4 @@ void write_distribution_png(const std::string& path, const AtmosphereReport& rep
   write_png(path, l.width, l.height, canvas.rgb);
 }
 
-}  // namespace erc::data
+}  // namespace erc::eval

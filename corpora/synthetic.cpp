@@ -1,4 +1,4 @@
-#include "data/synthetic.h"
+#include "corpora/synthetic.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,15 +6,15 @@
 #include <filesystem>
 #include <system_error>
 
-#include "data/corpus_draws.h"
+#include "corpora/corpus_draws.h"
 #include "data/dataset.h"
 #include "tensor/random.h"
 
-namespace erc::data {
+namespace erc::corpora {
 
 namespace {
 
-constexpr int64_t kClasses = int64_t(kEmotions.size());
+constexpr int64_t kClasses = int64_t(data::kEmotions.size());
 
 using namespace draws;
 
@@ -42,7 +42,7 @@ void check_options(const SyntheticOptions& o) {
 }
 
 Planned plan_dialogue(const SyntheticOptions& o, int64_t session, Generator& gen, int64_t (&per_letter)[2]) {
-  const CacheAttributes timing;  // the frame rate every cache shares
+  const data::CacheAttributes timing;  // the frame rate every cache shares
   Planned p;
   const int64_t n = o.min_utterances + int64_t(gen.next_index(uint64_t(o.max_utterances - o.min_utterances + 1)));
   p.dominant = draw_class(gen, -1);
@@ -69,25 +69,25 @@ Planned plan_dialogue(const SyntheticOptions& o, int64_t session, Generator& gen
   const size_t n_labelled = labelled.size();
   const size_t n_dominant =
       std::min(n_labelled, std::max(n_labelled / 2 + 1, size_t(std::lround(share * double(n_labelled)))));
-  const std::vector<size_t> order = permutation(n_labelled, gen);
+  const std::vector<size_t> order = data::permutation(n_labelled, gen);
   for (size_t j = 0; j < n_labelled; ++j) {
     const size_t i = labelled[order[j]];
     p.expressed[i] = j < n_dominant ? p.dominant : draw_class(gen, p.dominant);
-    label[i] = kEmotions[p.expressed[i]];
+    label[i] = data::kEmotions[p.expressed[i]];
   }
   for (int64_t i = 0; i < n; ++i)
-    if (label_index(label[i]) == kIgnoreLabel)
+    if (data::label_index(label[i]) == data::kIgnoreLabel)
       p.expressed[i] = uniform(gen) < share ? p.dominant : draw_class(gen, p.dominant);
 
   const char letters[2] = {'F', 'M'};
   SyntheticDialogue& d = p.dialogue;
   d.session = session;
   d.name = numbered("Ses0" + std::to_string(session) + letters[speaker[0]] + "_impro", ++per_letter[speaker[0]], 2);
-  d.dominant = kEmotions[p.dominant];
+  d.dominant = data::kEmotions[p.dominant];
   int64_t turns[2] = {0, 0};
   double t = uniform(gen, synth::kGapMin, synth::kGapMax);
   for (int64_t i = 0; i < n; ++i) {
-    UtteranceInfo u;
+    data::UtteranceInfo u;
     u.speaker = std::string(1, letters[speaker[i]]);
     u.utt_id = numbered(d.name + "_" + u.speaker, turns[speaker[i]]++, 3);
     u.dialogue = d.name;
@@ -145,14 +145,14 @@ void write_synthetic_cache(const SyntheticOptions& options, const std::string& p
   for (int64_t i = 0; i < synth::kSessions * F; ++i) session_offsets[i] *= float(synth::kSessionOffset);
   for (int64_t i = 0; i < 2 * synth::kSessions * F; ++i) speaker_offsets[i] *= float(synth::kSpeakerOffset);
 
-  CacheAttributes attributes;
+  data::CacheAttributes attributes;
   attributes.extractor = "synthetic";
   attributes.layer = 21;
   attributes.feature_dim = F;
   attributes.dtype = options.dtype;
   std::error_code ignored;  // a missing folder is reported by the writer, with the path
   std::filesystem::remove(path + ".partial", ignored);
-  FeatureCacheWriter writer(path, attributes);
+  data::FeatureCacheWriter writer(path, attributes);
 
   int64_t total = 0;
   for (const Planned& p : dialogues) total += int64_t(p.dialogue.utterances.size());
@@ -164,12 +164,12 @@ void write_synthetic_cache(const SyntheticOptions& options, const std::string& p
     for (double& v : z) v = normal(gen);
     // The frame noise of the whole dialogue in one draw, for the same reason as above.
     int64_t frames_total = 0;
-    for (const UtteranceInfo& u : p.dialogue.utterances) frames_total += u.n_frames;
+    for (const data::UtteranceInfo& u : p.dialogue.utterances) frames_total += u.n_frames;
     const Tensor noise = randn({frames_total, F}, gen, DType::f32, 0.0, synth::kFrameNoise);  // [T, F]
     const float* session_offset = session_offsets + (p.dialogue.session - 1) * F;
     int64_t first_frame = 0;
     for (size_t i = 0; i < n; ++i) {
-      const UtteranceInfo& u = p.dialogue.utterances[i];
+      const data::UtteranceInfo& u = p.dialogue.utterances[i];
       const int64_t actor = (p.dialogue.session - 1) * 2 + (u.speaker == "M" ? 1 : 0);
       const float* speaker_offset = speaker_offsets + actor * F;
       const double* zi = z.data() + i * kClasses;
@@ -192,4 +192,4 @@ void write_synthetic_cache(const SyntheticOptions& options, const std::string& p
   writer.finish(order);
 }
 
-}  // namespace erc::data
+}  // namespace erc::corpora

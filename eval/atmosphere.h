@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "data/predictions.h"
+#include "eval/predictions.h"
 
-namespace erc::data {
+namespace erc::eval {
 
 // One emotion present in one conversation: both models' accuracy on its labelled utterances (their recall).
 struct EmotionChange {
@@ -65,4 +65,4 @@ void write_change_csv(const std::string& path, const AtmosphereReport& report);
 // '.' where the emotion is absent), then the summary lines.
 std::string format_change_table(const AtmosphereReport& report);
 
-}  // namespace erc::data
+}  // namespace erc::eval

@@ -9,7 +9,7 @@
 #include "data/audio_list.h"
 #include "nn/wavlm/wavlm.h"
 
-namespace erc::data {
+namespace erc::extract {
 
 struct ExtractOptions {
   bool normalise = true;             // per-utterance zero mean, unit variance (SPEC §1)
@@ -27,12 +27,12 @@ struct ExtractProgress {
 using ExtractCallback = std::function<void(const ExtractProgress&)>;
 
 // The cache attributes a run with `model` and `options` records.
-CacheAttributes extract_attributes(const nn::WavLM& model, const ExtractOptions& options);
+data::CacheAttributes extract_attributes(const nn::WavLM& model, const ExtractOptions& options);
 
 // Extracts every item into `out_path` (written as out_path.partial, renamed when complete). Audio errors name the
 // file; an utterance too short for one frame (under 25 ms) is an error naming it. `progress` is called after
 // every WavLM call.
-void extract_features(const nn::WavLM& model, const std::vector<AudioItem>& items, const std::string& out_path,
+void extract_features(const nn::WavLM& model, const std::vector<data::AudioItem>& items, const std::string& out_path,
                       const ExtractOptions& options, const ExtractCallback& progress = {});
 
-}  // namespace erc::data
+}  // namespace erc::extract

@@ -1,15 +1,15 @@
-#include "data/extract.h"
+#include "extract/extract.h"
 
 #include <chrono>
 
 #include "autograd/grad_mode.h"
 #include "data/audio.h"
 
-namespace erc::data {
+namespace erc::extract {
 
-CacheAttributes extract_attributes(const nn::WavLM& model, const ExtractOptions& options) {
+data::CacheAttributes extract_attributes(const nn::WavLM& model, const ExtractOptions& options) {
   ERC_CHECK(!options.extractor.empty(), "extract: options.extractor must name the model and its weights");
-  CacheAttributes a;
+  data::CacheAttributes a;
   a.extractor = options.extractor;
   a.layer = model.layer;
   a.normalised = options.normalise;
@@ -23,14 +23,14 @@ CacheAttributes extract_attributes(const nn::WavLM& model, const ExtractOptions&
   return a;
 }
 
-void extract_features(const nn::WavLM& model, const std::vector<AudioItem>& items, const std::string& out_path,
+void extract_features(const nn::WavLM& model, const std::vector<data::AudioItem>& items, const std::string& out_path,
                       const ExtractOptions& options, const ExtractCallback& progress) {
   ERC_CHECK(options.dtype == DType::f16 || options.dtype == DType::f32, "extract: --dtype must be f16 or f32, got ",
             dtype_name(options.dtype));
   ERC_CHECK(options.max_batch_seconds > 0, "extract: the batch budget must be positive, got ",
             options.max_batch_seconds);
   const auto start = std::chrono::steady_clock::now();
-  FeatureCacheWriter writer(out_path, extract_attributes(model, options));
+  data::FeatureCacheWriter writer(out_path, extract_attributes(model, options));
   ExtractProgress p;
   p.total = int64_t(items.size());
   std::vector<size_t> todo;
@@ -48,11 +48,11 @@ void extract_features(const nn::WavLM& model, const std::vector<AudioItem>& item
     std::vector<Tensor> waveforms;
     double seconds = 0;
     while (next < todo.size()) {
-      const AudioItem& item = items[todo[next]];
+      const data::AudioItem& item = items[todo[next]];
       if (!batch.empty() && item.info.dialogue != items[batch[0]].info.dialogue) break;
-      const double s = audio_info(item.path).seconds;
+      const double s = data::audio_info(item.path).seconds;
       if (!batch.empty() && seconds + s > options.max_batch_seconds) break;
-      Tensor wave = load_audio(item.path);
+      Tensor wave = data::load_audio(item.path);
       ERC_CHECK(wave.size(0) >= model.config.min_samples(), item.path, ": ", wave.size(0), " samples at 16 kHz, fewer ",
                 "than the ", model.config.min_samples(), " WavLM needs for one frame");
       waveforms.push_back(options.normalise ? nn::normalise_waveform(wave) : wave);
@@ -61,7 +61,7 @@ void extract_features(const nn::WavLM& model, const std::vector<AudioItem>& item
     }
     const std::vector<Tensor> features = model.forward(waveforms);
     for (size_t b = 0; b < batch.size(); ++b) {
-      UtteranceInfo info = items[batch[b]].info;
+      data::UtteranceInfo info = items[batch[b]].info;
       info.n_frames = features[b].size(0);
       writer.write(info, features[b]);
     }
@@ -71,8 +71,8 @@ void extract_features(const nn::WavLM& model, const std::vector<AudioItem>& item
     if (progress) progress(p);
   }
   std::vector<std::string> order;
-  for (const AudioItem& item : items) order.push_back(item.info.utt_id);
+  for (const data::AudioItem& item : items) order.push_back(item.info.utt_id);
   writer.finish(order);
 }
 
-}  // namespace erc::data
+}  // namespace erc::extract

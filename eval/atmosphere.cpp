@@ -1,5 +1,5 @@
 // The atmosphere analysis: emotion shares per conversation, and per emotion the accuracy change between models.
-#include "data/atmosphere.h"
+#include "eval/atmosphere.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,11 +11,12 @@
 
 #include "data/dataset.h"
 #include "tensor/check.h"
+#include "io/atomic_file.h"
 
-namespace erc::data {
+namespace erc::eval {
 namespace {
 
-constexpr size_t kClasses = kEmotions.size();
+constexpr size_t kClasses = data::kEmotions.size();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 using Index = std::map<std::string, const Prediction*>;
@@ -138,14 +139,14 @@ AtmosphereReport analyse_atmosphere(const std::vector<Prediction>& context_model
 void write_distribution_csv(const std::string& path, const AtmosphereReport& report) {
   std::ostringstream out;
   out << "dialogue,session,n_labelled";
-  for (const char* e : kEmotions) out << ",n_" << e;
-  for (const char* e : kEmotions) out << ",share_" << e;
+  for (const char* e : data::kEmotions) out << ",n_" << e;
+  for (const char* e : data::kEmotions) out << ",share_" << e;
   out << ",dominant,top1_share,top2_share,one_over_half,two_over_half\n";
   for (const ConversationAtmosphere& c : report.conversations) {
     out << c.dialogue << ',' << c.session << ',' << c.n_labelled;
     for (int64_t n : c.counts) out << ',' << n;
     for (double share : c.shares) out << ',' << csv_number(share);
-    out << ',' << kEmotions[size_t(c.dominant)] << ',' << csv_number(c.top1_share) << ',' << csv_number(c.top2_share)
+    out << ',' << data::kEmotions[size_t(c.dominant)] << ',' << csv_number(c.top1_share) << ',' << csv_number(c.top2_share)
         << ',' << int(c.one_over_half) << ',' << int(c.two_over_half) << "\n";
   }
   write_file_atomically(path, out.str());
@@ -156,7 +157,7 @@ void write_change_csv(const std::string& path, const AtmosphereReport& report) {
   out << "dialogue,session,emotion,count,dominant,accuracy_context,accuracy_utterance,change,relative_change\n";
   for (const ConversationAtmosphere& c : report.conversations)
     for (const EmotionChange& e : c.changes)
-      out << c.dialogue << ',' << c.session << ',' << kEmotions[size_t(e.emotion)] << ',' << e.count << ','
+      out << c.dialogue << ',' << c.session << ',' << data::kEmotions[size_t(e.emotion)] << ',' << e.count << ','
           << int(e.dominant) << ',' << csv_number(e.accuracy_context) << ',' << csv_number(e.accuracy_utterance) << ','
           << csv_number(e.change) << ',' << csv_number(e.relative_change) << "\n";
   write_file_atomically(path, out.str());
@@ -175,7 +176,7 @@ std::string format_change_table(const AtmosphereReport& report) {
   char buf[64];
   std::snprintf(buf, sizeof buf, " %5s", "n");
   std::string line = padded(first_column) + buf;
-  for (const char* e : kEmotions) {
+  for (const char* e : data::kEmotions) {
     std::snprintf(buf, sizeof buf, "%8s ", e);
     line += buf;
   }
@@ -206,4 +207,4 @@ std::string format_change_table(const AtmosphereReport& report) {
   return out.str();
 }
 
-}  // namespace erc::data
+}  // namespace erc::eval

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace erc::data {
+namespace erc::eval {
 
 struct Prediction {
   std::string utt_id, dialogue;
@@ -28,8 +28,4 @@ void write_predictions_csv(const std::string& path, const std::vector<Prediction
 // that disagrees with the label.
 std::vector<Prediction> read_predictions_csv(const std::string& path);
 
-// Writes `contents` to path + ".tmp" and renames it into place, so a crash never leaves a half-written file: how
-// every run output (CSV, PNG) is written.
-void write_file_atomically(const std::string& path, const std::string& contents);
-
-}  // namespace erc::data
+}  // namespace erc::eval

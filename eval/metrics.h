@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-namespace erc::data {
+namespace erc::eval {
 
 struct ClassMetrics {
   double precision = 0, recall = 0, f1 = 0;
@@ -30,4 +30,4 @@ Metrics compute_metrics(const std::vector<int64_t>& labels, const std::vector<in
 // The per-class table and the confusion matrix as aligned text, with class names.
 std::string format_metrics(const Metrics& m, const std::vector<std::string>& class_names);
 
-}  // namespace erc::data
+}  // namespace erc::eval

@@ -4,7 +4,7 @@
 // The model (docs/DEMO_CORPUS.md has the tables). Sessions of two-speaker dialogues; each session has its own pair
 // of actors (an espeak-ng female and male voice variant with their own habitual pitch and rate), as IEMOCAP's
 // sessions do. Every dialogue has a dominant emotion (its "atmosphere", drawn with IEMOCAP's class frequencies)
-// carried by a strict majority of its labelled utterances, as in data/synthetic.h. An utterance says a neutral
+// carried by a strict majority of its labelled utterances, as in corpora/synthetic.h. An utterance says a neutral
 // sentence; its emotion lives only in the prosody: espeak-ng's rate, pitch, pitch range, volume and pause between
 // words, from a per-emotion row of demo::kProsody, shifted by the actor's habits and jittered per utterance.
 // Neighbouring rows overlap once jittered and the voices differ, so one utterance alone is ambiguous; the
@@ -23,7 +23,7 @@
 
 #include "data/feature_cache.h"
 
-namespace erc::data {
+namespace erc::corpora {
 
 namespace demo {
 inline constexpr int64_t kSampleRate = 16000;
@@ -72,7 +72,7 @@ struct DemoDialogue {
   int64_t session = 0;
   std::string dominant;                   // the atmosphere's emotion, one of kEmotions
   std::array<std::string, 2> voices;      // espeak-ng voices of speakers F and M, e.g. "en-us+f3"
-  std::vector<UtteranceInfo> utterances;  // by turn; start and end are 0 here: they follow from the audio
+  std::vector<data::UtteranceInfo> utterances;  // by turn; start and end are 0 here: they follow from the audio
   std::vector<std::string> texts;         // [U] the sentence each utterance says
 };
 
@@ -93,4 +93,4 @@ enum class DemoCorpusOutcome { written, already_complete };
 DemoCorpusOutcome write_demo_corpus(const std::string& root, const DemoCorpusOptions& options,
                                     const DemoCorpusProgress& progress = {});
 
-}  // namespace erc::data
+}  // namespace erc::corpora

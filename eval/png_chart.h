@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "data/atmosphere.h"
+#include "eval/atmosphere.h"
 
-namespace erc::data {
+namespace erc::eval {
 
 using Rgb = std::array<uint8_t, 3>;
 
@@ -33,4 +33,4 @@ DistributionChartLayout distribution_chart_layout(const AtmosphereReport& report
 // conversation names written upwards under the bars.
 void write_distribution_png(const std::string& path, const AtmosphereReport& report);
 
-}  // namespace erc::data
+}  // namespace erc::eval

@@ -7,10 +7,10 @@
 #include <string>
 
 #include "data/dataset.h"
-#include "data/synthetic.h"
+#include "corpora/synthetic.h"
 #include "tensor/random.h"
 
-namespace erc::data::draws {
+namespace erc::corpora::draws {
 
 inline double uniform(Generator& gen) { return double(gen.next_u64() >> 11) * 0x1.0p-53; }  // [0, 1)
 inline double uniform(Generator& gen, double low, double high) { return low + (high - low) * uniform(gen); }
@@ -23,7 +23,7 @@ inline double normal(Generator& gen) {
 
 // A class drawn with IEMOCAP's frequencies, `excluded` left out (-1: none).
 inline int64_t draw_class(Generator& gen, int64_t excluded) {
-  const int64_t classes = int64_t(kEmotions.size());
+  const int64_t classes = int64_t(data::kEmotions.size());
   double total = 0;
   for (int64_t c = 0; c < classes; ++c)
     if (c != excluded) total += synth::kClassWeights[c];
@@ -47,4 +47,4 @@ inline std::string numbered(const std::string& prefix, int64_t n, int width) {
   return prefix + digits;
 }
 
-}  // namespace erc::data::draws
+}  // namespace erc::corpora::draws
