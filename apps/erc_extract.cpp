@@ -88,7 +88,7 @@ std::string clock(double seconds) {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "erc_extract: run WavLM over every utterance of a corpus and cache one layer's hidden states (SPEC.md §1)\n"
+      "erc_extract: run WavLM over every utterance of a corpus and cache one layer's hidden states (docs/MODEL.md §1)\n"
       "in an HDF5 file for erc_train. Audio in any format libsndfile reads is brought to 16 kHz mono; each\n"
       "waveform is normalised to zero mean and unit variance unless --no-normalise. The file is written to\n"
       "OUT.partial and renamed when complete; an interrupted run (Ctrl-C, a crash) resumes where it stopped when\n"

@@ -15,7 +15,7 @@ static void on_sigint(int) {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "erc_train: train the BiMamba emotion-recognition model (SPEC.md §2-§4) on an HDF5 feature cache.\n"
+      "erc_train: train the BiMamba emotion-recognition model (docs/MODEL.md §2-§4) on an HDF5 feature cache.\n"
       "Leave-one-session-out: fold k tests on session k and trains on the others. Writes RUN_DIR/config.json,\n"
       "metrics.jsonl, last.safetensors, best.safetensors, predictions.csv and report.json (a fold<k>/ folder\n"
       "each with --fold all, plus the pooled report). Ctrl-C stops at the next step; --resume continues."};

@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   const int reps = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
   Generator gen(0);
 
-  // Values like a Mamba block's at initialisation (SPEC.md §2): A = -(n + 1), D = 1, delta_bias the inverse
+  // Values like a Mamba block's at initialisation (docs/MODEL.md §2): A = -(n + 1), D = 1, delta_bias the inverse
   // softplus of dt in [1e-3, 1e-1].
   Tensor u = randn({T, E}, gen), delta = randn({T, E}, gen, DType::f32, 0.0, 0.5), B = randn({T, N}, gen),
          C = randn({T, N}, gen), z = randn({T, E}, gen), A = Tensor::empty({E, N}), D = Tensor::ones({E});

@@ -1,4 +1,4 @@
-// One training step of the full-size ErcModel (../shared/SPEC.md §2-§3) on the CPU, timed in three parts: forward
+// One training step of the full-size ErcModel (docs/MODEL.md §2-§3) on the CPU, timed in three parts: forward
 // with the loss, backward, and the RAdamScheduleFree update. tools/bench/torch_train_step.py times the same step
 // in PyTorch eager and tools/bench/run_cpu_step.sh puts the two side by side.
 //
@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
     openblas_set_num_threads(threads);
   }
 
-  nn::ErcModelConfig config;  // SPEC §2: feature_dim 1024, d_model 256, 3 layers, dropout 0.1
+  nn::ErcModelConfig config;  // docs/MODEL.md §2: feature_dim 1024, d_model 256, 3 layers, dropout 0.1
   nn::ErcModel model(config, 0);
   model.train();
   optim::RAdamScheduleFree optimizer(model.parameters(), {.lr = 1e-4});

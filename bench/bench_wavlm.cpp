@@ -1,4 +1,4 @@
-// WavLM-Large forward up to layer 21 (what the ErcModel's features come from, ../shared/SPEC.md §1) on a 10 s clip,
+// WavLM-Large forward up to layer 21 (what the ErcModel's features come from, docs/MODEL.md §1) on a 10 s clip,
 // f32, CPU, no gradients. tools/bench/torch_wavlm.py times transformers' WavLMModel on the same clip and
 // tools/bench/run_cpu_wavlm.sh puts the two side by side.
 //

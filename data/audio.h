@@ -1,5 +1,5 @@
 // Audio files in and out: any format libsndfile reads, brought to the mono 16 kHz float32 waveform that the
-// WavLM feature extractor takes (SPEC §1), and 16-bit PCM WAV out for tests and the demo corpus.
+// WavLM feature extractor takes (docs/MODEL.md §1), and 16-bit PCM WAV out for tests and the demo corpus.
 //
 // Loading does no normalisation: the per-utterance zero-mean / unit-variance step belongs to the extractor,
 // whose cache records whether it was on.

@@ -1,5 +1,5 @@
 // From the feature cache to batches: emotion classes, conversations, leave-one-session-out folds, the two
-// training modes and the four training-data shuffle conditions of ../shared/SPEC.md §4.
+// training modes and the four training-data shuffle conditions of docs/MODEL.md §4.
 #pragma once
 #include <array>
 #include <string>
@@ -10,7 +10,7 @@
 
 namespace erc::data {
 
-// SPEC §2's class order; any other label (xxx, sur, fea, dis, oth, ...) is input only.
+// docs/MODEL.md §2's class order; any other label (xxx, sur, fea, dis, oth, ...) is input only.
 inline constexpr std::array<const char*, 6> kEmotions = {"ang", "exc", "fru", "hap", "neu", "sad"};
 inline constexpr int64_t kIgnoreLabel = -100;
 int64_t label_index(const std::string& label);  // 0..5, or kIgnoreLabel

@@ -1,7 +1,7 @@
 // Indexes an IEMOCAP_full_release tree: every utterance's id, dialogue, session, speaker, label and times, read
 // from the EmoEvaluation summary lines, with a check that its WAV exists (no audio is decoded here).
 //
-// The full corpus (../shared/SPEC.md §4) indexes to 151 dialogues and 10,039 utterances; 7,380 of them carry one
+// The full corpus (docs/MODEL.md §4) indexes to 151 dialogues and 10,039 utterances; 7,380 of them carry one
 // of the six classes: fru 1849, neu 1708, ang 1103, sad 1084, exc 1041, hap 595. The rest (xxx, sur, fea, dis,
 // oth) are kept as conversation context with their label as written.
 #pragma once

@@ -12,7 +12,7 @@
 namespace erc::extract {
 
 struct ExtractOptions {
-  bool normalise = true;             // per-utterance zero mean, unit variance (SPEC §1)
+  bool normalise = true;             // per-utterance zero mean, unit variance (docs/MODEL.md §1)
   DType dtype = DType::f16;          // storage of the features
   double max_batch_seconds = 60.0;   // audio per WavLM call; one longer utterance still goes alone
   std::string extractor;             // recorded in the cache (which model and weights); a resumed run must match

@@ -1,4 +1,4 @@
-// The ERC encoder of ../shared/SPEC.md §2: input_proj, three macaron BiMamba layers, utterance mean pooling and
+// The ERC encoder of docs/MODEL.md §2: input_proj, three macaron BiMamba layers, utterance mean pooling and
 // a linear classifier. Parameter names are those a PyTorch module tree of the same structure gives.
 #pragma once
 #include "nn/mamba.h"

@@ -1,5 +1,5 @@
 // Mamba block (Gu & Dao 2023) with the official module's defaults and parameter names (mamba_ssm.Mamba):
-// d_model D, d_inner E = 2 D, d_state N = 16, d_conv K = 4, dt_rank R = ceil(D / 16). ../shared/SPEC.md §2.
+// d_model D, d_inner E = 2 D, d_state N = 16, d_conv K = 4, dt_rank R = ceil(D / 16). docs/MODEL.md §2.
 #pragma once
 #include "nn/layers.h"
 #include "ops/packed.h"

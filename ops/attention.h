@@ -1,4 +1,4 @@
-// WavLM's gated relative-position self-attention (../shared/SPEC.md §1) as one op over a packed batch: the scores,
+// WavLM's gated relative-position self-attention (docs/MODEL.md §1) as one op over a packed batch: the scores,
 // the bias and the probabilities of one head live only for one block of query rows at a time, so no [H, T, T]
 // tensor is ever built (transformers builds one per layer) and a minute of audio costs megabytes, not gigabytes.
 #pragma once

@@ -125,7 +125,7 @@ void scan_forward(const ScanInputs<scalar_t>& in, const SeqOffsets& seq_offsets,
   }
 }
 
-// SPEC.md §2's reverse-time recurrence dh_t = g_hat_t C_t + exp(dt_{t+1} A) dh_{t+1}, walked back through each
+// docs/MODEL.md §2's reverse-time recurrence dh_t = g_hat_t C_t + exp(dt_{t+1} A) dh_{t+1}, walked back through each
 // chunk of each sequence per channel block, gives every frame's du, d delta and dz and its terms of dA, dB, dC, dD
 // and d delta_bias. g [T, E] is dL/d(out). Every gradient is written (not added to).
 template <typename scalar_t>
@@ -198,7 +198,7 @@ void scan_backward(const ScanInputs<scalar_t>& in, const scalar_t* states, const
               scalar_t y = 0, dh_dot_b = 0, d_dt = 0;
               for (int64_t n = 0; n < N; ++n) {
                 const scalar_t dh_n = g_hat * c[n] + dh[n];
-                // exp(dt A) h_{t-1} is SPEC's h_t - dt B_t u_t, taken without that difference's cancellation.
+                // exp(dt A) h_{t-1} is docs/MODEL.md §2's h_t - dt B_t u_t, taken without that difference's cancellation.
                 const scalar_t kept = decay[n] * h_prev[n];
                 y += c[n] * h[n];
                 dh_dot_b += dh_n * b[n];

@@ -1,5 +1,5 @@
 // RAdamScheduleFree (Defazio et al., "The Road Less Scheduled"), as the schedulefree 1.4.1 package computes it;
-// ../shared/SPEC.md §3 writes out every line.
+// docs/MODEL.md §3 writes out every line.
 //
 // Schedule-free keeps two sequences per parameter: z (the base SGD/Adam iterate) and x (a weighted average of
 // the z's). Training evaluates gradients at y = beta1 x + (1 - beta1) z, so the parameters hold y while

@@ -1,4 +1,4 @@
-// ErcModel and RAdamScheduleFree against the PyTorch reference of SPEC §2-§3 (tools/fixtures/erc_model.py): from
+// ErcModel and RAdamScheduleFree against the PyTorch reference of docs/MODEL.md §2-§3 (tools/fixtures/erc_model.py): from
 // the same initial weights, logits, loss and every parameter gradient for a conversation with unlabelled
 // utterances and for a packed batch, then a 20-step training trajectory (loss per step, final y and x).
 #include <nlohmann/json.hpp>
@@ -109,7 +109,7 @@ TEST(Golden, ErcModelTwentyStepTrajectory) {
 
 TEST(ErcModel, FullSizeParameterCount) {
   nn::ErcModel model(nn::ErcModelConfig{}, 0);
-  EXPECT_EQ(model.parameter_count(), 4868102);  // ../shared/PERF.md's count for SPEC §2
+  EXPECT_EQ(model.parameter_count(), 4868102);  // the count of docs/MODEL.md §2
 }
 
 TEST(ErcModel, LoadStateDictListsEveryProblem) {

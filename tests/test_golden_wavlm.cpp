@@ -84,7 +84,7 @@ TEST(GoldenWavLM, NormalisationAndFrameCounts) {
   }
   // The speech clip as data/audio loads it is the fixture's input, sample for sample.
   EXPECT_EQ(data::load_audio(kDir + "/speech.wav").to_vector<float>(), stages().at("clip.input").to_vector<float>());
-  // SPEC §1's frame counts for WavLM-Large.
+  // docs/MODEL.md §1's frame counts for WavLM-Large.
   const nn::WavLMConfig large;
   for (auto [samples, frames] : std::vector<std::pair<int64_t, int64_t>>{{400, 1}, {16000, 49}, {32000, 99},
                                                                          {160000, 499}, {399, 0}})

@@ -1,4 +1,4 @@
-// ops/attention: the buckets SPEC §1 lists, float64 gradient checks, agreement with the same attention composed
+// ops/attention: the buckets docs/MODEL.md §1 lists, float64 gradient checks, agreement with the same attention composed
 // of plain ops (one block and several blocks of query rows), and refused misuse.
 #include "ops/attention.h"
 

@@ -1,4 +1,4 @@
-// The optimisers' own behaviour: SPEC §3's worked check, the train/eval swap, state round trips, misuse.
+// The optimisers' own behaviour: docs/MODEL.md §3's worked check, the train/eval swap, state round trips, misuse.
 #include "optim/adamw.h"
 #include "optim/radam_schedule_free.h"
 #include "optim/sgd.h"
@@ -8,7 +8,7 @@ using namespace erc;
 using optim::RAdamScheduleFree;
 
 TEST(RAdamScheduleFree, SpecWorkedCheck) {
-  // ../shared/SPEC.md §3: w0 = 1, constant gradient 0.5, lr 0.1, float64.
+  // docs/MODEL.md §3: w0 = 1, constant gradient 0.5, lr 0.1, float64.
   Tensor w = Tensor::from_vector<double>({1.0}, {1}).set_requires_grad(true);
   RAdamScheduleFree opt({w}, {.lr = 0.1});
   opt.train();

@@ -83,7 +83,7 @@ TEST(SlowWavLMLarge, StagesUpToLayer21) {
   EXPECT_TRUE(test::relative_error_below(out[0], fx.at("large.hidden.21"), 1e-4)) << "output";
 }
 
-// SPEC §1: the microsoft/wavlm-large state dict holds 488 tensors, 315,453,120 values; all 24 blocks built leave
+// docs/MODEL.md §1: the microsoft/wavlm-large state dict holds 488 tensors, 315,453,120 values; all 24 blocks built leave
 // out only masked_spec_embed [1024] and the encoder's final layer norm (2 x [1024]).
 TEST(SlowWavLMLarge, ParameterCount) {
   Generator init(0);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU run, the same every time: prepared here, where the Debian packages and the compilers are, and run on a lent
-# GPU machine, which has CUDA but none of erc's Debian libraries and no internet (../shared/DEVICE.md, the device
-# tool's README). It must finish in a few minutes: device time comes in 15-minute slices.
+# GPU machine, which has CUDA but none of erc's Debian libraries and no internet. It must finish in a few minutes:
+# device time comes in 15-minute slices.
 #
 #   bash tools/gpu_check.sh prepare          here: builds build-gpu/ (ERC_CUDA=ON, sm_90) and copies its CUDA tests
 #                                            and the Debian libraries they load into build-gpu/bundle/ (~50 MB)

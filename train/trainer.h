@@ -1,4 +1,4 @@
-// Training and evaluation of the ErcModel with the paper's protocol (../shared/SPEC.md §4): leave-one-session-out
+// Training and evaluation of the ErcModel with the paper's protocol (docs/MODEL.md §4): leave-one-session-out
 // folds, conversation or single-utterance batches, training-data shuffles, RAdamScheduleFree, per-epoch metrics,
 // selection of the best epoch on the test or a validation split, and a run directory that survives interruption.
 #pragma once

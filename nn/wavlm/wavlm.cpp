@@ -31,11 +31,11 @@ WavLMFeatureEncoder::WavLMFeatureEncoder(const WavLMConfig& config, Generator& i
 Tensor WavLMFeatureEncoder::forward(const Tensor& waveform, WavLMTrace* trace) const {
   ERC_CHECK(waveform.dim() == 1, "WavLM feature encoder: expected a waveform [n_samples], got ",
             shape_str(waveform.shape()));
-  Tensor x = ops::reshape(waveform, {1, 1, waveform.size(0)});  // [1, C, L]
-  Tensor frames;                                                // [L, C]
+  Tensor x = ops::reshape(waveform, {1, 1, waveform.size(0)});  // [1, C_in, L]
+  Tensor frames;                                                // [L_out, C_out]
   for (size_t i = 0; i < conv_layers.size(); ++i) {
     const ConvLayer& layer = *conv_layers[i];
-    Tensor y = ops::reshape(layer.conv->forward(x), {layer.conv->weight.size(0), -1});  // [C, L]
+    Tensor y = ops::reshape(layer.conv->forward(x), {layer.conv->weight.size(0), -1});  // [C_out, L_out]
     frames = ops::gelu(layer.layer_norm->forward(ops::transpose(y, 0, 1)));           // LN over channels
     x = ops::reshape(ops::contiguous(ops::transpose(frames, 0, 1)), {1, y.size(0), y.size(1)});
     if (trace) (*trace)["conv." + std::to_string(i)] = x.detach().view({y.size(0), y.size(1)});
@@ -45,11 +45,11 @@ Tensor WavLMFeatureEncoder::forward(const Tensor& waveform, WavLMTrace* trace) c
 
 WavLMPositionalConv::WavLMPositionalConv(const WavLMConfig& config, Generator& init)
     : groups(config.num_conv_pos_embedding_groups) {
-  const int64_t H = config.hidden_size, K = config.num_conv_pos_embeddings;
-  const double bound = 1.0 / std::sqrt(double(H / groups * K));
+  const int64_t F = config.hidden_size, K = config.num_conv_pos_embeddings;
+  const double bound = 1.0 / std::sqrt(double(F / groups * K));
   // Registered in the order of the checkpoint's names: bias, weight_g, weight_v.
-  bias = register_parameter("bias", rand({H}, init, DType::f32, -bound, bound));
-  Tensor v = rand({H, H / groups, K}, init, DType::f32, -bound, bound);
+  bias = register_parameter("bias", rand({F}, init, DType::f32, -bound, bound));
+  Tensor v = rand({F, F / groups, K}, init, DType::f32, -bound, bound);
   // torch's weight_norm starts with g = |v| per kernel position, so that W = v.
   Tensor g = ops::sqrt(ops::sum(ops::mul(v, v), {0, 1}, /*keepdim=*/true));
   weight_g = register_parameter("weight_g", g);
@@ -62,20 +62,20 @@ Tensor WavLMPositionalConv::weight() const {
 }
 
 Tensor WavLMPositionalConv::forward(const Tensor& x) const {
-  const int64_t T = x.size(0), H = x.size(1), K = weight_v.size(2);
-  Tensor y = ops::conv1d(ops::reshape(ops::transpose(x, 0, 1), {1, H, T}), weight(), bias, 1, K / 2, groups);
-  y = ops::slice(ops::reshape(y, {H, -1}), 1, 0, T);  // an even K gives T + 1 frames; the last is dropped
+  const int64_t T = x.size(0), F = x.size(1), K = weight_v.size(2);
+  Tensor y = ops::conv1d(ops::reshape(ops::transpose(x, 0, 1), {1, F, T}), weight(), bias, 1, K / 2, groups);
+  y = ops::slice(ops::reshape(y, {F, -1}), 1, 0, T);  // an even K gives T + 1 frames; the last is dropped
   return ops::gelu(ops::transpose(y, 0, 1));
 }
 
 WavLMAttention::WavLMAttention(const WavLMConfig& config, bool has_relative_embedding, Generator& init)
     : buckets(config.buckets), heads(config.num_attention_heads) {
-  const int64_t H = config.hidden_size;
+  const int64_t F = config.hidden_size;
   // The order of transformers' module, so that named_parameters() lists what its state_dict() lists.
-  k_proj = register_module("k_proj", std::make_shared<Linear>(H, H, true, init));
-  v_proj = register_module("v_proj", std::make_shared<Linear>(H, H, true, init));
-  q_proj = register_module("q_proj", std::make_shared<Linear>(H, H, true, init));
-  out_proj = register_module("out_proj", std::make_shared<Linear>(H, H, true, init));
+  k_proj = register_module("k_proj", std::make_shared<Linear>(F, F, true, init));
+  v_proj = register_module("v_proj", std::make_shared<Linear>(F, F, true, init));
+  q_proj = register_module("q_proj", std::make_shared<Linear>(F, F, true, init));
+  out_proj = register_module("out_proj", std::make_shared<Linear>(F, F, true, init));
   gru_rel_pos_const = register_parameter("gru_rel_pos_const", Tensor::ones({1, heads, 1, 1}));
   gru_rel_pos_linear = register_module("gru_rel_pos_linear", std::make_shared<Linear>(config.head_dim(), 8, true, init));
   if (has_relative_embedding)
@@ -100,14 +100,14 @@ Tensor WavLMAttention::forward(const Tensor& a, const Tensor& rel_embed, const o
 }
 
 WavLMLayer::WavLMLayer(const WavLMConfig& config, bool has_relative_embedding, Generator& init) {
-  const int64_t H = config.hidden_size;
+  const int64_t F = config.hidden_size;
   attention = register_module("attention", std::make_shared<WavLMAttention>(config, has_relative_embedding, init));
-  layer_norm = register_module("layer_norm", std::make_shared<LayerNorm>(H, config.layer_norm_eps));
+  layer_norm = register_module("layer_norm", std::make_shared<LayerNorm>(F, config.layer_norm_eps));
   intermediate_dense = register_module("feed_forward.intermediate_dense",
-                                       std::make_shared<Linear>(H, config.intermediate_size, true, init));
+                                       std::make_shared<Linear>(F, config.intermediate_size, true, init));
   output_dense = register_module("feed_forward.output_dense",
-                                 std::make_shared<Linear>(config.intermediate_size, H, true, init));
-  final_layer_norm = register_module("final_layer_norm", std::make_shared<LayerNorm>(H, config.layer_norm_eps));
+                                 std::make_shared<Linear>(config.intermediate_size, F, true, init));
+  final_layer_norm = register_module("final_layer_norm", std::make_shared<LayerNorm>(F, config.layer_norm_eps));
 }
 
 Tensor WavLMLayer::forward(const Tensor& h, const Tensor& rel_embed, const ops::SeqOffsets& seq_offsets) const {
@@ -119,10 +119,10 @@ WavLM::WavLM(const WavLMConfig& config_, int64_t layer_, Generator& init) : conf
   config.validate();
   ERC_CHECK(layer >= 1 && layer <= config.num_hidden_layers, "WavLM: layer must be in 1..", config.num_hidden_layers,
             " (hidden_states[layer] is the output of block `layer`), got ", layer);
-  const int64_t H = config.hidden_size, C = config.conv_dim.back();
+  const int64_t F = config.hidden_size, C_out = config.conv_dim.back();
   feature_extractor = register_module("feature_extractor", std::make_shared<WavLMFeatureEncoder>(config, init));
-  projection_norm = register_module("feature_projection.layer_norm", std::make_shared<LayerNorm>(C, config.layer_norm_eps));
-  projection = register_module("feature_projection.projection", std::make_shared<Linear>(C, H, true, init));
+  projection_norm = register_module("feature_projection.layer_norm", std::make_shared<LayerNorm>(C_out, config.layer_norm_eps));
+  projection = register_module("feature_projection.projection", std::make_shared<Linear>(C_out, F, true, init));
   pos_conv = register_module("encoder.pos_conv_embed.conv", std::make_shared<WavLMPositionalConv>(config, init));
   for (int64_t l = 0; l < layer; ++l)
     layers.push_back(register_module("encoder.layers." + std::to_string(l),
@@ -144,11 +144,11 @@ std::vector<Tensor> WavLM::forward(const std::vector<Tensor>& waveforms, WavLMTr
   auto record = [&](const std::string& name, const Tensor& t) {
     if (trace) (*trace)[name] = t.detach();
   };
-  Tensor packed = ops::cat(features, 0);  // [T, C]
+  Tensor packed = ops::cat(features, 0);  // [T, C_out]
   record("features", packed);
   Tensor normed = projection_norm->forward(packed);
   record("projection.norm", normed);
-  Tensor h = projection->forward(normed);  // [T, H]
+  Tensor h = projection->forward(normed);  // [T, F]
   record("projection", h);
   std::vector<Tensor> positions;
   for (size_t u = 0; u + 1 < offsets.size(); ++u)

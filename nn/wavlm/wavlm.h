@@ -1,4 +1,4 @@
-// WavLM (Chen et al. 2022) as Hugging Face transformers' WavLMModel computes it, ../shared/SPEC.md §1: the conv
+// WavLM (Chen et al. 2022) as Hugging Face transformers' WavLMModel computes it, docs/MODEL.md §1: the conv
 // feature encoder, the feature projection, the weight-normed positional conv and pre-LN transformer blocks with
 // gated relative-position attention. Parameter names are the Hugging Face checkpoint's, so microsoft/wavlm-large
 // loads as it is (nn/wavlm/weights.h). Frozen here: it only ever runs forward, up to the requested layer.
@@ -15,7 +15,7 @@ namespace erc::nn {
 
 // The fields of a Hugging Face WavLMConfig that the computation depends on; defaults are microsoft/wavlm-large's.
 struct WavLMConfig {
-  int64_t hidden_size = 1024;                       // H
+  int64_t hidden_size = 1024;                       // F
   int64_t num_hidden_layers = 24;
   int64_t num_attention_heads = 16;
   int64_t intermediate_size = 4096;
@@ -50,7 +50,7 @@ using WavLMTrace = std::map<std::string, Tensor>;
 class WavLMFeatureEncoder : public Module {
  public:
   WavLMFeatureEncoder(const WavLMConfig& config, Generator& init);
-  // waveform [n_samples] -> [T, C_last]; `trace` gets "conv.{i}" = layer i's output [C_i, T_i].
+  // waveform [n_samples] -> [T, C_out]; `trace` gets "conv.{i}" = layer i's output [C_out, L_out].
   Tensor forward(const Tensor& waveform, WavLMTrace* trace = nullptr) const;
   struct ConvLayer : Module {
     ConvLayer(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride, bool bias, Generator& init);
@@ -60,28 +60,28 @@ class WavLMFeatureEncoder : public Module {
   std::vector<std::shared_ptr<ConvLayer>> conv_layers;
 };
 
-// encoder.pos_conv_embed.conv: Conv1d(H, H, K, padding K / 2, groups G) with weight norm over the kernel axis,
+// encoder.pos_conv_embed.conv: Conv1d(F, F, K, padding K / 2, groups G) with weight norm over the kernel axis,
 // W[o, i, k] = weight_g[k] weight_v[o, i, k] / |weight_v[:, :, k]|; an even K yields one frame too many, dropped.
 class WavLMPositionalConv : public Module {
  public:
   WavLMPositionalConv(const WavLMConfig& config, Generator& init);
-  Tensor forward(const Tensor& x) const;  // x [T, H] (one utterance) -> GELU(conv(x)) [T, H]
-  Tensor weight() const;                  // the effective W [H, H / G, K]
-  Tensor weight_g, weight_v, bias;        // [1, 1, K], [H, H / G, K], [H]
+  Tensor forward(const Tensor& x) const;  // x [T, F] (one utterance) -> GELU(conv(x)) [T, F]
+  Tensor weight() const;                  // the effective W [F, F / G, K]
+  Tensor weight_g, weight_v, bias;        // [1, 1, K], [F, F / G, K], [F]
   int64_t groups;
 };
 
 class WavLMAttention : public Module {
  public:
   WavLMAttention(const WavLMConfig& config, bool has_relative_embedding, Generator& init);
-  // a [T, H] layer-normed input of packed utterances; rel_embed [buckets, heads] (layer 0's, shared by all).
+  // a [T, F] layer-normed input of packed utterances; rel_embed [buckets, H] (layer 0's, shared by all).
   Tensor forward(const Tensor& a, const Tensor& rel_embed, const ops::SeqOffsets& seq_offsets) const;
-  // The gate of SPEC §1 per frame and head: [T, heads].
+  // The gate of docs/MODEL.md §1 per frame and head: [T, H].
   Tensor gate(const Tensor& a) const;
   std::shared_ptr<Linear> k_proj, v_proj, q_proj, out_proj;
-  Tensor gru_rel_pos_const;                    // [1, heads, 1, 1]
-  std::shared_ptr<Linear> gru_rel_pos_linear;  // [8, head_dim] + bias
-  Tensor rel_attn_embed;                       // [buckets, heads]; layer 0 only ("rel_attn_embed.weight")
+  Tensor gru_rel_pos_const;                    // [1, H, 1, 1]
+  std::shared_ptr<Linear> gru_rel_pos_linear;  // [8, Dh] + bias
+  Tensor rel_attn_embed;                       // [buckets, H]; layer 0 only ("rel_attn_embed.weight")
   ops::RelativeBuckets buckets;
   int64_t heads;
 };
@@ -104,7 +104,7 @@ class WavLM : public Module {
   WavLM(const WavLMConfig& config, int64_t layer, Generator& init);
 
   // One waveform per utterance, each [n_samples] f32 of at least config.min_samples() (normalise first, see
-  // normalise_waveform) -> each utterance's hidden_states[layer] [T_u, H]. The utterances share every
+  // normalise_waveform) -> each utterance's hidden_states[layer] [T_u, F]. The utterances share every
   // frame-wise GEMM (packed along time); convolutions and attention stay within each utterance.
   // `trace` gets the packed stages: "features", "projection.norm", "projection", "pos_conv", "hidden.{k}".
   std::vector<Tensor> forward(const std::vector<Tensor>& waveforms, WavLMTrace* trace = nullptr) const;

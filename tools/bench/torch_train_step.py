@@ -1,6 +1,6 @@
 """One training step of the full-size ErcModel in PyTorch eager on the CPU: the same step as bench/bench_train_step.cpp.
 
-The model is tools/fixtures/erc_model.py's (SPEC §2 names), built at full size (feature_dim 1024, d_model 256,
+The model is tools/fixtures/erc_model.py's (docs/MODEL.md §2 names), built at full size (feature_dim 1024, d_model 256,
 d_state 16, 3 layers, dropout 0.1, train mode) in float32; loss cross_entropy(ignore_index=-100); optimiser
 schedulefree.RAdamScheduleFree(lr=1e-4) after optimizer.train(). Timed in three parts (forward with the loss,
 backward, optimiser step) like the C++ benchmark, ending with a `RESULT torch ...` line.
@@ -61,7 +61,7 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
-    # The fixture module reads its sizes from module constants when a model is built: set SPEC §2's.
+    # The fixture module reads its sizes from module constants when a model is built: set docs/MODEL.md §2's.
     erc_model.F_DIM, erc_model.D_MODEL, erc_model.D_STATE, erc_model.N_CLASSES, erc_model.N_LAYERS = 1024, 256, 16, 6, 3
     model = erc_model.ErcModel(p=0.1).float()  # A_log is built in float64 there
     model.train()
