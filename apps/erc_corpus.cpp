@@ -1,18 +1,17 @@
 // erc_corpus: writes the spoken demo corpus (corpora/demo_corpus.h) in IEMOCAP_full_release's layout, so the real
 // pipeline (IEMOCAP indexer, WavLM feature extraction, training) can be run without the corpus.
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <charconv>
-#include <chrono>
 #include <cstdio>
 #include <map>
 #include <set>
 
 #include "app_common.h"
-#include "data/dataset.h"
 #include "corpora/demo_corpus.h"
+#include "data/dataset.h"
 #include "data/iemocap.h"
+#include "io/progress.h"
 
 using namespace erc;
 
@@ -87,42 +86,26 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  bool progress_shown = false;  // a progress line without its newline is on stderr
-  const bool tty = isatty(2);   // a terminal gets one line redrawn; a log gets a line per session
+  ProgressLine line;
   try {
     parse_range(utterances, "--utterances", options.min_utterances, options.max_utterances);
     parse_range(dominant, "--dominant-share", options.dominant_share_min, options.dominant_share_max);
-    const auto start = std::chrono::steady_clock::now();
-    int64_t last_session = 0, last_written = 0;
+    const Stopwatch time;
     const corpora::DemoCorpusOutcome outcome =
         corpora::write_demo_corpus(out, options, [&](int64_t session, int64_t written, int64_t total) {
-          if (tty) {
-            std::fprintf(stderr, "\rerc_corpus: Session%lld, %lld/%lld utterances (%d %%)",
-                         static_cast<long long>(session), static_cast<long long>(written),
-                         static_cast<long long>(total), int(100 * written / total));
-            progress_shown = written < total;
-            if (written == total) std::fprintf(stderr, "\n");
-            return;
-          }
-          if (last_session != 0 && session != last_session)
-            std::fprintf(stderr, "erc_corpus: Session%lld done, %lld/%lld utterances\n",
-                         static_cast<long long>(last_session), static_cast<long long>(last_written),
-                         static_cast<long long>(total));
-          if (written == total)
-            std::fprintf(stderr, "erc_corpus: Session%lld done, %lld/%lld utterances\n",
-                         static_cast<long long>(session), static_cast<long long>(written),
-                         static_cast<long long>(total));
-          last_session = session;
-          last_written = written;
+          line.show(written, total,
+                    "erc_corpus: Session" + std::to_string(session) + ", " + std::to_string(written) + "/" +
+                        std::to_string(total) + " utterances (" + std::to_string(100 * written / total) + " %)");
         });
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double elapsed = time.seconds();
     if (outcome == corpora::DemoCorpusOutcome::already_complete)
       std::printf("erc_corpus: %s already holds the corpus of these options; nothing written\n", out.c_str());
     else
       std::printf("erc_corpus: wrote the corpus in %.1f s\n", elapsed);
     print_summary(out, options.sessions);
   } catch (const std::exception& e) {  // erc::Error, and the filesystem's errors
-    std::fprintf(stderr, "%serc_corpus: %s\n", progress_shown ? "\n" : "", e.what());
+    line.finish_line();
+    std::fprintf(stderr, "erc_corpus: %s\n", e.what());
     return 1;
   }
   return 0;

@@ -1,5 +1,4 @@
 // erc_extract: audio -> WavLM layer features -> the HDF5 feature cache that erc_train reads (docs/FEATURES.md).
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cmath>
@@ -9,8 +8,9 @@
 #include <set>
 
 #include "app_common.h"
-#include "extract/extract.h"
 #include "data/iemocap.h"
+#include "extract/extract.h"
+#include "io/progress.h"
 #include "nn/wavlm/weights.h"
 
 using namespace erc;
@@ -74,16 +74,6 @@ bool already_complete(const std::string& out, const data::CacheAttributes& wante
   return true;
 }
 
-std::string clock(double seconds) {
-  char text[32];
-  const long s = std::lround(seconds);
-  if (s >= 3600)
-    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-  else
-    std::snprintf(text, sizeof text, "%ld:%02ld", s / 60, s % 60);
-  return text;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -121,7 +111,7 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet", quiet, "no progress line");
   CLI11_PARSE(app, argc, argv);
 
-  bool progress_shown = false;  // a progress line without its newline is on stderr
+  ProgressLine line(!quiet);
   try {
     apps::choose_device(device, "erc_extract");
     apps::set_threads(threads);
@@ -142,23 +132,19 @@ int main(int argc, char** argv) {
       if (interrupted) std::_Exit(130);  // a second Ctrl-C: at once (the .partial file stays resumable)
       interrupted = 1;
     });
-    const bool tty = isatty(2);
-    double last_report = -1e9;
     extract::extract_features(*model, items, out, options, [&](const extract::ExtractProgress& p) {
       if (interrupted) throw Error("interrupted: " + out + ".partial keeps what was extracted; run again to resume");
-      const bool done = p.done == p.total;
-      if (quiet || (!tty && !done && p.elapsed_seconds - last_report < 30)) return;
-      last_report = p.elapsed_seconds;
-      const int64_t this_run = p.done - p.skipped, left = p.total - p.done;
+      const int64_t this_run = p.done - p.skipped;
       const double per_utt = this_run > 0 ? p.elapsed_seconds / double(this_run) : 0;
-      std::fprintf(stderr, "%serc_extract: %lld/%lld utterances (%.0f %%), %.2f utt/s, real-time factor %.3f, "
-                   "elapsed %s, left ~%s%s",
-                   tty ? "\r" : "", static_cast<long long>(p.done), static_cast<long long>(p.total),
-                   100.0 * double(p.done) / double(p.total), per_utt > 0 ? 1.0 / per_utt : 0.0,
-                   p.audio_seconds > 0 ? p.elapsed_seconds / p.audio_seconds : 0.0, clock(p.elapsed_seconds).c_str(),
-                   clock(per_utt * double(left)).c_str(), tty ? "\033[K" : "\n");
-      progress_shown = tty && !done;
-      if (tty && done) std::fprintf(stderr, "\n");
+      char status[256];
+      std::snprintf(status, sizeof status,
+                    "erc_extract: %lld/%lld utterances (%.0f %%), %.2f utt/s, real-time factor %.3f, elapsed %s, "
+                    "left ~%s",
+                    static_cast<long long>(p.done), static_cast<long long>(p.total),
+                    100.0 * double(p.done) / double(p.total), per_utt > 0 ? 1.0 / per_utt : 0.0,
+                    p.audio_seconds > 0 ? p.elapsed_seconds / p.audio_seconds : 0.0,
+                    clock_text(p.elapsed_seconds).c_str(), clock_text(per_utt * double(p.total - p.done)).c_str());
+      line.show(p.done, p.total, status);
     });
     data::FeatureCacheReader cache(out);
     int64_t frames = 0;
@@ -168,7 +154,8 @@ int main(int argc, char** argv) {
                 static_cast<long long>(cache.attributes().feature_dim), dtype.c_str());
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "%serc_extract: %s\n", progress_shown ? "\n" : "", e.what());
+    line.finish_line();
+    std::fprintf(stderr, "erc_extract: %s\n", e.what());
     return interrupted ? 130 : 1;
   }
 }

@@ -1,6 +1,5 @@
 // erc_synth: writes a synthetic feature cache with IEMOCAP's shape, where conversation context helps
 // (corpora/synthetic.h), so the training pipeline can be run and checked without the corpus.
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -9,8 +8,9 @@
 #include <set>
 
 #include "app_common.h"
-#include "data/dataset.h"
 #include "corpora/synthetic.h"
+#include "data/dataset.h"
+#include "io/progress.h"
 
 using namespace erc;
 
@@ -59,22 +59,17 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   options.dtype = dtype == "f32" ? DType::f32 : DType::f16;
 
-  bool progress_shown = false;  // a progress line without its newline is on stderr
-  const bool tty = isatty(2);    // a terminal gets one line redrawn; a log gets a line every 25%
+  ProgressLine line;
   try {
-    int last_percent = -1;
     corpora::write_synthetic_cache(options, out, [&](int64_t written, int64_t total) {
-      const int percent = int(100 * written / total);
-      if (percent == last_percent || (!tty && percent % 25 != 0)) return;
-      last_percent = percent;
-      std::fprintf(stderr, "%serc_synth: %lld/%lld utterances (%d %%)%s", tty ? "\r" : "",
-                   static_cast<long long>(written), static_cast<long long>(total), percent, tty ? "" : "\n");
-      progress_shown = tty && written < total;
-      if (tty && written == total) std::fprintf(stderr, "\n");
+      line.show(written, total,
+                "erc_synth: " + std::to_string(written) + "/" + std::to_string(total) + " utterances (" +
+                    std::to_string(100 * written / total) + " %)");
     });
     print_summary(out);
   } catch (const std::exception& e) {  // erc::Error, and the filesystem's errors
-    std::fprintf(stderr, "%serc_synth: %s\n", progress_shown ? "\n" : "", e.what());
+    line.finish_line();
+    std::fprintf(stderr, "erc_synth: %s\n", e.what());
     return 1;
   }
   return 0;

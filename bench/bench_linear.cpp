@@ -8,7 +8,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -16,6 +15,7 @@
 
 #include "autograd/backward.h"
 #include "bench_util.h"
+#include "io/progress.h"
 #include "ops/matmul.h"
 #include "tensor/random.h"
 
@@ -23,9 +23,9 @@ using namespace erc;
 using erc::bench::median;
 
 static double time_ms(const std::function<void()>& f) {
-  auto t0 = std::chrono::steady_clock::now();
+  const Stopwatch time;
   f();
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return time.ms();
 }
 
 int main(int argc, char** argv) {

@@ -5,28 +5,20 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
 
 #include "autograd/backward.h"
-#include "ops/selective_scan.h"
 #include "bench_util.h"
+#include "io/progress.h"
+#include "ops/selective_scan.h"
 #include "tensor/random.h"
 
 using namespace erc;
 using erc::bench::median;
 using erc::bench::peak_rss_mib;
-
-namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   const int64_t T = 14776, E = 512, N = 16, chunk_size = 2048;
@@ -52,12 +44,12 @@ int main(int argc, char** argv) {
   double rss_one_step = 0;
   for (int rep = 0; rep <= reps; ++rep) {  // repetition 0 warms up
     zero_grad(inputs);
-    auto start = std::chrono::steady_clock::now();
+    Stopwatch time;
     Tensor out = ops::selective_scan(u, delta, A, B, C, D, z, delta_bias, ops::one_sequence(T), chunk_size);
-    const double fwd = seconds_since(start);
-    start = std::chrono::steady_clock::now();
+    const double fwd = time.seconds();
+    time.restart();
     backward(out, grad_out);
-    const double bwd = seconds_since(start);
+    const double bwd = time.seconds();
     if (rep == 0) rss_one_step = peak_rss_mib();
     if (rep > 0) {
       forward_s.push_back(fwd);

@@ -9,7 +9,6 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -17,15 +16,15 @@
 #include <vector>
 
 #include "autograd/backward.h"
+#include "bench_util.h"
+#include "io/progress.h"
 #include "nn/erc_model.h"
 #include "ops/cross_entropy.h"
 #include "optim/radam_schedule_free.h"
-#include "bench_util.h"
 #include "tensor/random.h"
 
 using namespace erc;
 using erc::bench::median;
-using erc::bench::ms_since;
 using erc::bench::peak_rss_mib;
 
 namespace {
@@ -101,19 +100,19 @@ int main(int argc, char** argv) {
 
   std::vector<double> forward_ms, backward_ms, step_ms, total_ms;
   for (int rep = 0; rep <= reps; ++rep) {  // repetition 0 warms up
-    auto start = std::chrono::steady_clock::now();
+    Stopwatch time;
     Tensor loss = ops::cross_entropy(model.forward(features, seq_offsets, utt_offsets), targets);
     const float loss_value = loss.item<float>();
-    const double fwd = ms_since(start);
-    start = std::chrono::steady_clock::now();
+    const double fwd = time.ms();
+    time.restart();
     backward(loss);
     // PyTorch frees the graph inside backward(); erc frees it when its last handle goes, so count that here.
     loss = Tensor();
-    const double bwd = ms_since(start);
-    start = std::chrono::steady_clock::now();
+    const double bwd = time.ms();
+    time.restart();
     optimizer.step();
     optimizer.zero_grad();
-    const double opt = ms_since(start);
+    const double opt = time.ms();
     std::printf("  %s %d: loss %.4f  forward %.1f ms  backward %.1f ms  step %.1f ms\n", rep ? "rep" : "warm-up",
                 rep, loss_value, fwd, bwd, opt);
     std::fflush(stdout);

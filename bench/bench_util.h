@@ -1,20 +1,15 @@
-// What the benchmarks share: wall-clock milliseconds, the process's peak memory, the median of repeated timings and
-// OpenBLAS's thread count.
+// What the benchmarks share: the process's peak memory, the median of repeated timings and OpenBLAS's thread count
+// (wall-clock time is io/progress.h's Stopwatch).
 #pragma once
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <chrono>
 #include <vector>
 
 extern "C" int openblas_get_num_threads(void);
 extern "C" void openblas_set_num_threads(int);
 
 namespace erc::bench {
-
-inline double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-}
 
 inline double peak_rss_mib() {
   rusage usage{};

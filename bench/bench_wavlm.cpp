@@ -11,7 +11,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +22,7 @@
 #include "autograd/grad_mode.h"
 #include "bench_util.h"
 #include "data/audio.h"
+#include "io/progress.h"
 #include "nn/wavlm/wavlm.h"
 #include "ops/attention.h"
 #include "ops/binary.h"
@@ -31,7 +31,6 @@
 
 using namespace erc;
 using erc::bench::median;
-using erc::bench::ms_since;
 using erc::bench::peak_rss_mib;
 
 namespace {
@@ -85,10 +84,10 @@ struct Stages {
 // WavLM::forward for one utterance, called module by module (WavLMLayer::forward and WavLMAttention::forward
 // spelled out) with a lap of the clock after each piece. waveform [n_samples] -> [T, H].
 Tensor staged_forward(const nn::WavLM& model, const Tensor& waveform, Stages& ms) {
-  auto clock = std::chrono::steady_clock::now();
+  Stopwatch clock;
   auto lap = [&](double& total) {
-    total += ms_since(clock);
-    clock = std::chrono::steady_clock::now();
+    total += clock.ms();
+    clock.restart();
   };
   const Tensor features = model.feature_extractor->forward(waveform);  // [T, C]
   lap(ms.encoder);
@@ -192,18 +191,18 @@ int main(int argc, char** argv) {
   std::vector<Stages> stages;
   double staged_max_diff = 0;
   for (int rep = 0; rep <= reps; ++rep) {  // repetition 0 warms up
-    const auto start = std::chrono::steady_clock::now();
+    const Stopwatch start;
     const Tensor out = model.forward({waveform})[0];  // [T, H]
-    const double total = ms_since(start);
+    const double total = start.ms();
     Stages ms;
     const Tensor staged = staged_forward(model, waveform, ms);
     const std::vector<float> a = out.to_vector<float>(), b = staged.to_vector<float>();
     for (size_t i = 0; i < a.size(); ++i) staged_max_diff = std::max(staged_max_diff, double(std::fabs(a[i] - b[i])));
     std::vector<double> sgemm;
     for (int i = 0; i < kSgemmPerRep; ++i) {
-      const auto gemm_start = std::chrono::steady_clock::now();
+      const Stopwatch gemm_time;
       plain_sgemm();
-      sgemm.push_back(ms_since(gemm_start));
+      sgemm.push_back(gemm_time.ms());
     }
     std::printf("  %s %d: forward %.1f ms  (staged: encoder %.1f + projection/pos conv %.1f + blocks %.1f ms)  "
                 "sgemm %.1f ms\n",

@@ -1,6 +1,6 @@
-// What the two generated corpora share (data/synthetic.cpp's features, data/demo_corpus.cpp's speech): the
-// random draws they make from a Philox generator, IEMOCAP's class frequencies, its time rounding and its ids.
-// Internal to data/.
+// What the two generated corpora share (corpora/synthetic.cpp's features, corpora/demo_corpus.cpp's speech): a class
+// drawn with IEMOCAP's frequencies, its time rounding and its ids. Internal to corpora/; the draws themselves are the
+// Generator's (tensor/random.h).
 #pragma once
 #include <cmath>
 #include <cstdio>
@@ -12,22 +12,13 @@
 
 namespace erc::corpora::draws {
 
-inline double uniform(Generator& gen) { return double(gen.next_u64() >> 11) * 0x1.0p-53; }  // [0, 1)
-inline double uniform(Generator& gen, double low, double high) { return low + (high - low) * uniform(gen); }
-
-inline double normal(Generator& gen) {
-  const double u1 = 1.0 - uniform(gen);  // (0, 1]: the log stays finite
-  const double u2 = uniform(gen);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
-}
-
 // A class drawn with IEMOCAP's frequencies, `excluded` left out (-1: none).
 inline int64_t draw_class(Generator& gen, int64_t excluded) {
   const int64_t classes = int64_t(data::kEmotions.size());
   double total = 0;
   for (int64_t c = 0; c < classes; ++c)
     if (c != excluded) total += synth::kClassWeights[c];
-  double r = uniform(gen) * total;
+  double r = gen.next_uniform() * total;
   int64_t last = -1;
   for (int64_t c = 0; c < classes; ++c) {
     if (c == excluded) continue;

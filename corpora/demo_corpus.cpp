@@ -156,13 +156,13 @@ void annotate(Turn& turn, int64_t category, bool disagree, Generator& gen) {
     while (third == turn.row_b) third = draw_class(gen, turn.row_a);
     turn.categories = {turn.row_a, turn.row_b, third};
   } else {
-    const int64_t dissent = uniform(gen) < 0.5 ? category : draw_class(gen, category < kClasses ? category : -1);
+    const int64_t dissent = gen.next_uniform() < 0.5 ? category : draw_class(gen, category < kClasses ? category : -1);
     turn.categories = {category, category, dissent};
   }
   for (auto& annotator : turn.scores)
     for (int d = 0; d < 3; ++d) {
       const double mean = 0.5 * (kVad[turn.row_a][d] + kVad[turn.row_b][d]);
-      annotator[d] = std::clamp(int(std::lround(mean + kVadSpread * normal(gen))), 1, 5);
+      annotator[d] = std::clamp(int(std::lround(mean + kVadSpread * gen.next_normal())), 1, 5);
     }
 }
 
@@ -175,17 +175,18 @@ Planned plan_dialogue(const DemoCorpusOptions& o, int64_t session, const std::ar
   Planned p;
   const int64_t n = o.min_utterances + int64_t(gen.next_index(uint64_t(o.max_utterances - o.min_utterances + 1)));
   const int64_t dominant = draw_class(gen, -1);
-  const double share = uniform(gen, o.dominant_share_min, o.dominant_share_max);
-  p.noise = uniform(gen, demo::kNoiseMin, demo::kNoiseMax);
+  const double share = gen.next_uniform(o.dominant_share_min, o.dominant_share_max);
+  p.noise = gen.next_uniform(demo::kNoiseMin, demo::kNoiseMax);
 
   std::vector<int> speaker(static_cast<size_t>(n));  // 0 = F, 1 = M
   speaker[0] = int(gen.next_index(2));
-  for (int64_t i = 1; i < n; ++i) speaker[i] = uniform(gen) < demo::kTurnSwitch ? 1 - speaker[i - 1] : speaker[i - 1];
+  for (int64_t i = 1; i < n; ++i)
+    speaker[i] = gen.next_uniform() < demo::kTurnSwitch ? 1 - speaker[i - 1] : speaker[i - 1];
 
   std::vector<std::string> label(static_cast<size_t>(n));
   std::vector<size_t> labelled;
   for (int64_t i = 0; i < n; ++i) {
-    const double r = uniform(gen);
+    const double r = gen.next_uniform();
     if (r < o.xxx_share)
       label[i] = "xxx";
     else if (r < o.xxx_share + 0.5 * o.rare_share)
@@ -216,7 +217,7 @@ Planned plan_dialogue(const DemoCorpusOptions& o, int64_t session, const std::ar
       annotate(turn, kSurRow, false, gen);
     } else if (label[i] == "xxx" || label[i] == "oth") {
       // Hidden utterances lean to the atmosphere too, blended with another emotion.
-      turn.row_a = uniform(gen) < share ? dominant : draw_class(gen, dominant);
+      turn.row_a = gen.next_uniform() < share ? dominant : draw_class(gen, dominant);
       turn.row_b = draw_class(gen, turn.row_a);
       annotate(turn, kOtherCategory, label[i] == "xxx", gen);
     } else {
@@ -225,7 +226,9 @@ Planned plan_dialogue(const DemoCorpusOptions& o, int64_t session, const std::ar
     const demo::Prosody& a = demo::kProsody[turn.row_a];
     const demo::Prosody& b = demo::kProsody[turn.row_b];
     const auto mix = [&](double demo::Prosody::*field) { return 0.5 * (a.*field + b.*field); };
-    const auto jitter = [&](double demo::Prosody::*field) { return o.jitter * demo::kJitter.*field * normal(gen); };
+    const auto jitter = [&](double demo::Prosody::*field) {
+      return o.jitter * demo::kJitter.*field * gen.next_normal();
+    };
     const Actor& actor = actors[speaker[i]];
     turn.params = speech_params({mix(&demo::Prosody::rate) + actor.rate + jitter(&demo::Prosody::rate),
                                  mix(&demo::Prosody::pitch) + actor.pitch + jitter(&demo::Prosody::pitch),
@@ -233,7 +236,7 @@ Planned plan_dialogue(const DemoCorpusOptions& o, int64_t session, const std::ar
                                  mix(&demo::Prosody::volume) + jitter(&demo::Prosody::volume),
                                  mix(&demo::Prosody::word_gap) + jitter(&demo::Prosody::word_gap)});
     turn.noise_seed = unsigned(gen.next_u64() >> 32);
-    turn.gap = uniform(gen, demo::kGapMin, demo::kGapMax);
+    turn.gap = gen.next_uniform(demo::kGapMin, demo::kGapMax);
     p.dialogue.texts.push_back(kSentences[gen.next_index(kSentences.size())]);
   }
 
@@ -272,8 +275,8 @@ std::vector<Planned> plan_all(const DemoCorpusOptions& o, Generator& gen) {
         std::string("en-us+") + kMaleVariants[male[size_t(session - 1) % male.size()]]};
     std::array<Actor, 2> actors;
     for (Actor& a : actors) {
-      a.pitch = demo::kActorPitch * normal(gen);
-      a.rate = demo::kActorRate * normal(gen);
+      a.pitch = demo::kActorPitch * gen.next_normal();
+      a.rate = demo::kActorRate * gen.next_normal();
     }
     int64_t per_kind[2][2] = {};  // dialogues per first speaker and kind: their number in the name
     const size_t first = out.size();
@@ -544,7 +547,8 @@ DemoCorpusOutcome write_demo_corpus(const std::string& root, const DemoCorpusOpt
       // the espeak-ng child needs next.
       Tensor audio = Tensor::empty({n}, DType::f32);  // [n]
       float* x = audio.data<float>();
-      for (int64_t k = 0; k < n; ++k) x[k] = std::clamp(float(p.noise * normal(gen)) + speech[size_t(k)], -1.0f, 1.0f);
+      for (int64_t k = 0; k < n; ++k)
+        x[k] = std::clamp(float(p.noise * gen.next_normal()) + speech[size_t(k)], -1.0f, 1.0f);
       data::write_wav((wav_dir / (u.utt_id + ".wav")).string(), audio, demo::kSampleRate);
 
       const double duration = double(n) / double(demo::kSampleRate);

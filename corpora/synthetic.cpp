@@ -46,18 +46,18 @@ Planned plan_dialogue(const SyntheticOptions& o, int64_t session, Generator& gen
   Planned p;
   const int64_t n = o.min_utterances + int64_t(gen.next_index(uint64_t(o.max_utterances - o.min_utterances + 1)));
   p.dominant = draw_class(gen, -1);
-  p.atmosphere = uniform(gen, synth::kAtmosphereMin, synth::kAtmosphereMax);
-  const double share = uniform(gen, synth::kDominantShareMin, synth::kDominantShareMax);
+  p.atmosphere = gen.next_uniform(synth::kAtmosphereMin, synth::kAtmosphereMax);
+  const double share = gen.next_uniform(synth::kDominantShareMin, synth::kDominantShareMax);
 
   std::vector<int> speaker(static_cast<size_t>(n));  // 0 = F, 1 = M
   speaker[0] = int(gen.next_index(2));
   for (int64_t i = 1; i < n; ++i)
-    speaker[i] = uniform(gen) < synth::kTurnSwitch ? 1 - speaker[i - 1] : speaker[i - 1];
+    speaker[i] = gen.next_uniform() < synth::kTurnSwitch ? 1 - speaker[i - 1] : speaker[i - 1];
 
   std::vector<std::string> label(static_cast<size_t>(n));
   std::vector<size_t> labelled;
   for (int64_t i = 0; i < n; ++i) {
-    double r = uniform(gen);
+    double r = gen.next_uniform();
     for (size_t h = 0; h < synth::kHiddenLabels.size() && label[i].empty(); ++h)
       if ((r -= synth::kHiddenShares[h]) < 0) label[i] = synth::kHiddenLabels[h];
     if (label[i].empty()) labelled.push_back(size_t(i));
@@ -77,7 +77,7 @@ Planned plan_dialogue(const SyntheticOptions& o, int64_t session, Generator& gen
   }
   for (int64_t i = 0; i < n; ++i)
     if (data::label_index(label[i]) == data::kIgnoreLabel)
-      p.expressed[i] = uniform(gen) < share ? p.dominant : draw_class(gen, p.dominant);
+      p.expressed[i] = gen.next_uniform() < share ? p.dominant : draw_class(gen, p.dominant);
 
   const char letters[2] = {'F', 'M'};
   SyntheticDialogue& d = p.dialogue;
@@ -85,7 +85,7 @@ Planned plan_dialogue(const SyntheticOptions& o, int64_t session, Generator& gen
   d.name = numbered("Ses0" + std::to_string(session) + letters[speaker[0]] + "_impro", ++per_letter[speaker[0]], 2);
   d.dominant = data::kEmotions[p.dominant];
   int64_t turns[2] = {0, 0};
-  double t = uniform(gen, synth::kGapMin, synth::kGapMax);
+  double t = gen.next_uniform(synth::kGapMin, synth::kGapMax);
   for (int64_t i = 0; i < n; ++i) {
     data::UtteranceInfo u;
     u.speaker = std::string(1, letters[speaker[i]]);
@@ -94,11 +94,11 @@ Planned plan_dialogue(const SyntheticOptions& o, int64_t session, Generator& gen
     u.session = session;
     u.label = label[i];
     const double spread = synth::kFrameSpread;
-    const double frames = double(o.mean_frames) * std::exp(spread * normal(gen) - 0.5 * spread * spread);
+    const double frames = double(o.mean_frames) * std::exp(spread * gen.next_normal() - 0.5 * spread * spread);
     u.n_frames = std::max<int64_t>(synth::kMinFrames, std::llround(frames));
     u.start = round_time(t);
     u.end = round_time(t + double(u.n_frames) / timing.frame_rate);
-    t = u.end + uniform(gen, synth::kGapMin, synth::kGapMax);
+    t = u.end + gen.next_uniform(synth::kGapMin, synth::kGapMax);
     d.utterances.push_back(u);
   }
   return p;
@@ -161,7 +161,7 @@ void write_synthetic_cache(const SyntheticOptions& options, const std::string& p
   for (const Planned& p : dialogues) {
     const size_t n = p.dialogue.utterances.size();
     std::vector<double> z(n * kClasses);  // [U, C] utterance-level noise
-    for (double& v : z) v = normal(gen);
+    for (double& v : z) v = gen.next_normal();
     // The frame noise of the whole dialogue in one draw, for the same reason as above.
     int64_t frames_total = 0;
     for (const data::UtteranceInfo& u : p.dialogue.utterances) frames_total += u.n_frames;

@@ -1,9 +1,8 @@
 #include "extract/extract.h"
 
-#include <chrono>
-
 #include "autograd/grad_mode.h"
 #include "data/audio.h"
+#include "io/progress.h"
 
 namespace erc::extract {
 
@@ -29,7 +28,7 @@ void extract_features(const nn::WavLM& model, const std::vector<data::AudioItem>
             dtype_name(options.dtype));
   ERC_CHECK(options.max_batch_seconds > 0, "extract: the batch budget must be positive, got ",
             options.max_batch_seconds);
-  const auto start = std::chrono::steady_clock::now();
+  const Stopwatch time;
   data::FeatureCacheWriter writer(out_path, extract_attributes(model, options));
   ExtractProgress p;
   p.total = int64_t(items.size());
@@ -67,7 +66,7 @@ void extract_features(const nn::WavLM& model, const std::vector<data::AudioItem>
     }
     p.done += int64_t(batch.size());
     p.audio_seconds += seconds;
-    p.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    p.elapsed_seconds = time.seconds();
     if (progress) progress(p);
   }
   std::vector<std::string> order;

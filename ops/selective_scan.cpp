@@ -8,6 +8,7 @@
 
 #include "autograd/node.h"
 #include "ops/device.h"
+#include "ops/unary_cuda.h"
 
 namespace erc::ops {
 
@@ -43,24 +44,6 @@ std::pair<int64_t, int64_t> channel_range(int64_t E, int tid, int n_threads) {
 int scan_threads(int64_t T, int64_t E, int64_t N) {
   if (T * E * N < kParallelWork) return 1;
   return int(std::min<int64_t>(omp_get_max_threads(), E));
-}
-
-template <typename scalar_t>
-struct Softplus {
-  scalar_t value, slope;  // softplus(x) and its derivative
-};
-
-// torch.nn.functional.softplus with threshold 20: above it the result is x itself, with slope 1.
-template <typename scalar_t>
-Softplus<scalar_t> softplus(scalar_t x) {
-  if (x > scalar_t(20)) return {x, scalar_t(1)};
-  const scalar_t e = std::exp(x);
-  return {std::log1p(e), e / (e + scalar_t(1))};
-}
-
-template <typename scalar_t>
-scalar_t sigmoid(scalar_t x) {
-  return scalar_t(1) / (scalar_t(1) + std::exp(-x));
 }
 
 // The inputs, contiguous, in the op's argument order.
@@ -108,11 +91,11 @@ void scan_forward(const ScanInputs<scalar_t>& in, const SeqOffsets& seq_offsets,
           for (int64_t j = 0; j < width; ++j) {
             const int64_t e = e0 + j, te = t * E + e;
             scalar_t* hj = &h[j * N];
-            advance(in, t, e, softplus(in.delta[te] + in.delta_bias[e]).value, hj, hj, decay.data());
+            advance(in, t, e, softplus_and_slope(in.delta[te] + in.delta_bias[e]).value, hj, hj, decay.data());
             scalar_t y = 0;
             for (int64_t n = 0; n < N; ++n) y += c[n] * hj[n];
             const scalar_t zz = in.z[te];
-            out[te] = (y + in.D[e] * in.u[te]) * zz * sigmoid(zz);
+            out[te] = (y + in.D[e] * in.u[te]) * zz * stable_sigmoid(zz);
           }
           const int64_t done = t + 1 - seq_offsets[s];  // frames of this sequence scanned so far
           if (states != nullptr && done % chunk_size == 0 && t + 1 < seq_offsets[s + 1]) {
@@ -156,7 +139,7 @@ void scan_backward(const ScanInputs<scalar_t>& in, const scalar_t* states, const
     // evaluates no exp or log1p again. These buffers, O(chunk_size kBlock N), are all the state memory backward
     // needs.
     std::vector<scalar_t> hist((chunk_rows + 1) * kBlock * N), decays(chunk_rows * kBlock * N);
-    std::vector<Softplus<scalar_t>> dts(chunk_rows * kBlock);
+    std::vector<SoftplusAndSlope<scalar_t>> dts(chunk_rows * kBlock);
     // dh_{t+1} exp(dt_{t+1} A): what frame t + 1 passes back to frame t, per block channel and state.
     std::vector<scalar_t> carry(kBlock * N);
     std::vector<double> dA_sum(kBlock * N), dD_sum(kBlock), dbias_sum(kBlock);
@@ -181,7 +164,7 @@ void scan_backward(const ScanInputs<scalar_t>& in, const scalar_t* states, const
           for (int64_t t = c0; t < c1; ++t)
             for (int64_t j = 0; j < width; ++j) {
               const int64_t e = e0 + j;
-              dts[at(t, j)] = softplus(in.delta[t * E + e] + in.delta_bias[e]);
+              dts[at(t, j)] = softplus_and_slope(in.delta[t * E + e] + in.delta_bias[e]);
               advance(in, t, e, dts[at(t, j)].value, row(t - 1, j), row(t, j), &decays[at(t, j) * N]);
             }
           for (int64_t t = c1 - 1; t >= c0; --t) {
@@ -189,8 +172,8 @@ void scan_backward(const ScanInputs<scalar_t>& in, const scalar_t* states, const
             double *dB_t = dB_mine + t * N, *dC_t = dC_mine + t * N;
             for (int64_t j = 0; j < width; ++j) {
               const int64_t e = e0 + j, te = t * E + e;
-              const Softplus<scalar_t> sp = dts[at(t, j)];
-              const scalar_t dt = sp.value, uu = in.u[te], zz = in.z[te], sig = sigmoid(zz), gg = g[te];
+              const SoftplusAndSlope<scalar_t> sp = dts[at(t, j)];
+              const scalar_t dt = sp.value, uu = in.u[te], zz = in.z[te], sig = stable_sigmoid(zz), gg = g[te];
               const scalar_t g_hat = gg * zz * sig;  // dL/dy_t through the gate
               const scalar_t *a = in.A + e * N, *h = row(t, j), *h_prev = row(t - 1, j), *decay = &decays[at(t, j) * N];
               scalar_t* dh = &carry[j * N];

@@ -152,18 +152,30 @@ struct Gelu {
   }
 };
 
+// softplus(x) = log(1 + e^x) as torch.nn.functional.softplus (beta 1, threshold 20: x itself above it), and its slope
+// sigmoid(x), both from one exponential: the selective scan needs the two together.
+template <typename T>
+struct SoftplusAndSlope {
+  T value, slope;
+};
+template <typename T>
+ERC_HOST_DEVICE SoftplusAndSlope<T> softplus_and_slope(T x) {
+  if (x > T(20)) return {x, T(1)};
+  const T e = std::exp(x);
+  return {std::log1p(e), e / (e + T(1))};
+}
+
 struct Softplus {
   static constexpr const char* name = "softplus";
   static constexpr UnaryKind kind = UnaryKind::softplus;
   static constexpr bool kSavesOutput = false;
-  static constexpr double kThreshold = 20.0;
   template <typename T>
   ERC_HOST_DEVICE static T value(T x, T) {
-    return x > T(kThreshold) ? x : std::log1p(std::exp(x));
+    return softplus_and_slope(x).value;
   }
   template <typename T>
   ERC_HOST_DEVICE static T slope(T x, T) {
-    return x > T(kThreshold) ? T(1) : stable_sigmoid(x);
+    return softplus_and_slope(x).slope;
   }
 };
 

@@ -68,17 +68,22 @@ ERC_HOST_DEVICE T philox_uniform(uint64_t seed, uint64_t offset, uint64_t i, dou
     return add_mul_unfused(low, high - low, unit_double(bits));
 }
 
-// Element i of a normal draw (Box-Muller): pair j = (2j, 2j + 1) takes u1 from element 2j's bits and u2 from
-// element 2j + 1's, and gives r cos(2 pi u2) to the first and r sin(2 pi u2) to the second.
+// The Box-Muller transform: two uniform draws u1 in (0, 1] (the log stays finite) and u2 in [0, 1) give two
+// independent standard normals, r cos(2 pi u2) (the first) and r sin(2 pi u2) (the second), r = sqrt(-2 ln u1).
+ERC_HOST_DEVICE inline double box_muller(double u1, double u2, bool second) {
+  const double r = sqrt(-2.0 * log(u1));
+  const double angle = 2.0 * M_PI * u2;
+  return second ? r * sin(angle) : r * cos(angle);
+}
+
+// Element i of a normal draw: pair j = (2j, 2j + 1) takes u1 from element 2j's bits and u2 from element 2j + 1's,
+// and gives the pair's first normal to element 2j and its second to element 2j + 1.
 template <typename T>
 ERC_HOST_DEVICE T philox_normal(uint64_t seed, uint64_t offset, uint64_t i, double mean, double stddev) {
   const uint64_t pair = i / 2;
-  const double u1 = 1.0 - unit_double(philox_bits64(seed, offset, 2 * pair));  // (0, 1]: the log stays finite
+  const double u1 = 1.0 - unit_double(philox_bits64(seed, offset, 2 * pair));
   const double u2 = unit_double(philox_bits64(seed, offset, 2 * pair + 1));
-  const double r = sqrt(-2.0 * log(u1));
-  const double angle = 2.0 * M_PI * u2;
-  const double unit = i % 2 == 0 ? r * cos(angle) : r * sin(angle);
-  return T(add_mul_unfused(mean, stddev, unit));
+  return T(add_mul_unfused(mean, stddev, box_muller(u1, u2, i % 2 == 1)));
 }
 
 // Element i of a Bernoulli draw: 1 with probability p, else 0.

@@ -22,8 +22,14 @@ class Generator {
   void fill_normal(Tensor& t, double mean = 0.0, double stddev = 1.0);  // Box-Muller, both outputs of a pair used
   void fill_bernoulli(Tensor& t, double p);                            // 1 with probability p, else 0
 
-  // One 64-bit draw (consumes one counter): for shuffles and sampling on the host.
+  // Scalar draws on the host (each 64-bit draw consumes one counter): for shuffles, sampling and the corpora.
   uint64_t next_u64() { return philox_bits64(seed_, offset_++, 0); }
+  double next_uniform() { return unit_double(next_u64()); }  // [0, 1)
+  double next_uniform(double low, double high) { return low + (high - low) * next_uniform(); }
+  double next_normal() {  // the first normal of a Box-Muller pair (two draws)
+    const double u1 = 1.0 - next_uniform();
+    return box_muller(u1, next_uniform(), false);
+  }
   // Uniform in [0, n), n > 0; the modulo bias (n / 2^64) is far below anything a shuffle can show.
   uint64_t next_index(uint64_t n) { return next_u64() % n; }
 

@@ -38,17 +38,6 @@ std::vector<float> sine(int64_t n, double hz, double rate, double amplitude) {
 }
 
 // `f` throws an erc::Error whose message names the file and contains `problem`.
-void expect_error(const std::function<void()>& f, const std::string& path, const std::string& problem) {
-  try {
-    f();
-    ADD_FAILURE() << "no error for " << path;
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find(std::filesystem::path(path).filename().string()), std::string::npos) << msg;
-    EXPECT_NE(msg.find(problem), std::string::npos) << "expected '" << problem << "' in: " << msg;
-  }
-}
-
 }  // namespace
 
 TEST(Audio, WavRoundTrip16k) {
@@ -115,21 +104,21 @@ TEST(Audio, FlacLoads) {
 TEST(AudioErrors, MissingFile) {
   const std::string path = temp_path("erc_audio_no_such_file.wav");
   std::filesystem::remove(path);
-  expect_error([&] { load_audio(path); }, path, "no such audio file");
-  expect_error([&] { audio_info(path); }, path, "no such audio file");
+  EXPECT_TRUE(test::error_mentions([&] { load_audio(path); }, {path, "no such audio file"}));
+  EXPECT_TRUE(test::error_mentions([&] { audio_info(path); }, {path, "no such audio file"}));
 }
 
 TEST(AudioErrors, TextFileNamedWav) {
   const std::string path = temp_path("erc_audio_text.wav");
   std::ofstream(path) << "this is not audio, only text that happens to be named .wav\n";
-  expect_error([&] { load_audio(path); }, path, "cannot read as audio (libsndfile: ");
+  EXPECT_TRUE(test::error_mentions([&] { load_audio(path); }, {path, "cannot read as audio (libsndfile: "}));
 }
 
 TEST(AudioErrors, EmptyWav) {
   const std::string path = temp_path("erc_audio_empty.wav");
   write_wav(path, Tensor::empty({0}), 16000);
   EXPECT_EQ(audio_info(path).frames, 0);
-  expect_error([&] { load_audio(path); }, path, "empty (0 frames)");
+  EXPECT_TRUE(test::error_mentions([&] { load_audio(path); }, {path, "empty (0 frames)"}));
 }
 
 TEST(AudioErrors, TruncatedWav) {
@@ -138,9 +127,10 @@ TEST(AudioErrors, TruncatedWav) {
   const auto size = std::filesystem::file_size(good);
   std::filesystem::copy_file(good, cut, std::filesystem::copy_options::overwrite_existing);
   std::filesystem::resize_file(cut, size - 1001);
-  expect_error([&] { load_audio(cut); }, cut, "truncated: the header declares 4000 bytes of audio data");
+  EXPECT_TRUE(
+      test::error_mentions([&] { load_audio(cut); }, {cut, "truncated: the header declares 4000 bytes of audio data"}));
   std::filesystem::resize_file(cut, size - 4000);  // only the header left
-  expect_error([&] { load_audio(cut); }, cut, "truncated");
+  EXPECT_TRUE(test::error_mentions([&] { load_audio(cut); }, {cut, "truncated"}));
 }
 
 TEST(AudioErrors, TruncatedFlac) {
@@ -149,7 +139,7 @@ TEST(AudioErrors, TruncatedFlac) {
   write_with_sndfile(good, x, 16000, 1, SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
   std::filesystem::copy_file(good, cut, std::filesystem::copy_options::overwrite_existing);
   std::filesystem::resize_file(cut, std::filesystem::file_size(good) / 2);
-  expect_error([&] { load_audio(cut); }, cut, "truncated");
+  EXPECT_TRUE(test::error_mentions([&] { load_audio(cut); }, {cut, "truncated"}));
 }
 
 TEST(AudioErrors, NonFiniteSample) {
@@ -157,12 +147,15 @@ TEST(AudioErrors, NonFiniteSample) {
   std::vector<float> x = sine(100, 300, 16000, 0.5);
   x[37] = std::nanf("");
   write_with_sndfile(path, x, 16000, 1, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
-  expect_error([&] { load_audio(path); }, path, "non-finite sample (nan) at frame 37");
+  EXPECT_TRUE(test::error_mentions([&] { load_audio(path); }, {path, "non-finite sample (nan) at frame 37"}));
 }
 
 TEST(AudioErrors, WriteWavRejectsOutOfRange) {
   const std::string path = temp_path("erc_audio_loud.wav");
-  expect_error([&] { write_wav(path, Tensor::from_vector(std::vector<float>{0.f, 1.5f}, {2}), 16000); }, path,
-               "expected samples in [-1, 1], got 1.5 at index 1");
+  EXPECT_TRUE(test::error_mentions(
+      [&] {
+        write_wav(path, Tensor::from_vector(std::vector<float>{0.f, 1.5f}, {2}), 16000);
+      },
+      {path, "expected samples in [-1, 1], got 1.5 at index 1"}));
   EXPECT_THROW(write_wav(path, Tensor::zeros({2, 2}), 16000), Error);
 }

@@ -1,7 +1,5 @@
 // The spoken demo corpus on a tiny instance: the IEMOCAP indexer reads it as planned, every WAV is 16 kHz mono and
 // as long as its summary line says, the same seed gives the same bytes, and a root is never written over.
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -23,23 +21,6 @@ namespace fs = std::filesystem;
 namespace {
 
 // Per test and process: CTest runs tests in parallel processes, which must not share a tree.
-std::string dir_prefix() { return "erc_demo_" + std::to_string(getpid()) + "_"; }
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::path(::testing::TempDir()) / (dir_prefix() + name);
-  fs::remove_all(dir);
-  return dir;
-}
-
-// The trees are a few MB each: removed when the process's tests are done.
-struct RemoveTrees : ::testing::Environment {
-  void TearDown() override {
-    for (const fs::directory_entry& e : fs::directory_iterator(::testing::TempDir()))
-      if (e.path().filename().string().starts_with(dir_prefix())) fs::remove_all(e.path());
-  }
-};
-[[maybe_unused]] ::testing::Environment* const kRemoveTrees = ::testing::AddGlobalTestEnvironment(new RemoveTrees);
-
 // 2 sessions x 2 dialogues x 4 utterances; seed 3 gives three xxx among the 16.
 DemoCorpusOptions tiny() {
   DemoCorpusOptions o;
@@ -54,7 +35,7 @@ DemoCorpusOptions tiny() {
 // Written once per process: most tests only read it.
 const fs::path& tiny_corpus() {
   static const fs::path root = [] {
-    const fs::path dir = fresh_dir("tiny");
+    const fs::path dir = test::fresh_dir("tiny", /*create=*/false);
     EXPECT_EQ(corpora::write_demo_corpus(dir.string(), tiny()), DemoCorpusOutcome::written);
     return dir;
   }();
@@ -160,7 +141,7 @@ TEST(DemoCorpus, TranscriptionsSayThePlannedSentences) {
 }
 
 TEST(DemoCorpus, SameSeedSameBytes) {
-  const fs::path again = fresh_dir("again");
+  const fs::path again = test::fresh_dir("again", /*create=*/false);
   ASSERT_EQ(corpora::write_demo_corpus(again.string(), tiny()), DemoCorpusOutcome::written);
   const auto a = snapshot(tiny_corpus()), b = snapshot(again);
   ASSERT_EQ(a.size(), b.size());
@@ -180,7 +161,7 @@ TEST(DemoCorpus, SameSeedSameBytes) {
 }
 
 TEST(DemoCorpus, RerunIsANoOpAndOtherRootsAreRefused) {
-  const fs::path root = fresh_dir("rerun");
+  const fs::path root = test::fresh_dir("rerun", /*create=*/false);
   ASSERT_EQ(corpora::write_demo_corpus(root.string(), tiny()), DemoCorpusOutcome::written);
   const auto before = snapshot(root);
   const auto stamp = fs::last_write_time(root / demo::kMarker);
@@ -203,7 +184,7 @@ TEST(DemoCorpus, RerunIsANoOpAndOtherRootsAreRefused) {
   EXPECT_TRUE(snapshot(root) == before);
 
   // A user's folder: refused, and left as it was.
-  const fs::path user = fresh_dir("user");
+  const fs::path user = test::fresh_dir("user", /*create=*/false);
   fs::create_directories(user);
   std::ofstream(user / "notes.txt") << "mine";
   const std::string foreign = error_of([&] { corpora::write_demo_corpus(user.string(), tiny()); });

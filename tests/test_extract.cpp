@@ -1,7 +1,5 @@
 // Feature extraction end to end at a tiny size: an audio list -> a seeded random WavLM -> the HDF5 cache, with
 // the features equal to the model's own output, resuming after an interruption, and refused misuse.
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 
@@ -16,13 +14,6 @@ using erc::test::mentions;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::path(::testing::TempDir()) / ("erc_extract_" + std::to_string(getpid()) + "_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 void write_text(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
 
@@ -54,7 +45,7 @@ extract::ExtractOptions f32_options() {
 }
 
 TEST(Extract, ListToCacheMatchesTheModel) {
-  const fs::path dir = fresh_dir("list");
+  const fs::path dir = test::fresh_dir("list");
   const auto items = data::read_audio_list(make_list(dir).string());
   ASSERT_EQ(items.size(), 4u);
   EXPECT_EQ(items[1].info.utt_id, "u1");
@@ -83,7 +74,7 @@ TEST(Extract, ListToCacheMatchesTheModel) {
 }
 
 TEST(Extract, ResumesAfterInterruption) {
-  const fs::path dir = fresh_dir("resume");
+  const fs::path dir = test::fresh_dir("resume");
   const auto items = data::read_audio_list(make_list(dir).string());
   auto model = tiny_wavlm();
   const std::string out = (dir / "f.h5").string();
@@ -105,7 +96,7 @@ TEST(Extract, ResumesAfterInterruption) {
 }
 
 TEST(Extract, RefusesBadLists) {
-  const fs::path dir = fresh_dir("bad");
+  const fs::path dir = test::fresh_dir("bad");
   make_list(dir);
   auto error_for = [&](const std::string& csv) {
     write_text(dir / "bad.csv", csv);

@@ -1,8 +1,6 @@
 // WavLM against transformers' WavLMModel, stage by stage (tools/fixtures/wavlm.py): a tiny randomly initialised
 // model on a real speech clip, in float64 (agreement to rounding) and float32 (relative error < 1e-4, the bound
 // the WavLM issue sets); both checkpoint namings; the utterances of a batch packed; config and loading errors.
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 
@@ -106,17 +104,10 @@ TEST(GoldenWavLM, PackedUtterancesMatchOneByOne) {
 }
 
 // Per test and process: CTest runs tests in parallel processes.
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::path(::testing::TempDir()) / ("erc_wavlm_" + std::to_string(getpid()) + "_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
 // A Hugging Face model folder: config.json + model.safetensors or pytorch_model.bin; the model runs only its
 // first two blocks.
 TEST(WavLMLoading, FolderAndLowerLayer) {
-  const fs::path dir = fresh_dir("folder");
+  const fs::path dir = test::fresh_dir("folder");
   fs::copy_file(kDir + "/wavlm_tiny.json", dir / "config.json");
   fs::copy_file(kDir + "/wavlm_tiny.safetensors", dir / "model.safetensors");
   auto model = nn::load_wavlm(dir.string(), 2);

@@ -1,7 +1,5 @@
 // The IEMOCAP indexer on a small tree in the corpus's exact layout and line format: dialogue and time order,
 // ids with underscores in the dialogue name, skipped lines and folders, missing WAVs and refused input.
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 
@@ -16,13 +14,6 @@ namespace fs = std::filesystem;
 namespace {
 
 // Per test and process: CTest runs tests in parallel processes, which must not share a tree.
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::path(::testing::TempDir()) / ("erc_iemocap_" + std::to_string(getpid()) + "_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
 void write_file(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
   std::ofstream(path, std::ios::binary) << text;
@@ -39,7 +30,7 @@ std::string block(const std::string& range, const std::string& id, const std::st
 
 // Two sessions, three dialogues. Ses01F_impro01 lists its utterances out of time order.
 fs::path make_tree(const std::string& name) {
-  const fs::path root = fresh_dir(name);
+  const fs::path root = test::fresh_dir(name);
   const fs::path s1 = root / "Session1" / "dialog" / "EmoEvaluation";
   const fs::path s3 = root / "Session3" / "dialog" / "EmoEvaluation";
   // Written before impro01 so directory order differs from file-name order.
@@ -178,7 +169,7 @@ TEST(Iemocap, IdDisagreeingWithItsFolderIsAnError) {
 }
 
 TEST(Iemocap, WrongRootIsAnError) {
-  const fs::path empty = fresh_dir("empty");
+  const fs::path empty = test::fresh_dir("empty");
   const std::string msg = error_of([&] { index_iemocap(empty.string()); });
   EXPECT_NE(msg.find(empty.string()), std::string::npos) << msg;
 

@@ -2,7 +2,6 @@
 // checks are in grad_util.h and the PyTorch fixtures in golden_util.h, for the tests that need those layers.
 #pragma once
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cmath>
@@ -10,6 +9,7 @@
 #include <functional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "tensor/random.h"
 #include "tensor/tensor.h"
@@ -87,6 +87,25 @@ inline std::string temp_path(const std::string& name) {
   return path;
 }
 
+// A fresh, empty folder in the test temp folder, unique to this process, removed with all it holds when the program
+// exits. With create = false it is only cleared (for code that must make the folder itself).
+inline std::filesystem::path fresh_dir(const std::string& name, bool create = true) {
+  struct Created {
+    std::vector<std::filesystem::path> dirs;
+    ~Created() {
+      std::error_code ignored;
+      for (const auto& d : dirs) std::filesystem::remove_all(d, ignored);
+    }
+  };
+  static Created created;
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / (std::to_string(getpid()) + "_" + name);
+  std::filesystem::remove_all(dir);
+  if (create) std::filesystem::create_directories(dir);
+  created.dirs.push_back(dir);
+  return dir;
+}
+
 // The message of the erc::Error that `f` throws, or a note that it threw none.
 template <typename F>
 std::string error_of(F&& f) {
@@ -101,6 +120,16 @@ std::string error_of(F&& f) {
 inline ::testing::AssertionResult mentions(const std::string& message, const std::string& part) {
   if (message.find(part) != std::string::npos) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "'" << part << "' not in: " << message;
+}
+
+// `f` throws an erc::Error whose message holds every one of `parts`.
+template <typename F>
+::testing::AssertionResult error_mentions(F&& f, const std::vector<std::string>& parts) {
+  const std::string message = error_of(std::forward<F>(f));
+  for (const std::string& part : parts)
+    if (message.find(part) == std::string::npos)
+      return ::testing::AssertionFailure() << "'" << part << "' not in: " << message;
+  return ::testing::AssertionSuccess();
 }
 
 }  // namespace erc::test

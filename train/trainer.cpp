@@ -1,9 +1,6 @@
 #include "train/trainer.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -11,12 +8,13 @@
 
 #include "autograd/backward.h"
 #include "autograd/grad_mode.h"
+#include "io/atomic_file.h"
+#include "io/progress.h"
 #include "nn/erc_model.h"
 #include "ops/cross_entropy.h"
 #include "ops/softmax.h"
 #include "train/checkpoint.h"
 #include "train/run_files.h"
-#include "io/atomic_file.h"
 
 namespace erc::train {
 
@@ -25,35 +23,6 @@ std::atomic<bool> interrupt_requested{false};
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// One line on stderr, redrawn in place on a terminal and printed every ~10% otherwise (logs stay short).
-class ProgressBar {
- public:
-  ProgressBar(bool enabled, std::string title, int64_t total)
-      : enabled_(enabled), tty_(isatty(2)), title_(std::move(title)), total_(total), start_(Clock::now()) {}
-  void update(int64_t done, double loss, double frames_per_second) {
-    if (!enabled_) return;
-    const bool decile = total_ > 0 && (done * 10 / total_) != ((done - 1) * 10 / total_);
-    if (!tty_ && !decile) return;
-    const int width = 24, filled = total_ ? int(width * done / total_) : width;
-    const double eta = done ? seconds_since(start_) * double(total_ - done) / double(done) : 0;
-    std::fprintf(stderr, "%s%s [%s%s] %lld/%lld loss %.4f  %.0f frames/s  ETA %.0fs%s", tty_ ? "\r" : "",
-                 title_.c_str(), std::string(size_t(filled), '#').c_str(), std::string(size_t(width - filled), '.').c_str(),
-                 static_cast<long long>(done), static_cast<long long>(total_), loss, frames_per_second, eta,
-                 tty_ ? "\033[K" : "\n");
-    if (tty_ && done == total_) std::fprintf(stderr, "\n");
-  }
-
- private:
-  bool enabled_, tty_;
-  std::string title_;
-  int64_t total_;
-  Clock::time_point start_;
-};
-
 struct Context {
   const TrainConfig& config;
   const data::FeatureCacheReader& cache;
@@ -147,8 +116,9 @@ FoldResult train_fold(const Context& ctx, int64_t fold_session, const std::strin
     char title[64];
     std::snprintf(title, sizeof title, "fold %lld epoch %lld/%lld", static_cast<long long>(fold_session),
                   static_cast<long long>(epoch), static_cast<long long>(config.epochs));
-    ProgressBar bar(config.progress, title, int64_t(plans.size()));
-    const auto epoch_start = Clock::now();
+    ProgressLine progress_line(config.progress);
+    const int64_t n_steps = int64_t(plans.size());
+    const Stopwatch epoch_time;
     double loss_sum = 0;
     int64_t frames = 0, steps = 0;
     for (size_t step = 0; step < plans.size(); ++step) {
@@ -177,11 +147,16 @@ FoldResult train_fold(const Context& ctx, int64_t fold_session, const std::strin
       loss_sum += value;
       frames += batch.features.size(0);
       ++steps;
-      bar.update(int64_t(step) + 1, loss_sum / double(steps), double(frames) / seconds_since(epoch_start));
+      char status[160];
+      std::snprintf(status, sizeof status, "%s %s %lld/%lld loss %.4f  %.0f frames/s  ETA %.0fs", title,
+                    progress_bar(steps, n_steps).c_str(), static_cast<long long>(steps),
+                    static_cast<long long>(n_steps), loss_sum / double(steps), double(frames) / epoch_time.seconds(),
+                    seconds_left(epoch_time.seconds(), steps, n_steps));
+      progress_line.show(steps, n_steps, status);
       if (config.log_every_step)
         log.push_back(nlohmann::json{{"type", "step"}, {"epoch", epoch}, {"step", step + 1}, {"loss", value}}.dump());
     }
-    const double train_seconds = seconds_since(epoch_start);
+    const double train_seconds = epoch_time.seconds();
 
     optimizer.eval();
     model.eval();
