@@ -95,12 +95,20 @@ TEST(DemoCorpus, IndexesAsPlanned) {
   }
 }
 
-TEST(DemoCorpus, LabelsIncludeXxxAndSixClasses) {
-  std::set<std::string> labels;
-  for (const UtteranceInfo& u : index_iemocap(tiny_corpus().string(), {1, 2}).utterances) labels.insert(u.label);
-  EXPECT_TRUE(labels.count("xxx"));
-  for (const std::string& label : labels)
+// The written corpus's labels are the six classes and the input-only xxx, sur and oth, xxx among them; the default
+// corpus (the demo's) plans every one of the six classes, and xxx, sur and oth.
+TEST(DemoCorpus, LabelsAreTheSixClassesAndTheInputOnlyOnes) {
+  std::set<std::string> written;
+  for (const UtteranceInfo& u : index_iemocap(tiny_corpus().string(), {1, 2}).utterances) written.insert(u.label);
+  EXPECT_TRUE(written.count("xxx"));
+  for (const std::string& label : written)
     EXPECT_TRUE(label_index(label) != kIgnoreLabel || label == "xxx" || label == "sur" || label == "oth") << label;
+  std::set<std::string> planned;
+  for (const DemoDialogue& d : demo_corpus_plan(DemoCorpusOptions{}))
+    for (const UtteranceInfo& u : d.utterances) planned.insert(u.label);
+  std::set<std::string> expected(kEmotions.begin(), kEmotions.end());
+  expected.insert({"xxx", "sur", "oth"});
+  EXPECT_EQ(planned, expected);
 }
 
 TEST(DemoCorpus, WavsAre16kMonoAndAsLongAsTheirTimes) {

@@ -91,7 +91,20 @@ TEST(Extract, ResumesAfterInterruption) {
   extract::extract_features(*model, items, out, f32_options(), [&](const extract::ExtractProgress& p) { last = p; });
   EXPECT_EQ(last.skipped, 2);
   EXPECT_EQ(last.done, 4);
-  EXPECT_EQ(data::FeatureCacheReader(out).utterances().size(), 4u);
+  // The resumed cache holds what an uninterrupted run writes: the same utterances in the same order, the same
+  // attributes and the same features, bit for bit.
+  const std::string straight = (dir / "straight.h5").string();
+  extract::extract_features(*model, items, straight, f32_options());
+  const data::FeatureCacheReader resumed(out), uninterrupted(straight);
+  EXPECT_EQ(resumed.attributes().extractor, uninterrupted.attributes().extractor);
+  EXPECT_EQ(resumed.attributes().layer, uninterrupted.attributes().layer);
+  ASSERT_EQ(resumed.utterances().size(), 4u);
+  ASSERT_EQ(uninterrupted.utterances().size(), 4u);
+  for (size_t u = 0; u < 4; ++u) {
+    EXPECT_EQ(resumed.utterances()[u].utt_id, uninterrupted.utterances()[u].utt_id);
+    EXPECT_EQ(resumed.utterances()[u].n_frames, uninterrupted.utterances()[u].n_frames);
+    EXPECT_EQ(resumed.read(u).to_vector<float>(), uninterrupted.read(u).to_vector<float>()) << u;
+  }
   fs::remove_all(dir);
 }
 
