@@ -197,7 +197,7 @@ Planned plan_dialogue(const DemoCorpusOptions& o, int64_t session, const std::ar
       labelled.push_back(size_t(i));
   }
 
-  // As in data/synthetic.cpp: the dominant emotion goes to a strict majority of the labelled utterances.
+  // As in corpora/synthetic.cpp: the dominant emotion goes to a strict majority of the labelled utterances.
   p.turns.resize(size_t(n));
   const size_t n_labelled = labelled.size();
   const size_t n_dominant =
