@@ -7,9 +7,9 @@
 #include "app_common.h"
 #include "eval/atmosphere.h"
 #include "eval/png_chart.h"
+#include "io/atomic_file.h"
 #include "train/run_files.h"
 #include "train/trainer.h"
-#include "io/atomic_file.h"
 
 using namespace erc;
 

@@ -146,8 +146,8 @@ void write_distribution_csv(const std::string& path, const AtmosphereReport& rep
     out << c.dialogue << ',' << c.session << ',' << c.n_labelled;
     for (int64_t n : c.counts) out << ',' << n;
     for (double share : c.shares) out << ',' << csv_number(share);
-    out << ',' << data::kEmotions[size_t(c.dominant)] << ',' << csv_number(c.top1_share) << ',' << csv_number(c.top2_share)
-        << ',' << int(c.one_over_half) << ',' << int(c.two_over_half) << "\n";
+    out << ',' << data::kEmotions[size_t(c.dominant)] << ',' << csv_number(c.top1_share) << ','
+        << csv_number(c.top2_share) << ',' << int(c.one_over_half) << ',' << int(c.two_over_half) << "\n";
   }
   write_file_atomically(path, out.str());
 }

@@ -1,5 +1,6 @@
-// The paper's per-conversation "atmosphere" analysis (docs/MODEL.md §4): each test conversation's emotion distribution,
-// and per conversation and emotion what a conversation-context model gains over a single-utterance model.
+// The paper's per-conversation "atmosphere" analysis (docs/MODEL.md §4): each test conversation's emotion
+// distribution, and per conversation and emotion what a conversation-context model gains over a single-utterance
+// model.
 #pragma once
 #include <array>
 #include <cstdint>

@@ -7,7 +7,8 @@
 
 namespace erc::eval {
 
-Metrics compute_metrics(const std::vector<int64_t>& labels, const std::vector<int64_t>& predictions, int64_t n_classes) {
+Metrics compute_metrics(const std::vector<int64_t>& labels, const std::vector<int64_t>& predictions,
+                        int64_t n_classes) {
   ERC_CHECK(labels.size() == predictions.size(), "metrics: ", labels.size(), " labels but ", predictions.size(),
             " predictions");
   Metrics m;

@@ -77,8 +77,8 @@ void write_predictions_csv(const std::string& path, const std::vector<Prediction
                 *field, "' holds a comma, quote or line break");
     ERC_CHECK(p.prediction >= 0 && p.prediction < int64_t(data::kEmotions.size()), path, ": utterance ", p.utt_id,
               ": prediction ", p.prediction, " outside 0..5");
-    ERC_CHECK(p.label_index == data::label_index(p.label), path, ": utterance ", p.utt_id, ": label_index ", p.label_index,
-              " disagrees with label '", p.label, "' (", data::label_index(p.label), ")");
+    ERC_CHECK(p.label_index == data::label_index(p.label), path, ": utterance ", p.utt_id, ": label_index ",
+              p.label_index, " disagrees with label '", p.label, "' (", data::label_index(p.label), ")");
     out << p.utt_id << ',' << p.dialogue << ',' << p.session << ',' << p.speaker << ',' << number(p.start) << ','
         << p.label << ',' << p.label_index << ',' << data::kEmotions[size_t(p.prediction)];
     for (double q : p.probabilities) out << ',' << number(q);

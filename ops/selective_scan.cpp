@@ -181,7 +181,8 @@ void scan_backward(const ScanInputs<scalar_t>& in, const scalar_t* states, const
               scalar_t y = 0, dh_dot_b = 0, d_dt = 0;
               for (int64_t n = 0; n < N; ++n) {
                 const scalar_t dh_n = g_hat * c[n] + dh[n];
-                // exp(dt A) h_{t-1} is docs/MODEL.md §2's h_t - dt B_t u_t, taken without that difference's cancellation.
+                // exp(dt A) h_{t-1} is docs/MODEL.md §2's h_t - dt B_t u_t, taken without that difference's
+                // cancellation.
                 const scalar_t kept = decay[n] * h_prev[n];
                 y += c[n] * h[n];
                 dh_dot_b += dh_n * b[n];

@@ -29,7 +29,8 @@ ERC_HOST_DEVICE T softmax_grad(double g, double y, double dot, bool take_log) {
 template <typename T>
 ERC_HOST_DEVICE void softmax_row_backward(const T* y, const T* g, T* gx, int64_t n, int64_t stride, bool take_log) {
   double dot = 0;
-  for (int64_t k = 0; k < n; ++k) dot += take_log ? double(g[k * stride]) : double(g[k * stride]) * double(y[k * stride]);
+  for (int64_t k = 0; k < n; ++k)
+    dot += take_log ? double(g[k * stride]) : double(g[k * stride]) * double(y[k * stride]);
   for (int64_t k = 0; k < n; ++k)
     gx[k * stride] = softmax_grad<T>(double(g[k * stride]), double(y[k * stride]), dot, take_log);
 }

@@ -25,7 +25,8 @@ inline const SafeTensors& fixture(const std::string& name) {
 // Runs `op` on the inputs of fixture case `name` (converted to `dtype`; floating inputs require grad), and checks
 // the output and, when the fixture has them, every input's gradient under the case's grad_out.
 // `input_names` are the `<arg>` of `<name>.in.<arg>`, in the order `op` takes them.
-inline void expect_golden_case(const SafeTensors& fx, const std::string& name, const std::vector<std::string>& input_names,
+inline void expect_golden_case(const SafeTensors& fx, const std::string& name,
+                               const std::vector<std::string>& input_names,
                                const std::function<Tensor(const std::vector<Tensor>&)>& op, DType dtype, double atol,
                                double rtol) {
   SCOPED_TRACE("fixture case '" + name + "' in " + dtype_name(dtype));

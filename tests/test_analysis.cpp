@@ -7,8 +7,8 @@
 #include <functional>
 #include <sstream>
 
-#include "eval/atmosphere.h"
 #include "data/dataset.h"
+#include "eval/atmosphere.h"
 #include "eval/png_chart.h"
 #include "eval/predictions.h"
 #include "test_util.h"
@@ -191,8 +191,8 @@ TEST(Predictions, CsvErrorsNameFileLineAndProblem) {
                        unknown + ":2: column prediction: unknown class 'joy'"));
 
   const std::string short_line = write_text("erc_pred_fields.csv", header + good + good + "a_F0,a,5\n");
-  EXPECT_TRUE(
-      mentions(error_of([&] { eval::read_predictions_csv(short_line); }), short_line + ":4: 3 fields, the header has 14"));
+  EXPECT_TRUE(mentions(error_of([&] { eval::read_predictions_csv(short_line); }),
+                       short_line + ":4: 3 fields, the header has 14"));
 
   const std::string disagree = write_text("erc_pred_index.csv", header + "a_F0,a,5,F,0.5,neu,2,neu,0,0,0,0,1,0\n");
   EXPECT_TRUE(mentions(error_of([&] { eval::read_predictions_csv(disagree); }),

@@ -1,7 +1,7 @@
 // The graph engine: accumulation, sharing, no-grad, and the errors a user meets first.
 #include "autograd/backward.h"
-#include "autograd/gradcheck.h"
 #include "autograd/grad_mode.h"
+#include "autograd/gradcheck.h"
 #include "autograd/node.h"
 #include "ops/binary.h"
 #include "ops/reduce.h"

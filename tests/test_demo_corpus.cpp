@@ -6,9 +6,9 @@
 #include <set>
 #include <sstream>
 
+#include "corpora/demo_corpus.h"
 #include "data/audio.h"
 #include "data/dataset.h"
-#include "corpora/demo_corpus.h"
 #include "data/iemocap.h"
 #include "test_util.h"
 

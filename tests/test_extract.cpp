@@ -55,7 +55,7 @@ TEST(Extract, ListToCacheMatchesTheModel) {
   auto model = tiny_wavlm();
   std::vector<int64_t> calls;
   extract::extract_features(*model, items, (dir / "f.h5").string(), f32_options(),
-                         [&](const extract::ExtractProgress& p) { calls.push_back(p.done); });
+                            [&](const extract::ExtractProgress& p) { calls.push_back(p.done); });
   EXPECT_EQ(calls, (std::vector<int64_t>{2, 3, 4}));
   EXPECT_FALSE(fs::exists(dir / "f.h5.partial"));
   data::FeatureCacheReader cache((dir / "f.h5").string());
@@ -79,7 +79,7 @@ TEST(Extract, ResumesAfterInterruption) {
   auto model = tiny_wavlm();
   const std::string out = (dir / "f.h5").string();
   EXPECT_THROW(extract::extract_features(*model, items, out, f32_options(),
-                                      [](const extract::ExtractProgress&) { throw Error("stop"); }),
+                                         [](const extract::ExtractProgress&) { throw Error("stop"); }),
                Error);
   EXPECT_TRUE(fs::exists(out + ".partial"));
   EXPECT_FALSE(fs::exists(out));
@@ -129,8 +129,9 @@ TEST(Extract, RefusesBadLists) {
   write_text(dir / "short.csv", "path\nshort.wav\n");
   auto model = tiny_wavlm();
   const auto items = data::read_audio_list((dir / "short.csv").string());
-  EXPECT_TRUE(mentions(error_of([&] { extract::extract_features(*model, items, (dir / "s.h5").string(), f32_options()); }),
-                       "short.wav"));
+  EXPECT_TRUE(
+      mentions(error_of([&] { extract::extract_features(*model, items, (dir / "s.h5").string(), f32_options()); }),
+               "short.wav"));
   EXPECT_FALSE(fs::exists(dir / "s.h5"));
   fs::remove_all(dir);
 }

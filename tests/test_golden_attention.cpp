@@ -1,7 +1,7 @@
 // ops/attention against tools/fixtures/attention.py: the bucket of every relative position in -3000..3000 as
 // transformers computes it, and the attention (output and every input gradient) on one and on packed sequences.
-#include "ops/attention.h"
 #include "golden_util.h"
+#include "ops/attention.h"
 #include "test_util.h"
 
 using namespace erc;

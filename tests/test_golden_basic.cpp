@@ -1,10 +1,10 @@
 // ops/binary, ops/reduce and ops/shape against PyTorch (tools/fixtures/basic.py), forward and gradients.
 #include <nlohmann/json.hpp>
 
+#include "golden_util.h"
 #include "ops/binary.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
-#include "golden_util.h"
 #include "test_util.h"
 
 using namespace erc;

@@ -2,11 +2,11 @@
 // gradients. The packed references are computed sequence by sequence with F.conv1d, mean and flip.
 #include <nlohmann/json.hpp>
 
+#include "golden_util.h"
 #include "ops/causal_conv1d.h"
 #include "ops/conv1d.h"
 #include "ops/packed.h"
 #include "ops/segment_mean.h"
-#include "golden_util.h"
 #include "test_util.h"
 
 using namespace erc;

@@ -2,11 +2,11 @@
 // gradients.
 #include <nlohmann/json.hpp>
 
+#include "golden_util.h"
 #include "ops/index.h"
 #include "ops/join.h"
 #include "ops/layer_norm.h"
 #include "ops/matmul.h"
-#include "golden_util.h"
 #include "test_util.h"
 
 using namespace erc;

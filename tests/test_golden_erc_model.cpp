@@ -1,13 +1,13 @@
-// ErcModel and RAdamScheduleFree against the PyTorch reference of docs/MODEL.md §2-§3 (tools/fixtures/erc_model.py): from
-// the same initial weights, logits, loss and every parameter gradient for a conversation with unlabelled
+// ErcModel and RAdamScheduleFree against the PyTorch reference of docs/MODEL.md §2-§3 (tools/fixtures/erc_model.py):
+// from the same initial weights, logits, loss and every parameter gradient for a conversation with unlabelled
 // utterances and for a packed batch, then a 20-step training trajectory (loss per step, final y and x).
 #include <nlohmann/json.hpp>
 
 #include "autograd/backward.h"
+#include "golden_util.h"
 #include "nn/erc_model.h"
 #include "ops/cross_entropy.h"
 #include "optim/radam_schedule_free.h"
-#include "golden_util.h"
 #include "test_util.h"
 
 using namespace erc;

@@ -2,10 +2,10 @@
 // the same gradients fed for 12 steps, parameters compared after every step (y, and x in eval mode).
 #include <nlohmann/json.hpp>
 
+#include "golden_util.h"
 #include "optim/adamw.h"
 #include "optim/radam_schedule_free.h"
 #include "optim/sgd.h"
-#include "golden_util.h"
 #include "test_util.h"
 
 using namespace erc;

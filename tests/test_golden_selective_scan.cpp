@@ -2,8 +2,8 @@
 // gradient, at lengths around and across the default chunk of 2048 frames.
 #include <nlohmann/json.hpp>
 
-#include "ops/selective_scan.h"
 #include "golden_util.h"
+#include "ops/selective_scan.h"
 #include "test_util.h"
 
 using namespace erc;

@@ -2,10 +2,10 @@
 // Dropout has no golden case: its mask comes from erc's generator (tests/test_ops_unary.cpp checks it).
 #include <nlohmann/json.hpp>
 
+#include "golden_util.h"
 #include "ops/cross_entropy.h"
 #include "ops/softmax.h"
 #include "ops/unary.h"
-#include "golden_util.h"
 #include "test_util.h"
 
 using namespace erc;

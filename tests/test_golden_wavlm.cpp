@@ -6,8 +6,8 @@
 
 #include "autograd/grad_mode.h"
 #include "data/audio.h"
-#include "nn/wavlm/weights.h"
 #include "golden_util.h"
+#include "nn/wavlm/weights.h"
 #include "test_util.h"
 
 using namespace erc;

@@ -1,17 +1,16 @@
-// ops/attention: the buckets docs/MODEL.md §1 lists, float64 gradient checks, agreement with the same attention composed
-// of plain ops (one block and several blocks of query rows), and refused misuse.
-#include "ops/attention.h"
-
+// ops/attention: the buckets docs/MODEL.md §1 lists, float64 gradient checks, agreement with the same attention
+// composed of plain ops (one block and several blocks of query rows), and refused misuse.
 #include <cmath>
 
 #include "autograd/backward.h"
+#include "grad_util.h"
+#include "ops/attention.h"
 #include "ops/binary.h"
 #include "ops/index.h"
 #include "ops/join.h"
 #include "ops/matmul.h"
 #include "ops/shape.h"
 #include "ops/softmax.h"
-#include "grad_util.h"
 #include "test_util.h"
 
 using namespace erc;

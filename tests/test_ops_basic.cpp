@@ -1,8 +1,8 @@
 // Gradient checks for the element-wise arithmetic, the reductions and the differentiable views.
+#include "grad_util.h"
 #include "ops/binary.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
-#include "grad_util.h"
 #include "test_util.h"
 
 using namespace erc;

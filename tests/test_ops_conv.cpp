@@ -1,12 +1,12 @@
 // Gradient checks, known values and misuse for conv1d, causal_conv1d, segment_mean and flip_sequences, with the
 // packed-batch guarantee: a packed causal_conv1d equals running each sequence on its own.
 #include "autograd/backward.h"
+#include "grad_util.h"
 #include "ops/causal_conv1d.h"
 #include "ops/conv1d.h"
 #include "ops/packed.h"
 #include "ops/segment_mean.h"
 #include "ops/shape.h"
-#include "grad_util.h"
 #include "test_util.h"
 
 using namespace erc;

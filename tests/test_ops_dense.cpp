@@ -3,13 +3,13 @@
 #include <omp.h>
 
 #include "autograd/backward.h"
+#include "grad_util.h"
 #include "ops/index.h"
 #include "ops/join.h"
 #include "ops/layer_norm.h"
 #include "ops/matmul.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
-#include "grad_util.h"
 #include "test_util.h"
 
 using namespace erc;

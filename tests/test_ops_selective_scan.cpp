@@ -6,8 +6,8 @@
 
 #include "autograd/backward.h"
 #include "autograd/grad_mode.h"
-#include "ops/selective_scan.h"
 #include "grad_util.h"
+#include "ops/selective_scan.h"
 #include "test_util.h"
 
 using namespace erc;

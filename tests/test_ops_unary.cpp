@@ -2,13 +2,13 @@
 #include <cmath>
 
 #include "autograd/backward.h"
+#include "grad_util.h"
 #include "ops/binary.h"
 #include "ops/cross_entropy.h"
 #include "ops/dropout.h"
 #include "ops/reduce.h"
 #include "ops/softmax.h"
 #include "ops/unary.h"
-#include "grad_util.h"
 #include "test_util.h"
 
 using namespace erc;

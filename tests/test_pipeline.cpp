@@ -7,8 +7,8 @@
 #include <filesystem>
 
 #include "corpora/demo_corpus.h"
-#include "extract/extract.h"
 #include "data/iemocap.h"
+#include "extract/extract.h"
 #include "test_util.h"
 #include "train/trainer.h"
 

@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "autograd/grad_mode.h"
-#include "nn/wavlm/weights.h"
 #include "golden_util.h"
+#include "nn/wavlm/weights.h"
 #include "test_util.h"
 
 using namespace erc;
@@ -90,8 +90,8 @@ TEST(SlowWavLMLarge, StagesUpToLayer21) {
   EXPECT_TRUE(test::relative_error_below(out[0], fx.at("large.hidden.21"), 1e-4)) << "output";
 }
 
-// docs/MODEL.md §1: the microsoft/wavlm-large state dict holds 488 tensors, 315,453,120 values; all 24 blocks built leave
-// out only masked_spec_embed [1024] and the encoder's final layer norm (2 x [1024]).
+// docs/MODEL.md §1: the microsoft/wavlm-large state dict holds 488 tensors, 315,453,120 values; all 24 blocks built
+// leave out only masked_spec_embed [1024] and the encoder's final layer norm (2 x [1024]).
 TEST(SlowWavLMLarge, ParameterCount) {
   Generator init(0);
   nn::WavLM model(nn::WavLMConfig(), 24, init);

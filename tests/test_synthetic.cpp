@@ -7,8 +7,8 @@
 #include <regex>
 #include <set>
 
-#include "data/dataset.h"
 #include "corpora/synthetic.h"
+#include "data/dataset.h"
 #include "test_util.h"
 
 using namespace erc;

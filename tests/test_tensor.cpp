@@ -124,6 +124,6 @@ TEST(Random, OffsetAdvancesAndStateRestores) {
 // A build without the CUDA backend (-DERC_CUDA=OFF) says so when asked for a device tensor.
 TEST(Tensor, ADeviceTensorWithoutTheCudaBackendIsAClearError) {
   EXPECT_TRUE(test::mentions(test::error_of([] { Tensor::zeros({3}, DType::f32, Device::cuda); }),
-                       "this program was built without it (configure with -DERC_CUDA=ON"));
+                             "this program was built without it (configure with -DERC_CUDA=ON"));
 }
 #endif

@@ -42,7 +42,8 @@ std::vector<eval::Prediction> predict(const nn::ErcModel& model, const Context& 
     const int64_t n_classes = probs.size(1);
     for (size_t i = 0; i < batch.utterances.size(); ++i) {
       const data::UtteranceInfo& u = utts[batch.utterances[i]];
-      eval::Prediction pred{u.utt_id, u.dialogue, u.session, u.speaker, u.start, u.label, data::label_index(u.label), 0, {}};
+      eval::Prediction pred{u.utt_id, u.dialogue, u.session, u.speaker, u.start, u.label, data::label_index(u.label),
+                            0,        {}};
       for (int64_t c = 0; c < n_classes; ++c) {
         pred.probabilities[size_t(c)] = p[int64_t(i) * n_classes + c];
         if (p[int64_t(i) * n_classes + c] > p[int64_t(i) * n_classes + pred.prediction]) pred.prediction = c;

@@ -105,8 +105,8 @@ WavLMLayer::WavLMLayer(const WavLMConfig& config, bool has_relative_embedding, G
   layer_norm = register_module("layer_norm", std::make_shared<LayerNorm>(F, config.layer_norm_eps));
   intermediate_dense = register_module("feed_forward.intermediate_dense",
                                        std::make_shared<Linear>(F, config.intermediate_size, true, init));
-  output_dense = register_module("feed_forward.output_dense",
-                                 std::make_shared<Linear>(config.intermediate_size, F, true, init));
+  output_dense =
+      register_module("feed_forward.output_dense", std::make_shared<Linear>(config.intermediate_size, F, true, init));
   final_layer_norm = register_module("final_layer_norm", std::make_shared<LayerNorm>(F, config.layer_norm_eps));
 }
 
@@ -121,7 +121,8 @@ WavLM::WavLM(const WavLMConfig& config_, int64_t layer_, Generator& init) : conf
             " (hidden_states[layer] is the output of block `layer`), got ", layer);
   const int64_t F = config.hidden_size, C_out = config.conv_dim.back();
   feature_extractor = register_module("feature_extractor", std::make_shared<WavLMFeatureEncoder>(config, init));
-  projection_norm = register_module("feature_projection.layer_norm", std::make_shared<LayerNorm>(C_out, config.layer_norm_eps));
+  projection_norm =
+      register_module("feature_projection.layer_norm", std::make_shared<LayerNorm>(C_out, config.layer_norm_eps));
   projection = register_module("feature_projection.projection", std::make_shared<Linear>(C_out, F, true, init));
   pos_conv = register_module("encoder.pos_conv_embed.conv", std::make_shared<WavLMPositionalConv>(config, init));
   for (int64_t l = 0; l < layer; ++l)

@@ -15,7 +15,7 @@ namespace erc::nn {
 
 // The fields of a Hugging Face WavLMConfig that the computation depends on; defaults are microsoft/wavlm-large's.
 struct WavLMConfig {
-  int64_t hidden_size = 1024;                       // F
+  int64_t hidden_size = 1024;  // F
   int64_t num_hidden_layers = 24;
   int64_t num_attention_heads = 16;
   int64_t intermediate_size = 4096;
