@@ -1,6 +1,6 @@
 // WavLM against transformers' WavLMModel, stage by stage (tools/fixtures/wavlm.py): a tiny randomly initialised
 // model on a real speech clip, in float64 (agreement to rounding) and float32 (relative error < 1e-4, the bound
-// the WavLM issue sets); both checkpoint namings; the utterances of a batch packed; config and loading errors.
+// erc sets for WavLM); both checkpoint namings; the utterances of a batch packed; config and loading errors.
 #include <filesystem>
 #include <fstream>
 
