@@ -26,6 +26,15 @@ __device__ T block_reduce(T value, T identity, Combine combine) {
   return value;
 }
 
+// Combines one value per lane of a warp (all 32 calling) by a butterfly: every lane ends with the same bits, since
+// each step adds the same two values in either order (commutative) and the tree is the same for every lane.
+template <typename T, typename Combine>
+__device__ T warp_all_reduce(T value, Combine combine) {
+  for (int distance = 16; distance > 0; distance /= 2)
+    value = combine(value, __shfl_xor_sync(0xffffffffu, value, distance));
+  return value;
+}
+
 struct Plus {
   template <typename T>
   __device__ T operator()(T a, T b) const {

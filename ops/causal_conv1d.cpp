@@ -3,15 +3,13 @@
 #include <algorithm>
 
 #include "autograd/node.h"
+#include "ops/causal_conv1d_cuda.h"
 #include "ops/device.h"
+#include "ops/packed_cuda.h"
 
 namespace erc::ops {
 
 namespace {
-
-// dweight and dbias are sums over frames: per-block partials in double, added in block order, so the bits depend
-// neither on the thread count nor on the schedule.
-constexpr int64_t kBlock = 256;
 
 // For each frame, the sequence it belongs to.
 std::vector<int64_t> sequence_of_frames(const SeqOffsets& seq_offsets) {
@@ -34,6 +32,15 @@ struct CausalConv1dBackward : autograd::Node {
   std::vector<Tensor> backward(const Tensor& g) override {  // g [T, E]
     Tensor gy = g.detach().contiguous();
     const int64_t T = x.size(0), E = x.size(1), K = taps.size(0);
+    if (x.device() == Device::cuda) {
+      Tensor dx = needs_input_grad(0) ? Tensor::empty({T, E}, x.dtype(), x.device()) : Tensor();
+      Tensor dw = needs_input_grad(1) ? Tensor::empty({E, 1, K}, x.dtype(), x.device()) : Tensor();
+      Tensor db = needs_input_grad(2) ? Tensor::empty({E}, x.dtype(), x.device()) : Tensor();
+      ERC_CUDA_CALL(cuda::causal_conv1d_backward(x, taps, gy, seq_offsets_tensor(seq_offsets, x.device()), dx, dw, db));
+      return {dx, dw, db};
+    }
+    // dweight and dbias: per-block partials in double, added in block order, so the bits depend neither on the
+    // thread count nor on the schedule.
     const std::vector<int64_t> seq = sequence_of_frames(seq_offsets);
     Tensor dx, dw, db;
     dispatch_float(x.dtype(), "causal_conv1d backward", [&](auto tag) {
@@ -61,12 +68,12 @@ struct CausalConv1dBackward : autograd::Node {
       const bool want_w = needs_input_grad(1), want_b = needs_input_grad(2);
       if (!want_w && !want_b) return;
       // partial[blk] holds K rows of sum_t g[t] x[t - (K - 1) + k], then one row of sum_t g[t].
-      const int64_t n_blocks = (T + kBlock - 1) / kBlock;
+      const int64_t n_blocks = (T + kCausalConvFrameBlock - 1) / kCausalConvFrameBlock;
       std::vector<double> partial(size_t(n_blocks * (K + 1) * E), 0.0);
 #pragma omp parallel for schedule(static) if (T * E * K > 65536)
       for (int64_t blk = 0; blk < n_blocks; ++blk) {
         double* acc = partial.data() + blk * (K + 1) * E;
-        for (int64_t t = blk * kBlock; t < std::min(T, (blk + 1) * kBlock); ++t) {
+        for (int64_t t = blk * kCausalConvFrameBlock; t < std::min(T, (blk + 1) * kCausalConvFrameBlock); ++t) {
           const int64_t start = seq_offsets[size_t(seq[size_t(t)])];
           const scalar_t* gt = pg + t * E;
           for (int64_t k = std::max<int64_t>(0, start - t + (K - 1)); k < K; ++k) {
@@ -97,31 +104,11 @@ struct CausalConv1dBackward : autograd::Node {
   }
 };
 
-}  // namespace
-
-Tensor causal_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, const SeqOffsets& seq_offsets) {
-  require_cpu("causal_conv1d", {x, weight, bias});
-  ERC_CHECK(
-      x.dim() == 2 && weight.dim() == 3 && weight.size(0) == x.size(1) && weight.size(1) == 1 && weight.size(2) >= 1,
-      "causal_conv1d: expected x [T, E] and weight [E, 1, K], got ", shape_str(x.shape()), " and ",
-      shape_str(weight.shape()));
-  ERC_CHECK(x.dtype() == weight.dtype() && is_floating(x.dtype()),
-            "causal_conv1d: expected x and weight both f32 or both f64, got ", dtype_name(x.dtype()), " and ",
-            dtype_name(weight.dtype()));
-  const int64_t T = x.size(0), E = x.size(1), K = weight.size(2);
-  if (bias.defined()) {
-    ERC_CHECK(bias.dim() == 1 && bias.size(0) == E, "causal_conv1d: expected bias [", E, "] for x ",
-              shape_str(x.shape()), ", got ", shape_str(bias.shape()));
-    ERC_CHECK(bias.dtype() == x.dtype(), "causal_conv1d: bias is ", dtype_name(bias.dtype()), ", x is ",
-              dtype_name(x.dtype()));
-  }
-  check_seq_offsets(seq_offsets, T, "causal_conv1d");
-
-  Tensor xc = x.detach().contiguous(), taps = taps_by_channel(weight);
-  Tensor bc = bias.defined() ? bias.detach().contiguous() : Tensor::zeros({E}, x.dtype());
+void causal_conv1d_forward_cpu(const Tensor& xc, const Tensor& taps, const Tensor& bc, const SeqOffsets& seq_offsets,
+                               Tensor y) {
+  const int64_t T = xc.size(0), E = xc.size(1), K = taps.size(0);
   const std::vector<int64_t> seq = sequence_of_frames(seq_offsets);
-  Tensor y = Tensor::empty({T, E}, x.dtype());
-  dispatch_float(x.dtype(), "causal_conv1d", [&](auto tag) {
+  dispatch_float(xc.dtype(), "causal_conv1d", [&](auto tag) {
     using scalar_t = decltype(tag);
     const scalar_t* px = xc.data<scalar_t>();
     const scalar_t* pw = taps.data<scalar_t>();
@@ -139,6 +126,35 @@ Tensor causal_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, 
       }
     }
   });
+}
+
+}  // namespace
+
+Tensor causal_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, const SeqOffsets& seq_offsets) {
+  device_of("causal_conv1d", {x, weight, bias});
+  ERC_CHECK(
+      x.dim() == 2 && weight.dim() == 3 && weight.size(0) == x.size(1) && weight.size(1) == 1 && weight.size(2) >= 1,
+      "causal_conv1d: expected x [T, E] and weight [E, 1, K], got ", shape_str(x.shape()), " and ",
+      shape_str(weight.shape()));
+  ERC_CHECK(x.dtype() == weight.dtype() && is_floating(x.dtype()),
+            "causal_conv1d: expected x and weight both f32 or both f64, got ", dtype_name(x.dtype()), " and ",
+            dtype_name(weight.dtype()));
+  const int64_t T = x.size(0), E = x.size(1);
+  if (bias.defined()) {
+    ERC_CHECK(bias.dim() == 1 && bias.size(0) == E, "causal_conv1d: expected bias [", E, "] for x ",
+              shape_str(x.shape()), ", got ", shape_str(bias.shape()));
+    ERC_CHECK(bias.dtype() == x.dtype(), "causal_conv1d: bias is ", dtype_name(bias.dtype()), ", x is ",
+              dtype_name(x.dtype()));
+  }
+  check_seq_offsets(seq_offsets, T, "causal_conv1d");
+
+  Tensor xc = x.detach().contiguous(), taps = taps_by_channel(weight);
+  Tensor bc = bias.defined() ? bias.detach().contiguous() : Tensor::zeros({E}, x.dtype(), x.device());
+  Tensor y = Tensor::empty({T, E}, x.dtype(), x.device());
+  if (x.device() == Device::cuda)
+    ERC_CUDA_CALL(cuda::causal_conv1d_forward(xc, taps, bc, seq_offsets_tensor(seq_offsets, x.device()), y));
+  else
+    causal_conv1d_forward_cpu(xc, taps, bc, seq_offsets, y);
   if (!autograd::needs_grad({x, weight, bias})) return y;
   auto node = std::make_shared<CausalConv1dBackward>();
   node->x = xc;

@@ -1,8 +1,7 @@
 #include "ops/cross_entropy.h"
 
-#include <cmath>
-
 #include "autograd/node.h"
+#include "ops/cross_entropy_cuda.h"
 #include "ops/device.h"
 
 namespace erc::ops {
@@ -18,8 +17,12 @@ struct CrossEntropyBackward : autograd::Node {
   int64_t count = 0;  // rows not ignored
   const char* name() const override { return "cross_entropy"; }
   std::vector<Tensor> backward(const Tensor& grad_output) override {
-    Tensor grad = Tensor::zeros(probs.shape(), probs.dtype());
+    Tensor grad = Tensor::zeros(probs.shape(), probs.dtype(), probs.device());
     if (count == 0) return {grad, Tensor()};
+    if (probs.device() == Device::cuda) {
+      ERC_CUDA_CALL(cuda::cross_entropy_backward(probs, targets, ignore_index, count, grad_output.detach(), grad));
+      return {grad, Tensor()};
+    }
     const double scale = grad_output.item_as_double() / double(count);
     const int64_t n_rows = probs.size(0), n_classes = probs.size(1);
     const int64_t* t = targets.data<int64_t>();
@@ -29,28 +32,45 @@ struct CrossEntropyBackward : autograd::Node {
       scalar_t* out = grad.data<scalar_t>();
       for (int64_t u = 0; u < n_rows; ++u) {
         if (t[u] == ignore_index) continue;
-        for (int64_t c = 0; c < n_classes; ++c) {
-          const double onehot = c == t[u] ? 1.0 : 0.0;
-          out[u * n_classes + c] = scalar_t(scale * (double(p[u * n_classes + c]) - onehot));
-        }
+        for (int64_t c = 0; c < n_classes; ++c)
+          out[u * n_classes + c] = cross_entropy_grad<scalar_t>(scale, double(p[u * n_classes + c]), c, t[u]);
       }
     });
     return {grad, Tensor()};
   }
 };
 
+// U and C are small (utterances of one batch, 6 classes): one serial pass, accumulated in double.
+void cross_entropy_forward_cpu(const Tensor& xc, const int64_t* t, int64_t ignore_index, int64_t count, Tensor probs,
+                               Tensor loss) {
+  const int64_t n_rows = xc.size(0), n_classes = xc.size(1);
+  dispatch_float(xc.dtype(), "cross_entropy", [&](auto tag) {
+    using scalar_t = decltype(tag);
+    const scalar_t* x = xc.data<scalar_t>();
+    scalar_t* p = probs.data<scalar_t>();
+    double total = 0;
+    for (int64_t u = 0; u < n_rows; ++u) {
+      const double lse = cross_entropy_row(x + u * n_classes, n_classes, p + u * n_classes);
+      if (t[u] != ignore_index) total += lse - double(x[u * n_classes + t[u]]);
+    }
+    *loss.data<scalar_t>() = scalar_t(count > 0 ? total / double(count) : 0.0);
+  });
+}
+
 }  // namespace
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index) {
-  require_cpu("cross_entropy", {logits, targets});
+  const Device device = device_of("cross_entropy", {logits, targets});
   ERC_CHECK(logits.dim() == 2 && logits.size(1) > 0, "cross_entropy: expected logits [U, C] with C > 0, got ",
             shape_str(logits.shape()));
   ERC_CHECK(targets.dtype() == DType::i64, "cross_entropy: expected i64 targets, got ", dtype_name(targets.dtype()));
   ERC_CHECK(targets.dim() == 1 && targets.size(0) == logits.size(0), "cross_entropy: expected targets [U] = [",
             logits.size(0), "] for logits ", shape_str(logits.shape()), ", got ", shape_str(targets.shape()));
   const int64_t n_rows = logits.size(0), n_classes = logits.size(1);
+  // The targets are checked and counted on the host: U values, copied from the device when they are there.
   Tensor tc = targets.detach().contiguous();
-  const int64_t* t = tc.data<int64_t>();
+  const Tensor host_targets = tc.to(Device::cpu);
+  const int64_t* t = host_targets.data<int64_t>();
   int64_t count = 0;
   for (int64_t u = 0; u < n_rows; ++u) {
     if (t[u] == ignore_index) continue;
@@ -59,27 +79,13 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore
     ++count;
   }
 
-  // U and C are small (utterances of one batch, 6 classes): one serial pass, accumulated in double.
   Tensor xc = logits.detach().contiguous();
-  Tensor probs = Tensor::empty(logits.shape(), logits.dtype());
-  Tensor loss = Tensor::empty({}, logits.dtype());
-  dispatch_float(logits.dtype(), "cross_entropy", [&](auto tag) {
-    using scalar_t = decltype(tag);
-    const scalar_t* x = xc.data<scalar_t>();
-    scalar_t* p = probs.data<scalar_t>();
-    double total = 0;
-    for (int64_t u = 0; u < n_rows; ++u) {
-      const scalar_t* row = x + u * n_classes;
-      double m = -INFINITY;
-      for (int64_t c = 0; c < n_classes; ++c) m = std::max(m, double(row[c]));
-      double sum = 0;
-      for (int64_t c = 0; c < n_classes; ++c) sum += std::exp(double(row[c]) - m);
-      const double lse = m + std::log(sum);
-      for (int64_t c = 0; c < n_classes; ++c) p[u * n_classes + c] = scalar_t(std::exp(double(row[c]) - lse));
-      if (t[u] != ignore_index) total += lse - double(row[t[u]]);
-    }
-    *loss.data<scalar_t>() = scalar_t(count > 0 ? total / double(count) : 0.0);
-  });
+  Tensor probs = Tensor::empty(logits.shape(), logits.dtype(), device);
+  Tensor loss = Tensor::empty({}, logits.dtype(), device);
+  if (device == Device::cuda)
+    ERC_CUDA_CALL(cuda::cross_entropy_forward(xc, tc, ignore_index, count, probs, loss));
+  else
+    cross_entropy_forward_cpu(xc, t, ignore_index, count, probs, loss);
   if (!autograd::needs_grad({logits})) return loss;
   auto node = std::make_shared<CrossEntropyBackward>();
   node->probs = probs;

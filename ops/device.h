@@ -3,8 +3,10 @@
 // kernel on the device yet says so instead of reading device memory on the host.
 #pragma once
 #include <initializer_list>
+#include <string>
 #include <vector>
 
+#include "tensor/cuda_call.h"
 #include "tensor/tensor.h"
 
 namespace erc::ops {
@@ -17,15 +19,23 @@ Device device_of(const char* op, const std::vector<Tensor>& inputs);
 void require_cpu(const char* op, std::initializer_list<Tensor> inputs);
 void require_cpu(const char* op, const std::vector<Tensor>& inputs);
 
-[[noreturn]] void fail_without_cuda(const char* op);
+// Where a program runs for `choice`: "cpu"; "cuda", an error saying why when no device answers; "auto", the GPU when
+// one answers, else the CPU (the simulator of a SIM build is chosen only by name: it is for tests, not for speed).
+// `description` says which, and why, in one line.
+struct DeviceChoice {
+  Device device;
+  std::string description;
+};
+DeviceChoice choose_device(const std::string& choice);
+
+// The device's GEMMs (linear, matmul, bmm through cuBLAS) in TF32 on tensor cores when `on`, else in FP32 (the default,
+// for parity with the CPU). A no-op without the CUDA backend.
+void use_tf32_gemms(bool on);
+
+// For a launcher: the device pointer of an optional output (a gradient not asked for is an undefined Tensor).
+template <typename T>
+T* device_data_or_null(const Tensor& t) {
+  return t.defined() ? t.device_data<T>() : nullptr;
+}
 
 }  // namespace erc::ops
-
-// ERC_CUDA_CALL(launcher(...)) calls an op's CUDA launcher. In a build without the CUDA backend no device tensor can
-// exist and the launchers are not compiled: the call becomes an error (never reached), and the launcher's call is
-// only named inside sizeof, which needs no definition.
-#ifdef ERC_WITH_CUDA
-#define ERC_CUDA_CALL(...) __VA_ARGS__
-#else
-#define ERC_CUDA_CALL(...) (static_cast<void>(sizeof((__VA_ARGS__, 0))), ::erc::ops::fail_without_cuda(__func__))
-#endif

@@ -5,6 +5,7 @@
 
 #include "autograd/node.h"
 #include "ops/device.h"
+#include "ops/layer_norm_cuda.h"
 
 namespace erc::ops {
 
@@ -23,16 +24,19 @@ struct LayerNormBackward : autograd::Node {
 //   dx = rstd (ĝ - mean(ĝ) - x̂ mean(ĝ x̂)),  dweight = Σ_rows g x̂,  dbias = Σ_rows g.
 // One pass per row gives dx and that row's share of dweight and dbias. The shares are summed into partials of a
 // fixed number of row blocks (not one per thread), and the partials added in block order: the result does not
-// depend on the thread count or the schedule.
+// depend on the thread count or the schedule, and the device sums in the same order.
 std::vector<Tensor> LayerNormBackward::backward(const Tensor& grad) {
   const int64_t rows = x.size(0), D = x.size(1);
   Tensor g = grad.detach().reshape({rows, D});
   const bool want_x = needs_input_grad(0), want_w = needs_input_grad(1), want_b = needs_input_grad(2);
-  Tensor dx = want_x ? Tensor::empty({rows, D}, x.dtype()) : Tensor();
-  Tensor dw = want_w ? Tensor::empty({D}, x.dtype()) : Tensor();
-  Tensor db = want_b ? Tensor::empty({D}, x.dtype()) : Tensor();
-  constexpr int64_t kMaxBlocks = 64;
-  const int64_t n_blocks = std::min(rows, kMaxBlocks);
+  Tensor dx = want_x ? Tensor::empty({rows, D}, x.dtype(), x.device()) : Tensor();
+  Tensor dw = want_w ? Tensor::empty({D}, x.dtype(), x.device()) : Tensor();
+  Tensor db = want_b ? Tensor::empty({D}, x.dtype(), x.device()) : Tensor();
+  if (x.device() == Device::cuda) {
+    ERC_CUDA_CALL(cuda::layer_norm_backward(x, weight, mean, rstd, g, dx, dw, db));
+    return {want_x ? dx.view(x_shape) : Tensor(), dw, db};
+  }
+  const int64_t n_blocks = std::min(rows, kLayerNormRowBlocks);
   std::vector<double> partial(size_t(n_blocks * 2 * D), 0.0);  // per block: Σ g x̂ [D], then Σ g [D]
   dispatch_float(x.dtype(), "layer_norm backward", [&](auto tag) {
     using scalar_t = decltype(tag);
@@ -46,7 +50,8 @@ std::vector<Tensor> LayerNormBackward::backward(const Tensor& grad) {
     for (int64_t blk = 0; blk < n_blocks; ++blk) {
       double* acc_w = partial.data() + blk * 2 * D;
       double* acc_b = acc_w + D;
-      for (int64_t r = blk * rows / n_blocks; r < (blk + 1) * rows / n_blocks; ++r) {
+      const int64_t end = layer_norm_block_begin(blk + 1, rows, n_blocks);
+      for (int64_t r = layer_norm_block_begin(blk, rows, n_blocks); r < end; ++r) {
         const scalar_t* xr = px + r * D;
         const scalar_t* gr = pg + r * D;
         const double m = pm[r], s = pr[r];
@@ -62,7 +67,7 @@ std::vector<Tensor> LayerNormBackward::backward(const Tensor& grad) {
         const double mean_gh = sum_gh / double(D), mean_gh_xhat = sum_gh_xhat / double(D);
         for (int64_t j = 0; j < D; ++j) {
           const double xhat = (double(xr[j]) - m) * s;
-          pdx[r * D + j] = scalar_t(s * (double(gr[j]) * double(pw[j]) - mean_gh - xhat * mean_gh_xhat));
+          pdx[r * D + j] = scalar_t(layer_norm_dx(double(gr[j]) * double(pw[j]), xhat, s, mean_gh, mean_gh_xhat));
         }
       }
     }
@@ -79,25 +84,10 @@ std::vector<Tensor> LayerNormBackward::backward(const Tensor& grad) {
   return {want_x ? dx.view(x_shape) : Tensor(), dw, db};
 }
 
-}  // namespace
-
-Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
-  require_cpu("layer_norm", {x, weight, bias});
-  ERC_CHECK(x.dim() >= 1 && x.size(-1) > 0, "layer_norm: expected x [..., D] with D > 0, got ", shape_str(x.shape()));
-  const int64_t D = x.size(-1);
-  ERC_CHECK(weight.dim() == 1 && weight.size(0) == D && bias.dim() == 1 && bias.size(0) == D,
-            "layer_norm: expected weight [", D, "] and bias [", D, "] for x ", shape_str(x.shape()), ", got ",
-            shape_str(weight.shape()), " and ", shape_str(bias.shape()));
-  ERC_CHECK(weight.dtype() == x.dtype() && bias.dtype() == x.dtype(),
-            "layer_norm: x, weight and bias must share a dtype, got ", dtype_name(x.dtype()), ", ",
-            dtype_name(weight.dtype()), " and ", dtype_name(bias.dtype()));
-  ERC_CHECK(eps >= 0, "layer_norm: expected eps >= 0, got ", eps);
-  const int64_t rows = x.numel() / D;
-  Tensor xc = x.detach().reshape({rows, D});
-  Tensor wc = weight.detach().contiguous(), bc = bias.detach().contiguous();
-  Tensor y = Tensor::empty(x.shape(), x.dtype());
-  Tensor mean = Tensor::empty({rows}, DType::f64), rstd = Tensor::empty({rows}, DType::f64);
-  dispatch_float(x.dtype(), "layer_norm", [&](auto tag) {
+void layer_norm_forward_cpu(const Tensor& xc, const Tensor& wc, const Tensor& bc, double eps, Tensor y, Tensor mean,
+                            Tensor rstd) {
+  const int64_t rows = xc.size(0), D = xc.size(1);
+  dispatch_float(xc.dtype(), "layer_norm", [&](auto tag) {
     using scalar_t = decltype(tag);
     const scalar_t* px = xc.data<scalar_t>();
     const scalar_t* pw = wc.data<scalar_t>();
@@ -120,6 +110,30 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
       pr[r] = s;
     }
   });
+}
+
+}  // namespace
+
+Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
+  device_of("layer_norm", {x, weight, bias});
+  ERC_CHECK(x.dim() >= 1 && x.size(-1) > 0, "layer_norm: expected x [..., D] with D > 0, got ", shape_str(x.shape()));
+  const int64_t D = x.size(-1);
+  ERC_CHECK(weight.dim() == 1 && weight.size(0) == D && bias.dim() == 1 && bias.size(0) == D,
+            "layer_norm: expected weight [", D, "] and bias [", D, "] for x ", shape_str(x.shape()), ", got ",
+            shape_str(weight.shape()), " and ", shape_str(bias.shape()));
+  ERC_CHECK(weight.dtype() == x.dtype() && bias.dtype() == x.dtype(),
+            "layer_norm: x, weight and bias must share a dtype, got ", dtype_name(x.dtype()), ", ",
+            dtype_name(weight.dtype()), " and ", dtype_name(bias.dtype()));
+  ERC_CHECK(eps >= 0, "layer_norm: expected eps >= 0, got ", eps);
+  const int64_t rows = x.numel() / D;
+  Tensor xc = x.detach().reshape({rows, D});
+  Tensor wc = weight.detach().contiguous(), bc = bias.detach().contiguous();
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor mean = Tensor::empty({rows}, DType::f64, x.device()), rstd = Tensor::empty({rows}, DType::f64, x.device());
+  if (x.device() == Device::cuda)
+    ERC_CUDA_CALL(cuda::layer_norm_forward(xc, wc, bc, eps, y, mean, rstd));
+  else
+    layer_norm_forward_cpu(xc, wc, bc, eps, y, mean, rstd);
   if (!autograd::needs_grad({x, weight, bias})) return y;
   auto node = std::make_shared<LayerNormBackward>();
   node->x = xc;

@@ -4,6 +4,7 @@
 
 #include "autograd/node.h"
 #include "ops/device.h"
+#include "ops/packed_cuda.h"
 
 namespace erc::ops {
 
@@ -16,13 +17,21 @@ void check_seq_offsets(const SeqOffsets& seq_offsets, int64_t n_frames, const ch
               seq_offsets[s], ", ", seq_offsets[s + 1], ")");
 }
 
+Tensor seq_offsets_tensor(const SeqOffsets& seq_offsets, Device device) {
+  return Tensor::from_vector(seq_offsets, {int64_t(seq_offsets.size())}).to(device);
+}
+
 namespace {
 
 // Frame t of sequence [begin, end) goes to begin + end - 1 - t; frames are moved as whole rows of bytes, in parallel
 // over frames so that one long conversation is split as well as many short sequences.
 Tensor flip_forward(const Tensor& x, const SeqOffsets& seq_offsets) {
   Tensor xc = x.detach().contiguous();
-  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  if (x.device() == Device::cuda) {
+    ERC_CUDA_CALL(cuda::flip_sequences(xc, seq_offsets_tensor(seq_offsets, x.device()), y));
+    return y;
+  }
   const int64_t T = x.size(0);
   std::vector<int64_t> dest(static_cast<size_t>(T));
   for (size_t s = 0; s + 1 < seq_offsets.size(); ++s)
@@ -46,7 +55,6 @@ struct FlipSequencesBackward : autograd::Node {
 }  // namespace
 
 Tensor flip_sequences(const Tensor& x, const SeqOffsets& seq_offsets) {
-  require_cpu("flip_sequences", {x});
   ERC_CHECK(x.dim() >= 1, "flip_sequences: expected x [T, ...], got ", shape_str(x.shape()));
   check_seq_offsets(seq_offsets, x.size(0), "flip_sequences");
   Tensor y = flip_forward(x, seq_offsets);

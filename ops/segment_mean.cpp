@@ -2,6 +2,8 @@
 
 #include "autograd/node.h"
 #include "ops/device.h"
+#include "ops/packed_cuda.h"
+#include "ops/segment_mean_cuda.h"
 
 namespace erc::ops {
 
@@ -14,7 +16,11 @@ struct SegmentMeanBackward : autograd::Node {
   std::vector<Tensor> backward(const Tensor& g) override {  // g [U, D]
     Tensor gy = g.detach().contiguous();
     const int64_t U = gy.size(0), D = gy.size(1);
-    Tensor dx = Tensor::empty({T, D}, gy.dtype());
+    Tensor dx = Tensor::empty({T, D}, gy.dtype(), gy.device());
+    if (gy.device() == Device::cuda) {
+      ERC_CUDA_CALL(cuda::segment_mean_backward(gy, seq_offsets_tensor(utt_offsets, gy.device()), dx));
+      return {dx};
+    }
     dispatch_float(gy.dtype(), "segment_mean backward", [&](auto tag) {
       using scalar_t = decltype(tag);
       const scalar_t* pg = gy.data<scalar_t>();
@@ -32,16 +38,10 @@ struct SegmentMeanBackward : autograd::Node {
   }
 };
 
-}  // namespace
-
-Tensor segment_mean(const Tensor& x, const SeqOffsets& utt_offsets) {
-  require_cpu("segment_mean", {x});
-  ERC_CHECK(x.dim() == 2, "segment_mean: expected x [T, D], got ", shape_str(x.shape()));
-  check_seq_offsets(utt_offsets, x.size(0), "segment_mean", "utt_offsets");
-  const int64_t T = x.size(0), D = x.size(1), U = int64_t(utt_offsets.size()) - 1;
-  Tensor xc = x.detach().contiguous();
-  Tensor y = Tensor::empty({U, D}, x.dtype());
-  dispatch_float(x.dtype(), "segment_mean", [&](auto tag) {
+// y[u] = the mean of utterance u's frames, summed in double in frame order.
+void segment_mean_forward_cpu(const Tensor& xc, const SeqOffsets& utt_offsets, Tensor y) {
+  const int64_t T = xc.size(0), D = xc.size(1), U = y.size(0);
+  dispatch_float(xc.dtype(), "segment_mean", [&](auto tag) {
     using scalar_t = decltype(tag);
     const scalar_t* px = xc.data<scalar_t>();
     scalar_t* py = y.data<scalar_t>();
@@ -54,6 +54,20 @@ Tensor segment_mean(const Tensor& x, const SeqOffsets& utt_offsets) {
       for (int64_t d = 0; d < D; ++d) py[u * D + d] = scalar_t(acc[size_t(d)] / double(end - begin));
     }
   });
+}
+
+}  // namespace
+
+Tensor segment_mean(const Tensor& x, const SeqOffsets& utt_offsets) {
+  ERC_CHECK(x.dim() == 2, "segment_mean: expected x [T, D], got ", shape_str(x.shape()));
+  check_seq_offsets(utt_offsets, x.size(0), "segment_mean", "utt_offsets");
+  const int64_t T = x.size(0), D = x.size(1), U = int64_t(utt_offsets.size()) - 1;
+  Tensor xc = x.detach().contiguous();
+  Tensor y = Tensor::empty({U, D}, x.dtype(), x.device());
+  if (x.device() == Device::cuda)
+    ERC_CUDA_CALL(cuda::segment_mean_forward(xc, seq_offsets_tensor(utt_offsets, x.device()), y));
+  else
+    segment_mean_forward_cpu(xc, utt_offsets, y);
   if (!autograd::needs_grad({x})) return y;
   auto node = std::make_shared<SegmentMeanBackward>();
   node->utt_offsets = utt_offsets;

@@ -8,6 +8,7 @@
 
 #include "autograd/node.h"
 #include "ops/device.h"
+#include "ops/selective_scan_cuda.h"
 #include "ops/unary_cuda.h"
 
 namespace erc::ops {
@@ -229,14 +230,26 @@ ScanInputs<scalar_t> inputs_of(const std::vector<Tensor>& t) {
 
 struct SelectiveScanBackward : autograd::Node {
   std::vector<Tensor> inputs;  // u, delta, A, B, C, D, z, delta_bias: detached, contiguous
-  Tensor states;               // [n_saved, E, N]: the state at each chunk boundary (selective_scan_saved_states)
+  // The states forward saved: on the CPU [n_saved, E, N], the state at each chunk boundary
+  // (selective_scan_saved_states); on the device [n_chunks, E, N], the start state of each of its chunks.
+  Tensor states;
   SeqOffsets seq_offsets;
   int64_t chunk_size = 0;
   const char* name() const override { return kOp; }
   std::vector<Tensor> backward(const Tensor& grad_output) override {
     Tensor g = grad_output.contiguous();
     std::vector<Tensor> grads;
-    for (const Tensor& t : inputs) grads.push_back(Tensor::empty(t.shape(), t.dtype()));
+    if (g.device() == Device::cuda) {
+      ERC_CUDA_CALL(grads = cuda::selective_scan_backward(inputs, states, seq_offsets, g));
+    } else {
+      for (const Tensor& t : inputs) grads.push_back(Tensor::empty(t.shape(), t.dtype()));
+      backward_cpu(g, grads);
+    }
+    for (size_t i = 0; i < grads.size(); ++i)
+      if (!needs_input_grad(i)) grads[i] = Tensor();
+    return grads;
+  }
+  void backward_cpu(const Tensor& g, std::vector<Tensor>& grads) {
     dispatch_float(g.dtype(), kOp, [&](auto tag) {
       using scalar_t = decltype(tag);
       ScanGrads<scalar_t> d{grads[0].data<scalar_t>(), grads[1].data<scalar_t>(), grads[2].data<scalar_t>(),
@@ -245,9 +258,6 @@ struct SelectiveScanBackward : autograd::Node {
       scan_backward(inputs_of<scalar_t>(inputs), states.data<scalar_t>(), seq_offsets, chunk_size, g.data<scalar_t>(),
                     d);
     });
-    for (size_t i = 0; i < grads.size(); ++i)
-      if (!needs_input_grad(i)) grads[i] = Tensor();
-    return grads;
   }
 };
 
@@ -270,7 +280,7 @@ int64_t selective_scan_saved_states(const SeqOffsets& seq_offsets, int64_t chunk
 Tensor selective_scan(const Tensor& u, const Tensor& delta, const Tensor& A, const Tensor& B, const Tensor& C,
                       const Tensor& D, const Tensor& z, const Tensor& delta_bias, const SeqOffsets& seq_offsets,
                       int64_t chunk_size) {
-  require_cpu(kOp, {u, delta, A, B, C, D, z, delta_bias});
+  const Device device = device_of(kOp, {u, delta, A, B, C, D, z, delta_bias});
   ERC_CHECK(u.dim() == 2, kOp, ": u must be [T, E], got ", shape_str(u.shape()));
   ERC_CHECK(A.dim() == 2, kOp, ": A must be [E, N], got ", shape_str(A.shape()));
   const int64_t T = u.size(0), E = u.size(1), N = A.size(1);
@@ -294,13 +304,18 @@ Tensor selective_scan(const Tensor& u, const Tensor& delta, const Tensor& A, con
   std::vector<Tensor> inputs;
   for (const Tensor& t : args) inputs.push_back(t.detach().contiguous());
   const bool record = autograd::needs_grad(args);
-  Tensor out = Tensor::empty({T, E}, u.dtype());
-  Tensor states = Tensor::empty({record ? n_saved : 0, E, N}, u.dtype());
-  dispatch_float(u.dtype(), kOp, [&](auto tag) {
-    using scalar_t = decltype(tag);
-    scan_forward(inputs_of<scalar_t>(inputs), seq_offsets, chunk_size, out.data<scalar_t>(),
-                 record ? states.data<scalar_t>() : nullptr);
-  });
+  Tensor out = Tensor::empty({T, E}, u.dtype(), device);
+  Tensor states;
+  if (device == Device::cuda) {
+    ERC_CUDA_CALL(states = cuda::selective_scan_forward(inputs, seq_offsets, out));
+  } else {
+    states = Tensor::empty({record ? n_saved : 0, E, N}, u.dtype());
+    dispatch_float(u.dtype(), kOp, [&](auto tag) {
+      using scalar_t = decltype(tag);
+      scan_forward(inputs_of<scalar_t>(inputs), seq_offsets, chunk_size, out.data<scalar_t>(),
+                   record ? states.data<scalar_t>() : nullptr);
+    });
+  }
   if (!record) return out;
   auto node = std::make_shared<SelectiveScanBackward>();
   node->inputs = std::move(inputs);

@@ -191,21 +191,24 @@ inline std::vector<OpCase> op_cases() {
         [](const Inputs& x) { return ops::gather(x[0], 1, x[1]); });
 
     // The losses and layers of the model.
-    add("cross_entropy", "ignored", T, 2e-7, kCpuOnly,
+    add("cross_entropy", "ignored", T, 2e-7, kCuda,
         [=](uint64_t s) {
           return Inputs{u({T, 6}, s, -3, 3),
                         index_tensor(T, [s](int64_t t) { return t % 7 == 3 ? -100 : (t * 5 + int64_t(s)) % 6; })};
         },
+        [](const Inputs& x) { return ops::cross_entropy(x[0], x[1]); });
+    add("cross_entropy", "all_ignored", T, 0, kCuda,
+        [=](uint64_t s) { return Inputs{u({T, 6}, s, -3, 3), index_tensor(T, [](int64_t) { return -100; })}; },
         [](const Inputs& x) { return ops::cross_entropy(x[0], x[1]); });
     add("dropout", "", T, 2e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 9}, s)}; },
         [](const Inputs& x) {
           Generator gen(11);
           return ops::dropout(x[0], 0.25, true, gen);
         });
-    add("layer_norm", "", T, 2e-7, kCpuOnly,
+    add("layer_norm", "", T, 2e-7, kCuda,
         [=](uint64_t s) { return Inputs{u({T, 33}, s), u({33}, s + 1), u({33}, s + 2)}; },
         [](const Inputs& x) { return ops::layer_norm(x[0], x[1], x[2]); });
-    add("layer_norm", "noncontiguous", T, 2e-7, kCpuOnly,
+    add("layer_norm", "noncontiguous", T, 2e-7, kCuda,
         [=](uint64_t s) { return Inputs{u({33, T}, s), u({33}, s + 1), u({33}, s + 2)}; },
         [](const Inputs& x) { return ops::layer_norm(ops::transpose(x[0], 0, 1), x[1], x[2]); });
     add("matmul", "", T, 1e-6, kCuda, [=](uint64_t s) { return Inputs{u({T, 17}, s), u({17, 11}, s + 1)}; },
@@ -232,10 +235,10 @@ inline std::vector<OpCase> op_cases() {
         });
   }
   for (int64_t T : {1, 2, 13, 2047, 2048, 2049, 26684}) {
-    add("causal_conv1d", "packed", T, 3e-7, kCpuOnly,
+    add("causal_conv1d", "packed", T, 3e-7, kCuda,
         [=](uint64_t s) { return Inputs{u({T, 6}, s), u({6, 1, 4}, s + 1), u({6}, s + 2)}; },
         [T](const Inputs& x) { return ops::causal_conv1d(x[0], x[1], x[2], packing(T)); });
-    add("selective_scan", "packed", T, 2e-6, kCpuOnly,
+    add("selective_scan", "packed", T, 2e-6, kCuda,
         [=](uint64_t s) {
           return Inputs{u({T, 6}, s), u({T, 6}, s + 1, -3, 0), u({6, 4}, s + 2, -2, -0.1), u({T, 4}, s + 3),
                         u({T, 4}, s + 4), u({6}, s + 5), u({T, 6}, s + 6), u({6}, s + 7, -1, 0)};
@@ -243,10 +246,22 @@ inline std::vector<OpCase> op_cases() {
         [T](const Inputs& x) {
           return ops::selective_scan(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], packing(T));
         });
-    add("segment_mean", "", T, 2e-7, kCpuOnly, [=](uint64_t s) { return Inputs{u({T, 5}, s)}; },
+    add("segment_mean", "", T, 2e-7, kCuda, [=](uint64_t s) { return Inputs{u({T, 5}, s)}; },
         [T](const Inputs& x) { return ops::segment_mean(x[0], packing(T)); });
-    add("flip_sequences", "", T, 0, kCpuOnly, [=](uint64_t s) { return Inputs{u({T, 4}, s)}; },
+    add("flip_sequences", "", T, 0, kCuda, [=](uint64_t s) { return Inputs{u({T, 4}, s)}; },
         [T](const Inputs& x) { return ops::flip_sequences(x[0], packing(T)); });
+  }
+  // The device scans chunks of 32 frames in blocks of 64 channels: one sequence at the chunk's edges, with more
+  // channels than a block holds and the model's 16 states.
+  for (int64_t T : {31, 32, 33, 65}) {
+    add("selective_scan", "wide", T, 2e-6, kCuda,
+        [=](uint64_t s) {
+          return Inputs{u({T, 70}, s), u({T, 70}, s + 1, -3, 0), u({70, 16}, s + 2, -2, -0.1), u({T, 16}, s + 3),
+                        u({T, 16}, s + 4), u({70}, s + 5), u({T, 70}, s + 6), u({70}, s + 7, -1, 0)};
+        },
+        [T](const Inputs& x) {
+          return ops::selective_scan(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], ops::one_sequence(T));
+        });
   }
   return cases;
 }

@@ -6,8 +6,8 @@
 #include "autograd/backward.h"
 #include "cuda_test_util.h"
 #include "ops/binary.h"
+#include "ops/conv1d.h"
 #include "ops/dropout.h"
-#include "ops/layer_norm.h"
 #include "ops/reduce.h"
 #include "ops/unary.h"
 #include "tensor/random.h"
@@ -108,9 +108,10 @@ TEST_F(DeviceTensor, AnOpWithInputsOnTwoDevicesNamesBoth) {
 }
 
 TEST_F(DeviceTensor, AnOpWithoutKernelsSaysSoInsteadOfReadingDeviceMemory) {
-  const Tensor x = Tensor::ones({4, 8}, DType::f32, Device::cuda), w = Tensor::ones({8}, DType::f32, Device::cuda);
-  const std::string e = error_of([&] { ops::layer_norm(x, w, w); });
-  EXPECT_TRUE(mentions(e, "layer_norm: no CUDA kernel yet for this op"));
+  const Tensor x = Tensor::ones({1, 4, 8}, DType::f32, Device::cuda),
+               w = Tensor::ones({4, 4, 3}, DType::f32, Device::cuda);
+  const std::string e = error_of([&] { ops::conv1d(x, w, Tensor(), 1, 1); });
+  EXPECT_TRUE(mentions(e, "conv1d: no CUDA kernel yet for this op"));
 }
 
 TEST_F(DeviceTensor, OpsMakeTheirOutputsAndAutogradItsGradientsOnTheInputsDevice) {
