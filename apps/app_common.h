@@ -1,4 +1,4 @@
-// What the apps share: --device, --fold and --threads handling.
+// What the apps share: --fold and --threads handling, the label counts.
 #pragma once
 #include <cblas.h>
 #include <omp.h>
@@ -12,17 +12,6 @@
 #include "tensor/check.h"
 
 namespace erc::apps {
-
-// Training, evaluation and extraction run on the CPU until the model's ops and the optimiser have CUDA kernels (the
-// element-wise ops, reductions, softmax and GEMMs have them; layer_norm, the scan, the convolutions and the optimiser
-// step do not yet); auto says so plainly, cuda refuses rather than pretending.
-inline void choose_device(const std::string& device, const char* app) {
-  ERC_CHECK(device == "cpu" || device == "cuda" || device == "auto", "--device must be cpu, cuda or auto, got '",
-            device, "'");
-  ERC_CHECK(device != "cuda", "--device cuda: ", app, " has no CUDA path yet (its model's layer norms, scans and ",
-            "convolutions have no CUDA kernels yet); use --device cpu");
-  if (device == "auto") std::fprintf(stderr, "%s: running on the CPU (%s has no CUDA path yet)\n", app, app);
-}
 
 // "1".."5" -> {k}; "all" -> `all`.
 inline std::vector<int64_t> parse_folds(const std::string& fold, const std::vector<int64_t>& all) {

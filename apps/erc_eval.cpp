@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "app_common.h"
+#include "app_device.h"
 #include "eval/atmosphere.h"
 #include "eval/png_chart.h"
 #include "io/atomic_file.h"
@@ -43,14 +44,16 @@ int main(int argc, char** argv) {
   app.add_option("--features", features, "feature cache (default: the one the run was trained on)");
   app.add_option("--out", out, "output folder (default: RUN/eval)");
   app.add_option("--compare", compare, "a second run (e.g. single-utterance) for the atmosphere analysis");
-  app.add_option("--device", device, "cpu | cuda | auto")->capture_default_str();
+  app.add_option("--device", device, "cpu | cuda | auto (the GPU when one answers, else the CPU)")
+      ->capture_default_str();
   app.add_option("--threads", threads, "CPU threads (0 = all cores)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   try {
-    apps::choose_device(device, "erc_eval");
+    const Device on = apps::choose_device(device, "erc_eval");
     apps::set_threads(threads);
     train::TrainConfig run = train::read_run_config(run_dir);
+    run.device = on;
     if (!features.empty()) run.features = features;
     const std::vector<int64_t> folds = apps::parse_folds(fold, run.folds);
     if (out.empty()) out = run_dir + "/eval";
@@ -68,6 +71,7 @@ int main(int argc, char** argv) {
 
     if (!compare.empty()) {
       train::TrainConfig other = train::read_run_config(compare);
+      other.device = on;
       if (!features.empty()) other.features = features;
       std::vector<eval::Prediction> other_preds = evaluate_run(other, folds, which);
       eval::AtmosphereReport atmosphere = eval::analyse_atmosphere(preds, other_preds);

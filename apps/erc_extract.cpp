@@ -113,7 +113,10 @@ int main(int argc, char** argv) {
 
   ProgressLine line(!quiet);
   try {
-    apps::choose_device(device, "erc_extract");
+    ERC_CHECK(device != "cuda", "--device cuda: erc_extract's WavLM has no CUDA path yet (its convolutions and ",
+              "attention run on the CPU); use --device cpu");
+    ERC_CHECK(device == "cpu" || device == "auto", "--device must be cpu, cuda or auto, got '", device, "'");
+    if (device == "auto") std::fprintf(stderr, "erc_extract: running on the CPU (WavLM has no CUDA path yet)\n");
     apps::set_threads(threads);
     for (int64_t s : sessions) ERC_CHECK(s >= 1 && s <= 5, "--sessions: sessions are 1..5, got ", s);
     const std::vector<data::AudioItem> items = read_corpus(corpus, sessions);

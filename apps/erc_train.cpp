@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "app_common.h"
+#include "app_device.h"
 #include "train/trainer.h"
 
 using namespace erc;
@@ -32,7 +33,9 @@ int main(int argc, char** argv) {
   app.add_option("--shuffle", shuffle, "training-data shuffle: none | intra | inter-speaker | inter")
       ->capture_default_str();
   app.add_option("--seed", config.seed, "seed for weights, dropout and data order")->capture_default_str();
-  app.add_option("--device", device, "cpu | cuda | auto")->capture_default_str();
+  app.add_option("--device", device, "cpu | cuda | auto (the GPU when one answers, else the CPU)")
+      ->capture_default_str();
+  app.add_flag("--tf32", config.tf32, "GPU GEMMs in TF32 on tensor cores (faster; default FP32, as the CPU)");
   app.add_option("--out", config.out, "run directory")->required();
   app.add_option("--init", config.init, "initial weights (safetensors: an erc checkpoint or a PyTorch state dict)");
   app.add_flag("--resume", config.resume, "continue the run in --out from its last checkpoint");
@@ -53,7 +56,9 @@ int main(int argc, char** argv) {
     config.mode = data::parse_mode(mode);
     config.shuffle = data::parse_shuffle(shuffle);
     config.folds = apps::parse_folds(fold, {1, 2, 3, 4, 5});
-    apps::choose_device(device, "erc_train");
+    config.device = apps::choose_device(device, "erc_train");
+    ERC_CHECK(!config.tf32 || config.device == Device::cuda, "--tf32 is for the GPU's GEMMs; this run is on the CPU");
+    ops::use_tf32_gemms(config.tf32);
     apps::set_threads(threads);
     std::signal(SIGINT, on_sigint);
     auto results = train::train(config);

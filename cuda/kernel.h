@@ -16,6 +16,7 @@
 #include "cuda/api.h"
 #include "cuda/check.h"
 #include "cuda/stream.h"
+#include "cuda/timeline.h"
 
 #ifdef ERC_CUDA_SIM
 #include "cuda/sim/kernel_language.h"
@@ -47,6 +48,8 @@ const char* kernel_name() {
 
 template <auto Kernel, typename... Args>
 void launch(Where where, dim3 grid, dim3 block, size_t shared_bytes, Args&&... args) {
+  const bool timed = cuda::KernelTimeline::recording();
+  if (timed) cuda::KernelTimeline::begin(kernel_name<Kernel>());
 #ifdef ERC_CUDA_SIM
   sim::launch({kernel_name<Kernel>(), where.file, where.line}, Kernel, grid, block, shared_bytes,
               std::forward<Args>(args)...);
@@ -60,6 +63,7 @@ void launch(Where where, dim3 grid, dim3 block, size_t shared_bytes, Args&&... a
             "), block (", block.x, ", ", block.y, ", ", block.z, "), ", shared_bytes, " bytes of shared memory, at ",
             where.file, ":", where.line);
 #endif
+  if (timed) cuda::KernelTimeline::end();
 }
 
 // The grid of an element-wise kernel over n > 0 elements with blocks of `threads`: one element per thread up to

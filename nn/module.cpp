@@ -50,6 +50,18 @@ void Module::to(DType dtype) {
   }
 }
 
+void Module::to(Device device) {
+  for (auto& [name, p] : named_parameters()) {
+    if (p.device() == device) continue;
+    Tensor moved = p.detach().to(device);  // contiguous
+    TensorImpl& impl = p.impl();
+    impl.storage = moved.impl().storage;
+    impl.strides = moved.strides();
+    impl.offset = 0;
+    impl.grad.reset();
+  }
+}
+
 void Module::train(bool on) {
   training_ = on;
   for (auto& [name, child] : children_) child->train(on);

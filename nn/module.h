@@ -27,6 +27,8 @@ class Module {
 
   // Converts every parameter in place (as PyTorch's model.double()); handles to them stay valid.
   void to(DType dtype);
+  // Moves every parameter to `device` in place (as PyTorch's model.to(device)); handles to them stay valid.
+  void to(Device device);
 
   void train(bool on = true);  // recursively; dropout is active only in training
   void eval() { train(false); }

@@ -2,6 +2,7 @@
 
 #include "cuda/blas.h"
 #include "cuda/check.h"
+#include "cuda/timeline.h"
 #include "ops/matmul_cuda.h"
 
 namespace erc::ops::cuda {
@@ -23,6 +24,8 @@ void gemm(DType dtype, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const 
   const int m = blas_int(N), n = blas_int(M), k = blas_int(K), la = blas_int(lda), lb = blas_int(ldb),
             lc = blas_int(ldc), count = blas_int(batch);
   cublasHandle_t handle = erc::cuda::blas_handle();
+  const bool timed = erc::cuda::KernelTimeline::recording();
+  if (timed) erc::cuda::KernelTimeline::begin(dtype == DType::f32 ? "cublas_gemm<float>" : "cublas_gemm<double>");
   if (dtype == DType::f32) {
     const float alpha = 1.0f, beta_f = float(beta);
     ERC_CUBLAS_CHECK(cublasSgemmStridedBatched(handle, op_b, op_a, m, n, k, &alpha, static_cast<const float*>(b), lb,
@@ -35,6 +38,7 @@ void gemm(DType dtype, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const 
                                                stride_b, static_cast<const double*>(a), la, stride_a, &beta,
                                                static_cast<double*>(c), lc, stride_c, count));
   }
+  if (timed) erc::cuda::KernelTimeline::end();
 }
 
 }  // namespace erc::ops::cuda

@@ -27,7 +27,7 @@ Tensor read_tensor_state(const StateDict& state, const std::string& name, const 
   ERC_CHECK(it != state.end(), "optimizer state: missing '", name, "'");
   ERC_CHECK(it->second.shape() == like.shape(), "optimizer state: '", name, "' has shape ",
             shape_str(it->second.shape()), ", its parameter ", shape_str(like.shape()));
-  return it->second.to(like.dtype()).clone();
+  return it->second.to(like.dtype()).to(like.device()).clone();
 }
 
 }  // namespace erc::optim

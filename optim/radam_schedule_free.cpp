@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include "autograd/grad_mode.h"
+#include "optim/radam_schedule_free_cuda.h"
+#include "tensor/cuda_call.h"
 
 namespace erc::optim {
 
@@ -13,41 +15,35 @@ RAdamScheduleFree::RAdamScheduleFree(std::vector<Tensor> params, RAdamScheduleFr
             "RAdamScheduleFree: betas must be in (0, 1) and [0, 1), got ", options_.beta1, ", ", options_.beta2);
 }
 
-// p + weight (z - p), in the two forms torch.lerp uses (by weight), so f32 results round the same way.
-template <typename T>
-static T lerp(T p, T z, double weight) {
-  return weight < 0.5 ? p + T(weight) * (z - p) : z - (z - p) * (T(1) - T(weight));
-}
-
-template <typename T>
-static void lerp_towards(T* p, const T* z, int64_t n, double weight) {
-  for (int64_t i = 0; i < n; ++i) p[i] = lerp(p[i], z[i], weight);
+// p = lerp(p, z, weight) for every parameter with state: the train()/eval() swap, on each parameter's device.
+void RAdamScheduleFree::lerp_parameters(double weight) {
+  NoGradGuard no_grad;
+  std::vector<std::array<Tensor, 2>> on_device;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (!z_[i].defined()) continue;
+    if (params_[i].device() == Device::cuda) {
+      on_device.push_back({params_[i], z_[i]});
+      continue;
+    }
+    dispatch_float(params_[i].dtype(), "RAdamScheduleFree.train/eval", [&](auto tag) {
+      using scalar_t = decltype(tag);
+      scalar_t* p = params_[i].data<scalar_t>();
+      scalar_t* z = z_[i].data<scalar_t>();
+      for (int64_t k = 0; k < params_[i].numel(); ++k) Lerp{weight}(p[k], z[k]);
+    });
+  }
+  if (!on_device.empty()) ERC_CUDA_CALL(cuda::lerp_towards(on_device, weight));
 }
 
 void RAdamScheduleFree::train() {
   if (training_) return;
-  NoGradGuard no_grad;
-  for (size_t i = 0; i < params_.size(); ++i) {
-    if (!z_[i].defined()) continue;
-    dispatch_float(params_[i].dtype(), "RAdamScheduleFree.train", [&](auto tag) {
-      using scalar_t = decltype(tag);
-      lerp_towards(params_[i].data<scalar_t>(), z_[i].data<scalar_t>(), params_[i].numel(), 1.0 - options_.beta1);
-    });
-  }
+  lerp_parameters(1.0 - options_.beta1);
   training_ = true;
 }
 
 void RAdamScheduleFree::eval() {
   if (!training_) return;
-  NoGradGuard no_grad;
-  for (size_t i = 0; i < params_.size(); ++i) {
-    if (!z_[i].defined()) continue;
-    dispatch_float(params_[i].dtype(), "RAdamScheduleFree.eval", [&](auto tag) {
-      using scalar_t = decltype(tag);
-      lerp_towards(params_[i].data<scalar_t>(), z_[i].data<scalar_t>(), params_[i].numel(),
-                   1.0 - 1.0 / options_.beta1);
-    });
-  }
+  lerp_parameters(1.0 - 1.0 / options_.beta1);
   training_ = false;
 }
 
@@ -70,17 +66,24 @@ void RAdamScheduleFree::step() {
   const double weight = std::pow(double(t), options_.r) * std::pow(lr_max_, options_.weight_lr_power);
   weight_sum_ += weight;
   const double ckp1 = weight_sum_ != 0.0 ? weight / weight_sum_ : 0.0;
-  const double adaptive_y_lr = lr * (beta1 * (1.0 - ckp1) - 1.0);
+  const RAdamScheduleFreeUpdate update{
+      beta2, bias_correction2, options_.eps, options_.weight_decay, ckp1, lr * (beta1 * (1.0 - ckp1) - 1.0),
+      lr,    rectified};
 
+  std::vector<std::array<Tensor, 4>> on_device;  // every device parameter in one fused launch
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i];
     Tensor g = p.grad();
     if (!g.defined()) continue;
     if (!z_[i].defined()) {
       z_[i] = p.detach().clone();
-      v_[i] = Tensor::zeros(p.shape(), p.dtype());
+      v_[i] = Tensor::zeros(p.shape(), p.dtype(), p.device());
     }
     g = g.contiguous();
+    if (p.device() == Device::cuda) {
+      on_device.push_back({p, z_[i], v_[i], g});
+      continue;
+    }
     dispatch_float(p.dtype(), "RAdamScheduleFree.step", [&](auto tag) {
       using scalar_t = decltype(tag);
       scalar_t* y = p.data<scalar_t>();
@@ -89,17 +92,10 @@ void RAdamScheduleFree::step() {
       const scalar_t* grad = g.data<scalar_t>();
       const int64_t n = p.numel();
 #pragma omp parallel for schedule(static) if (n > 65536)
-      for (int64_t k = 0; k < n; ++k) {
-        v[k] = v[k] * scalar_t(beta2) + scalar_t(1.0 - beta2) * grad[k] * grad[k];
-        scalar_t gn = rectified ? grad[k] / (std::sqrt(v[k] / scalar_t(bias_correction2)) + scalar_t(options_.eps))
-                                : grad[k];
-        if (options_.weight_decay != 0.0) gn += scalar_t(options_.weight_decay) * y[k];
-        y[k] = lerp(y[k], z[k], ckp1);
-        y[k] += scalar_t(adaptive_y_lr) * gn;
-        z[k] -= scalar_t(lr) * gn;
-      }
+      for (int64_t k = 0; k < n; ++k) update(y[k], z[k], v[k], grad[k]);
     });
   }
+  if (!on_device.empty()) ERC_CUDA_CALL(cuda::radam_schedule_free_step(on_device, update));
   step_ = t;
 }
 

@@ -37,6 +37,8 @@ class RAdamScheduleFree : public Optimizer {
   double scheduled_lr() const { return scheduled_lr_; }  // lr_t of the last step, for logging
 
  private:
+  void lerp_parameters(double weight);
+
   RAdamScheduleFreeOptions options_;
   std::vector<Tensor> z_, v_;  // undefined until a parameter's first step (as the package's lazy state)
   int64_t step_ = 0;

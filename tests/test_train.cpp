@@ -8,60 +8,15 @@
 #include "train/checkpoint.h"
 #include "train/run_files.h"
 #include "train/trainer.h"
+#include "train_test_util.h"
 
 using namespace erc;
 namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int64_t kDim = 8;
-
-// Two sessions of two dialogues, six utterances each; features carry a little label signal. Written once per
-// process (CTest runs the tests of this file in parallel processes, each with its own file).
-std::string write_tiny_cache(const std::string& path) {
-  data::CacheAttributes a;
-  a.extractor = "test";
-  a.feature_dim = kDim;
-  a.dtype = DType::f32;
-  data::FeatureCacheWriter w(path, a);
-  Generator gen(5);
-  const char* labels[] = {"ang", "neu", "xxx", "sad", "hap", "exc", "fru"};
-  std::vector<std::string> order;
-  for (int s = 1; s <= 2; ++s)
-    for (int d = 0; d < 2; ++d)
-      for (int u = 0; u < 6; ++u) {
-        data::UtteranceInfo info;
-        info.dialogue = "Ses0" + std::to_string(s) + "F_impro0" + std::to_string(d);
-        info.speaker = u % 2 ? "M" : "F";
-        info.utt_id = info.dialogue + "_" + info.speaker + "00" + std::to_string(u);
-        info.session = s;
-        info.label = labels[(s + d + u) % 7];
-        info.start = u;
-        info.end = u + 0.5;
-        Tensor f = randn({3 + u % 3, kDim}, gen);
-        const int64_t c = data::label_index(info.label);
-        if (c >= 0)
-          for (int64_t t = 0; t < f.size(0); ++t) f.data<float>()[t * kDim + c] += 2.0f;
-        w.write(info, f);
-        order.push_back(info.utt_id);
-      }
-  w.finish(order);
-  return path;
-}
-
-train::TrainConfig tiny_config(const std::string& out) {
-  train::TrainConfig c;
-  static const std::string cache = write_tiny_cache(test::temp_path("erc_train_tiny.h5"));
-  c.features = cache;
-  c.folds = {1};
-  c.epochs = 3;
-  c.lr = 1e-2;
-  c.out = ::testing::TempDir() + out;
-  c.d_model = 8;
-  c.progress = false;
-  fs::remove_all(c.out);
-  return c;
-}
+using test::kTinyFeatureDim;
+using test::tiny_config;
 
 // Three sessions of four dialogues of twelve utterances, labels drawn uniformly from the six classes, and a planted
 // signal: every frame of an utterance of class c has 3 added to feature c (on unit-variance noise). A model that
@@ -69,7 +24,7 @@ train::TrainConfig tiny_config(const std::string& out) {
 std::string write_signal_cache(const std::string& path) {
   data::CacheAttributes a;
   a.extractor = "test";
-  a.feature_dim = kDim;
+  a.feature_dim = kTinyFeatureDim;
   a.dtype = DType::f32;
   data::FeatureCacheWriter w(path, a);
   Generator gen(11);
@@ -86,8 +41,8 @@ std::string write_signal_cache(const std::string& path) {
         info.label = data::kEmotions[size_t(c)];
         info.start = u;
         info.end = u + 0.5;
-        Tensor f = randn({4 + u % 3, kDim}, gen);
-        for (int64_t t = 0; t < f.size(0); ++t) f.data<float>()[t * kDim + c] += 3.0f;
+        Tensor f = randn({4 + u % 3, kTinyFeatureDim}, gen);
+        for (int64_t t = 0; t < f.size(0); ++t) f.data<float>()[t * kTinyFeatureDim + c] += 3.0f;
         w.write(info, f);
         order.push_back(info.utt_id);
       }

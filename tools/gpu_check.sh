@@ -3,16 +3,21 @@
 # GPU machine, which has CUDA but none of erc's Debian libraries and no internet. It must finish in a few minutes:
 # device time comes in 15-minute slices.
 #
-#   bash tools/gpu_check.sh prepare          here: builds build-gpu/ (ERC_CUDA=ON, sm_90) and copies its CUDA tests
-#                                            and the Debian libraries they load into build-gpu/bundle/ (~50 MB)
-#   bash tools/gpu_check.sh run [LOG_DIR]    there, with build-gpu/bundle carried: the machine's description, then
-#                                            every CUDA test (what `ctest -L cuda` runs; the binaries are run
-#                                            directly, since ctest's files hold this machine's paths)
+#   bash tools/gpu_check.sh prepare          here: builds build-gpu/ (ERC_CUDA=ON, sm_90) and copies its CUDA tests,
+#                                            erc_profile and the Debian libraries they load into build-gpu/bundle/,
+#                                            with the mamba-ssm and causal-conv1d source distributions from PyPI
+#   bash tools/gpu_check.sh run [LOG_DIR]    there, with build-gpu/bundle carried: the machine's description; every
+#                                            CUDA test (what `ctest -L cuda` runs; the binaries are run directly,
+#                                            since ctest's files hold this machine's paths); erc_profile at T 14,776
+#                                            (FP32 and TF32) and 26,684; then the reference, PyTorch with mamba_ssm's
+#                                            official kernels (built there for sm_90 against its PyTorch, within a
+#                                            time limit; without them the reference says it ran without)
 #
-# run writes three files to LOG_DIR (default: $OUT, which the device tool brings back, else gpu_logs/):
-# environment.txt (nvidia-smi, nvcc, the libraries the tests load), cuda_tests.log (every test's output) and
-# summary.txt (one line per test binary), and exits non-zero when a test fails. Here, without a GPU, run checks the
-# script itself: every CUDA test then skips, saying why.
+# run writes to LOG_DIR (default: $OUT, which the device tool brings back, else gpu_logs/): environment.txt
+# (nvidia-smi, nvcc, the libraries the tests load), cuda_tests.log (every test's output), summary.txt (one line per
+# test binary and per timing), profile_*.txt and .json (erc_profile), mamba_build.log and torch_*.txt (the reference).
+# It exits non-zero when a test fails. Here, without a GPU, run checks the script itself: every CUDA test then skips,
+# saying why, and the timings say there is no device.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bundle=build-gpu/bundle
@@ -22,13 +27,26 @@ prepare() {
     bash tools/setup.sh erc_cuda_tests
   rm -rf "$bundle"
   mkdir -p "$bundle/bin" "$bundle/lib"
-  cp build-gpu/tests/test_cuda_* "$bundle/bin/"
+  cmake --build build-gpu --target erc_profile
+  cp build-gpu/tests/test_cuda_* build-gpu/apps/erc_profile "$bundle/bin/"
   rm -f "$bundle"/bin/*.cmake
   # The shared libraries the tests load, but for glibc's, the C++ runtime's (the GPU machine's are newer) and CUDA's
   # (it brings its own CUDA 13).
   for bin in "$bundle"/bin/*; do ldd "$bin"; done | awk '$3 ~ /^\// {print $3}' | sort -u |
     grep -vE '/(libc|libm|libdl|libpthread|librt|ld-linux[^/]*|libstdc\+\+|libgcc_s|libcudart|libcublas|libcublasLt)\.so' |
     while read -r lib; do cp -L "$lib" "$bundle/lib/"; done
+  # The reference's packages (the GPU machine has no internet): the newest source distributions of mamba-ssm and
+  # causal-conv1d, to build there, and the pure-Python wheels of schedulefree and einops (mamba_ssm imports it).
+  mkdir -p "$bundle/sdist"
+  python3 - "$bundle/sdist" <<'PY'
+import json, sys, urllib.request
+for name, kind in (("mamba-ssm", "sdist"), ("causal-conv1d", "sdist"), ("schedulefree", "bdist_wheel"),
+                   ("einops", "bdist_wheel")):
+    info = json.load(urllib.request.urlopen(f"https://pypi.org/pypi/{name}/json"))
+    file = next(f for f in info["urls"] if f["packagetype"] == kind)
+    urllib.request.urlretrieve(file["url"], f"{sys.argv[1]}/{file['filename']}")
+    print(f"{name} {info['info']['version']}: {file['filename']}")
+PY
   du -sh "$bundle"
   echo "==> carry $bundle and run: bash tools/gpu_check.sh run"
 }
@@ -64,13 +82,50 @@ for p in nvidia.__path__:
       >> "$logs/summary.txt"
   done
   rm -f "$out"
-  cat "$logs/summary.txt"
   grep -m1 -o "no CUDA GPU answers.*" "$logs/cuda_tests.log" || true
+
+  # erc's kernels at the paper's shapes, and the whole step at the longest conversation (its peak memory).
+  local name_args
+  for name_args in "profile_fp32:--frames 14776" "profile_tf32:--frames 14776 --tf32" \
+                   "profile_26684:--frames 26684 --step-only --tf32"; do
+    name=${name_args%%:*}
+    # shellcheck disable=SC2086
+    if LD_LIBRARY_PATH=$libs timeout 240 "$bundle/bin/erc_profile" --device cuda ${name_args#*:} \
+         --json "$logs/$name.json" > "$logs/$name.txt" 2>&1; then status=ok; else status="FAILED (exit $?)"; fi
+    echo "erc_profile ${name_args#*:}: $status, $(grep -m1 '^training step' "$logs/$name.txt" || echo 'no step time')" \
+      >> "$logs/summary.txt"
+  done
+
+  # The reference: PyTorch eager with mamba_ssm's official scan (and causal-conv1d) built for sm_90, at equal
+  # precision (FP32, then TF32). The build is capped so that the run stays within its slice of GPU time.
+  local site="$PWD/build-gpu/reference" sdist
+  mkdir -p "$site"
+  : > "$logs/mamba_build.log"
+  local wheel
+  for wheel in schedulefree einops; do
+    python3 -c "import $wheel" 2>/dev/null || python3 -m pip install --no-deps --no-index --target "$site" \
+      "$bundle"/sdist/$wheel-*.whl >> "$logs/mamba_build.log" 2>&1 || echo "no $wheel" >> "$logs/mamba_build.log"
+  done
+  for sdist in "$bundle"/sdist/causal_conv1d-*.tar.gz "$bundle"/sdist/mamba_ssm-*.tar.gz; do
+    [ -f "$sdist" ] || continue
+    MAMBA_FORCE_BUILD=TRUE CAUSAL_CONV1D_FORCE_BUILD=TRUE MAMBA_KEEP_CUDA_BUILD=TRUE TORCH_CUDA_ARCH_LIST=9.0 \
+      MAX_JOBS=16 timeout 300 python3 -m pip install --no-deps --no-build-isolation --no-index --target "$site" \
+      "$sdist" >> "$logs/mamba_build.log" 2>&1 || echo "build of $(basename "$sdist") failed or ran out of time" \
+      >> "$logs/mamba_build.log"
+  done
+  local precision
+  for precision in fp32 tf32; do
+    PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}" timeout 240 python3 tools/bench/torch_cuda_train_step.py \
+      --frames 14776 $([ $precision = tf32 ] && echo --tf32) > "$logs/torch_$precision.txt" 2>&1 || true
+    echo "reference $precision: $(grep -m1 '^RESULT' "$logs/torch_$precision.txt" || tail -1 "$logs/torch_$precision.txt")" \
+      >> "$logs/summary.txt"
+  done
+  cat "$logs/summary.txt"
   return $failed
 }
 
 case "${1:-}" in
   prepare) prepare ;;
   run) shift; run "$@" ;;
-  *) sed -n 's/^# \{0,1\}//; 2,16p' "$0"; exit 2 ;;
+  *) sed -n '2,/^set -euo/{/^set/d; s/^# \{0,1\}//; p}' "$0"; exit 2 ;;
 esac

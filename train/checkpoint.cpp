@@ -31,8 +31,9 @@ void save_checkpoint(const std::string& path, const nn::Module& model, const opt
                      const Generator& dropout_gen, const Generator& order_gen, const Progress& progress) {
   ERC_CHECK(!optimizer.training(), "save_checkpoint: the optimiser must be in eval mode (parameters = x)");
   std::map<std::string, Tensor> tensors;
-  for (auto& [name, t] : model.state_dict()) tensors["model." + name] = t;
-  for (auto& [name, t] : optimizer.state_dict()) tensors["optim." + name] = t;
+  // On the host whatever the device, so that one format serves every device and PyTorch.
+  for (auto& [name, t] : model.state_dict()) tensors["model." + name] = t.to(Device::cpu);
+  for (auto& [name, t] : optimizer.state_dict()) tensors["optim." + name] = t.to(Device::cpu);
   tensors["rng.dropout"] = rng_state(dropout_gen);
   tensors["rng.order"] = rng_state(order_gen);
   tensors["progress.epoch"] = Tensor::scalar(double(progress.epoch), DType::f64);

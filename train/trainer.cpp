@@ -37,7 +37,8 @@ std::vector<eval::Prediction> predict(const nn::ErcModel& model, const Context& 
   std::vector<eval::Prediction> out;
   for (const data::BatchPlan& plan : data::plan_batches(sequences, ctx.config.mode, ctx.config.batch_size, nullptr)) {
     data::Batch batch = data::load_batch(ctx.cache, plan);
-    Tensor probs = ops::softmax(model.forward(batch.features, batch.seq_offsets, batch.utt_offsets), 1);
+    const Tensor logits = model.forward(batch.features.to(ctx.config.device), batch.seq_offsets, batch.utt_offsets);
+    const Tensor probs = ops::softmax(logits, 1).to(Device::cpu);
     const float* p = probs.data<float>();
     const int64_t n_classes = probs.size(1);
     for (size_t i = 0; i < batch.utterances.size(); ++i) {
@@ -92,6 +93,7 @@ FoldResult train_fold(const Context& ctx, int64_t fold_session, const std::strin
 
   nn::ErcModel model(model_config(config, ctx.cache.attributes()), config.seed + uint64_t(fold_session));
   if (!config.init.empty()) model.load_state_dict(load_model_weights(config.init));
+  model.to(config.device);
   optim::RAdamScheduleFree optimizer(model.parameters(), {.lr = config.lr});
   Generator order_gen(config.seed * 1000003 + uint64_t(fold_session));
 
@@ -132,8 +134,9 @@ FoldResult train_fold(const Context& ctx, int64_t fold_session, const std::strin
       }
       data::Batch batch = data::load_batch(ctx.cache, plans[step]);
       optimizer.zero_grad();
-      Tensor loss = ops::cross_entropy(model.forward(batch.features, batch.seq_offsets, batch.utt_offsets), batch.labels);
-      const double value = loss.item<float>();
+      const Tensor logits = model.forward(batch.features.to(config.device), batch.seq_offsets, batch.utt_offsets);
+      Tensor loss = ops::cross_entropy(logits, batch.labels.to(config.device));
+      const double value = loss.detach().to(Device::cpu).item<float>();
       if (!std::isfinite(value)) {
         std::ostringstream why;
         why << "non-finite loss (" << value << ") in fold " << fold_session << ", epoch " << epoch << ", step "
@@ -216,13 +219,24 @@ FoldResult train_fold(const Context& ctx, int64_t fold_session, const std::strin
 }
 
 nlohmann::json config_json(const TrainConfig& c, const data::CacheAttributes& a) {
-  return {{"features", c.features},   {"folds", c.folds},        {"epochs", c.epochs},
-          {"lr", c.lr},               {"mode", data::mode_name(c.mode)},
-          {"shuffle", data::shuffle_name(c.shuffle)},            {"batch_size", c.batch_size},
-          {"seed", c.seed},           {"init", c.init},          {"select", c.select},
-          {"val_fraction", c.val_fraction},                      {"dropout", c.dropout},
-          {"d_model", c.d_model},     {"optimizer", "RAdamScheduleFree"},
-          {"feature_cache", a.describe()},                       {"git_commit", git_commit()},
+  return {{"features", c.features},
+          {"folds", c.folds},
+          {"epochs", c.epochs},
+          {"lr", c.lr},
+          {"mode", data::mode_name(c.mode)},
+          {"shuffle", data::shuffle_name(c.shuffle)},
+          {"batch_size", c.batch_size},
+          {"seed", c.seed},
+          {"init", c.init},
+          {"select", c.select},
+          {"val_fraction", c.val_fraction},
+          {"dropout", c.dropout},
+          {"d_model", c.d_model},
+          {"optimizer", "RAdamScheduleFree"},
+          {"device", device_name(c.device)},
+          {"tf32", c.tf32},
+          {"feature_cache", a.describe()},
+          {"git_commit", git_commit()},
           {"started", utc_timestamp()}};
 }
 
@@ -273,6 +287,7 @@ std::vector<eval::Prediction> evaluate_checkpoint(const TrainConfig& config, con
   Context ctx{config, cache, conversations};
   nn::ErcModel model(model_config(config, cache.attributes()), 0);
   model.load_state_dict(load_model_weights(checkpoint));
+  model.to(config.device);
   model.eval();
   return predict(model, ctx, data::make_fold(conversations, fold, 0.0, 0).test);
 }

@@ -30,6 +30,8 @@ struct TrainConfig {
   bool log_every_step = false;
   bool progress = true;           // a progress bar on stderr
   int64_t d_model = 256;          // encoder width (the paper's); smaller for quick experiments
+  Device device = Device::cpu;    // where the model trains (checkpoints are the same on every device)
+  bool tf32 = false;              // the device's GEMMs in TF32 (recorded; the caller sets cuBLAS's mode)
 };
 
 struct FoldResult {
