@@ -241,10 +241,11 @@ nlohmann::json profile_op(OpCase& op, Device device, const Run& run, const Ceili
 }
 
 // One training step of the full model on one conversation: forward, loss, backward, RAdamScheduleFree update.
-nlohmann::json profile_step(const Shapes& s, Device device, const Run& run) {
+nlohmann::json profile_step(const Shapes& s, Device device, const Run& run, bool recompute_layers) {
   nn::ErcModelConfig config;
   config.feature_dim = s.F;
   config.mamba.d_model = s.D;
+  config.recompute_layers = recompute_layers;
   nn::ErcModel model(config, 1);
   model.to(device);
   model.train();
@@ -262,8 +263,12 @@ nlohmann::json profile_step(const Shapes& s, Device device, const Run& run) {
     backward(ops::cross_entropy(model.forward(features, {0, s.T}, utterances), targets));
     optimizer.step();
   };
+#ifdef ERC_WITH_CUDA
+  if (device == Device::cuda) cuda::device_allocator().reset_peak();
+#endif
   const double ms = median_ms(device, run.warmup, run.repeats, step);
   nlohmann::json out = {{"frames", s.T},
+                        {"recompute_layers", recompute_layers},
                         {"parameters", model.parameter_count()},
                         {"ms", ms},
                         {"frames_per_second", double(s.T) / ms * 1e3}};
@@ -280,7 +285,7 @@ nlohmann::json profile_step(const Shapes& s, Device device, const Run& run) {
       kernels = timeline.kernels();
       launches = timeline.launches();
     }
-    std::printf("launches per step: %lld; peak device memory in use so far: %.1f MiB\n",
+    std::printf("launches per step: %lld; peak device memory in use during the steps: %.1f MiB\n",
                 static_cast<long long>(launches), peak_mib);
     std::printf("%-44s %9s %10s %6s\n", "kernel", "launches", "ms", "%");
     double total = 0;
@@ -310,7 +315,7 @@ int main(int argc, char** argv) {
   std::string device = "auto", json_path;
   int64_t frames = 14776, d_model = 256;
   int warmup = -1, repeats = 0, threads = 0;
-  bool tf32 = false, step_only = false;
+  bool tf32 = false, step_only = false, recompute_layers = false;
   app.add_option("--device", device, "cpu | cuda | auto (the GPU when one answers, else the CPU)")
       ->capture_default_str();
   app.add_option("--frames", frames, "frames of the conversation (the paper: mean 14,776, longest 26,684)")
@@ -320,6 +325,7 @@ int main(int argc, char** argv) {
   app.add_option("--repeats", repeats, "timed runs, whose median is reported (default: 20 on the GPU, 3 on the CPU)");
   app.add_flag("--tf32", tf32, "GPU GEMMs in TF32 on tensor cores (the ceiling GEMM too)");
   app.add_flag("--step-only", step_only, "only the ceilings and the whole training step");
+  app.add_flag("--recompute-layers", recompute_layers, "the step reruns each BiMamba layer in backward (erc_train's)");
   app.add_option("--json", json_path, "also write everything measured to this JSON file");
   app.add_option("--threads", threads, "CPU threads (0 = all cores)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -359,7 +365,7 @@ int main(int argc, char** argv) {
         {"warmup", run.warmup},
         {"repeats", run.repeats},
         {"ceilings", {{"copy_gb_per_s", ceilings.copy_gb_per_s}, {"gemm_gflop_per_s", ceilings.gemm_gflop_per_s}}}};
-    report["step"] = profile_step(s, on, run);
+    report["step"] = profile_step(s, on, run, recompute_layers);
     if (!step_only) {
       std::printf("\nops at T %lld, D %lld, E %lld, N %lld, U %lld (bytes and FLOPs as counted in erc_profile.cpp)\n",
                   static_cast<long long>(s.T), static_cast<long long>(s.D), static_cast<long long>(s.E),

@@ -1,5 +1,8 @@
 #include "nn/erc_model.h"
 
+#include <functional>
+
+#include "autograd/checkpoint.h"
 #include "ops/binary.h"
 #include "ops/join.h"
 #include "ops/packed.h"
@@ -32,8 +35,8 @@ Tensor BiMamba::forward(const Tensor& a, const ops::SeqOffsets& seq_offsets) con
   return output_proj->forward(ops::cat({y_f, y_b}, 1));
 }
 
-BiMambaLayer::BiMambaLayer(const MambaConfig& config, double p, std::shared_ptr<Generator> dropout_gen,
-                           Generator& init) {
+BiMambaLayer::BiMambaLayer(const MambaConfig& config, double p, std::shared_ptr<Generator> dropout_gen, Generator& init)
+    : dropout_gen_(dropout_gen) {
   ff1 = register_module("ff1", std::make_shared<FeedForward>(config.d_model, p, dropout_gen, init));
   norm_mamba = register_module("norm_mamba", std::make_shared<LayerNorm>(config.d_model));
   bimamba = register_module("bimamba", std::make_shared<BiMamba>(config, init));
@@ -42,10 +45,38 @@ BiMambaLayer::BiMambaLayer(const MambaConfig& config, double p, std::shared_ptr<
   norm_out = register_module("norm_out", std::make_shared<LayerNorm>(config.d_model));
 }
 
-Tensor BiMambaLayer::forward(const Tensor& x_in, const ops::SeqOffsets& seq_offsets) const {
-  Tensor x = ops::add(x_in, ops::mul_scalar(ff1->forward(x_in), 0.5));
-  x = ops::add(x, dropout->forward(bimamba->forward(norm_mamba->forward(x), seq_offsets)));
-  x = ops::add(x, ops::mul_scalar(ff2->forward(x), 0.5));
+namespace {
+
+// block(x) through autograd's checkpoint. The rerun in backward must draw the dropout masks of the first run: it
+// rewinds the stream to where the block began, and afterwards puts it back where it was (the first run leaves it
+// after the block's draws).
+Tensor recomputed(const std::shared_ptr<Generator>& gen, std::function<Tensor(const Tensor&)> block, const Tensor& x) {
+  const uint64_t seed = gen->seed(), start = gen->offset();
+  return checkpoint(
+      [gen, block = std::move(block), seed, start](const Tensor& in) {
+        const uint64_t now = gen->offset();
+        gen->set_state(seed, start);
+        Tensor out = block(in);
+        if (now != start) gen->set_state(seed, now);
+        return out;
+      },
+      x);
+}
+
+}  // namespace
+
+Tensor BiMambaLayer::forward(const Tensor& x_in, const ops::SeqOffsets& seq_offsets, bool recompute) const {
+  auto ff1_block = [this](const Tensor& in) { return ff1->forward(in); };
+  auto mamba_block = [this, seq_offsets](const Tensor& in) {  // a copy: the rerun comes after this call returns
+    return dropout->forward(bimamba->forward(norm_mamba->forward(in), seq_offsets));
+  };
+  auto ff2_block = [this](const Tensor& in) { return ff2->forward(in); };
+  auto run = [&](const std::function<Tensor(const Tensor&)>& block, const Tensor& in) {
+    return recompute ? recomputed(dropout_gen_, block, in) : block(in);
+  };
+  Tensor x = ops::add(x_in, ops::mul_scalar(run(ff1_block, x_in), 0.5));
+  x = ops::add(x, run(mamba_block, x));
+  x = ops::add(x, ops::mul_scalar(run(ff2_block, x), 0.5));
   return norm_out->forward(x);
 }
 
@@ -68,7 +99,7 @@ Tensor ErcModel::forward(const Tensor& features, const ops::SeqOffsets& seq_offs
   ops::check_seq_offsets(seq_offsets, features.size(0), "ErcModel (seq_offsets)");
   ops::check_seq_offsets(utt_offsets, features.size(0), "ErcModel (utt_offsets)");
   Tensor x = input_proj->forward(features);
-  for (const auto& layer : layers) x = layer->forward(x, seq_offsets);
+  for (const auto& layer : layers) x = layer->forward(x, seq_offsets, config.recompute_layers);
   return classifier->forward(ops::segment_mean(x, utt_offsets));  // [U, C]
 }
 

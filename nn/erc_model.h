@@ -29,11 +29,15 @@ class BiMamba : public Module {
 class BiMambaLayer : public Module {
  public:
   BiMambaLayer(const MambaConfig& config, double dropout, std::shared_ptr<Generator> dropout_gen, Generator& init);
-  Tensor forward(const Tensor& x, const ops::SeqOffsets& seq_offsets) const;
+  // recompute: keep only the inputs of ff1, the BiMamba block and ff2 for backward, and rerun each there.
+  Tensor forward(const Tensor& x, const ops::SeqOffsets& seq_offsets, bool recompute = false) const;
   std::shared_ptr<FeedForward> ff1, ff2;
   std::shared_ptr<LayerNorm> norm_mamba, norm_out;
   std::shared_ptr<BiMamba> bimamba;
   std::shared_ptr<Dropout> dropout;
+
+ private:
+  std::shared_ptr<Generator> dropout_gen_;  // rewound by the reruns of recompute
 };
 
 struct ErcModelConfig {
@@ -42,6 +46,10 @@ struct ErcModelConfig {
   int64_t n_classes = 6;       // ang, exc, fru, hap, neu, sad
   double dropout = 0.1;
   MambaConfig mamba;           // d_model 256 and the official Mamba defaults
+  // Keep only the inputs of each layer's blocks (ff1, the BiMamba block, ff2) for backward and rerun each block
+  // there (autograd/checkpoint.h): the same values and gradients in under half the activation memory, for one more
+  // forward of the layers.
+  bool recompute_layers = false;
 };
 
 class ErcModel : public Module {

@@ -39,6 +39,7 @@ class CachingAllocator {
   void free(void* ptr);    // nullptr is ignored; a pointer this allocator did not hand out is an erc::Error
   void empty_cache();      // returns every cached block to the backend
   AllocatorStats stats() const;
+  void reset_peak();  // peak_in_use_bytes from now on: what is in use now, then the highest since
 
   // Sizes are rounded up to multiples of 512 B below 1 MiB and of 1 MiB above (what a block really occupies).
   static size_t round_size(size_t bytes);

@@ -1,5 +1,6 @@
 // The graph engine: accumulation, sharing, no-grad, and the errors a user meets first.
 #include "autograd/backward.h"
+#include "autograd/checkpoint.h"
 #include "autograd/grad_mode.h"
 #include "autograd/gradcheck.h"
 #include "autograd/node.h"
@@ -81,4 +82,22 @@ TEST(Gradcheck, CatchesAWrongGradient) {
     return autograd::record(y, node, {in[0]});
   };
   EXPECT_FALSE(gradcheck(f, {leaf({4}, 3)}).ok);
+}
+
+// A checkpointed function's output and parameter gradients equal those of the same function recorded as usual, bit
+// for bit, and its input's gradient up to the order in which its three uses add up (inside f first, then outside);
+// it keeps no graph of its inside (its output's node is the checkpoint's alone).
+TEST(Autograd, CheckpointGivesTheRecordedGradients) {
+  auto grads = [](bool checkpointed) {
+    Tensor x = test::leaf({4, 3}, 1), w = test::leaf({4, 3}, 2);
+    auto f = [&w](const Tensor& in) { return ops::mul(ops::mul(in, w), ops::add(in, w)); };
+    Tensor y = checkpointed ? checkpoint(f, x) : f(x);
+    EXPECT_EQ(std::string(y.grad_fn()->name()) == "checkpoint", checkpointed);
+    backward(ops::sum(ops::mul(y, x)));
+    return std::vector<Tensor>{y.detach(), x.grad(), w.grad()};
+  };
+  const std::vector<Tensor> plain = grads(false), checkpointed = grads(true);
+  EXPECT_EQ(plain[0].to_vector<double>(), checkpointed[0].to_vector<double>()) << "output";
+  EXPECT_TRUE(test::allclose(checkpointed[1], plain[1], 0, 1e-15)) << "input gradient";
+  EXPECT_EQ(plain[2].to_vector<double>(), checkpointed[2].to_vector<double>()) << "parameter gradient";
 }

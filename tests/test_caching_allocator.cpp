@@ -69,6 +69,20 @@ TEST(CachingAllocator, SteadyStateMakesNoRawAllocation) {
   EXPECT_EQ(device.allocator.stats().raw_frees, after_first);
 }
 
+TEST(CachingAllocator, ResetPeakStartsFromWhatIsInUse) {
+  FakeDevice device(64 * MiB);
+  void* big = device.allocator.allocate(8 * MiB);
+  void* small = device.allocator.allocate(MiB);
+  device.allocator.free(big);
+  EXPECT_EQ(device.allocator.stats().peak_in_use_bytes, 9 * MiB);
+  device.allocator.reset_peak();
+  EXPECT_EQ(device.allocator.stats().peak_in_use_bytes, MiB);
+  void* more = device.allocator.allocate(2 * MiB);
+  EXPECT_EQ(device.allocator.stats().peak_in_use_bytes, 3 * MiB);
+  device.allocator.free(more);
+  device.allocator.free(small);
+}
+
 TEST(CachingAllocator, DoesNotHandOutMuchTooBigBlocks) {
   FakeDevice device(1024 * MiB);
   device.allocator.free(device.allocator.allocate(4 * MiB));

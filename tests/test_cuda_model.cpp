@@ -2,7 +2,7 @@
 // with unlabelled utterances, dropout active (the device draws the CPU's Philox masks), at a small width in the
 // simulator (it runs in seconds) and at the paper's width on a GPU; then ten RAdamScheduleFree training steps, run
 // twice on the device (the second time, in the simulator, under a shuffled schedule of threads and blocks), must give
-// the same bits.
+// the same bits, and the same bits again with recompute_layers.
 // Tolerances (docs/TESTING.md): the two faces differ only by the order of additions (the GEMMs, the device's
 // per-chunk scan, its reductions). Measured in the simulator, as the largest error relative to each tensor's largest
 // element: 1.9e-15 in float64, 3.2e-7 in float32 (a gradient of x_proj.weight); the bounds are 2e-14 and 1e-5.
@@ -94,8 +94,10 @@ TEST_F(CudaModel, LogitsLossAndEveryGradientMatchCpuInFloat64) { expect_device_m
 TEST_F(CudaModel, LogitsLossAndEveryGradientMatchCpuInFloat32) { expect_device_matches_cpu(DType::f32, 1e-5); }
 
 // The parameters after ten training steps on the device, alternating two conversations, on the host.
-std::vector<Tensor> ten_steps_on_the_device() {
-  nn::ErcModel model(test_config(), /*seed=*/4);
+std::vector<Tensor> ten_steps_on_the_device(bool recompute_layers = false) {
+  nn::ErcModelConfig config = test_config();
+  config.recompute_layers = recompute_layers;
+  nn::ErcModel model(config, /*seed=*/4);
   model.to(Device::cuda);
   optim::RAdamScheduleFree optimizer(model.parameters(), {.lr = 1e-3});
   optimizer.train();
@@ -131,6 +133,14 @@ TEST_F(CudaModel, TenTrainingStepsTwiceGiveTheSameBits) {
   for (size_t i = 0; i < first.size(); ++i)
     EXPECT_EQ(std::memcmp(first[i].raw_data(), second[i].raw_data(), size_t(first[i].numel()) * 4), 0)
         << "parameter " << i << " differs between two runs";
+}
+
+TEST_F(CudaModel, RecomputedLayersGiveTheSameTenStepsOnTheDevice) {
+  const std::vector<Tensor> plain = ten_steps_on_the_device(), recomputed = ten_steps_on_the_device(true);
+  ASSERT_EQ(plain.size(), recomputed.size());
+  for (size_t i = 0; i < plain.size(); ++i)
+    EXPECT_EQ(std::memcmp(plain[i].raw_data(), recomputed[i].raw_data(), size_t(plain[i].numel()) * 4), 0)
+        << "parameter " << i << " differs with recompute_layers";
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // ErcModel and RAdamScheduleFree against the PyTorch reference of docs/MODEL.md §2-§3 (tools/fixtures/erc_model.py):
 // from the same initial weights, logits, loss and every parameter gradient for a conversation with unlabelled
 // utterances and for a packed batch, then a 20-step training trajectory (loss per step, final y and x).
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "autograd/backward.h"
@@ -130,4 +131,38 @@ TEST(ErcModel, LoadStateDictListsEveryProblem) {
     EXPECT_NE(m.find("wrong shape: layers.0.norm_out.weight is [3]"), std::string::npos) << m;
     EXPECT_NE(m.find("unexpected: extra.weight"), std::string::npos) << m;
   }
+}
+
+// recompute_layers changes memory, never a value: with dropout on, three training steps give the same losses,
+// parameters and dropout stream, bit for bit, as without (the reruns draw the first runs' masks and leave the
+// stream where it was).
+TEST(ErcModel, RecomputedLayersGiveTheSameStepsBitForBit) {
+  auto run = [](bool recompute) {
+    nn::ErcModelConfig config;
+    config.feature_dim = 24;
+    config.mamba.d_model = 16;
+    config.dropout = 0.3;
+    config.recompute_layers = recompute;
+    nn::ErcModel model(config, 7);
+    model.train();
+    optim::RAdamScheduleFree opt(model.parameters(), {.lr = 1e-2});
+    opt.train();
+    const Tensor features = test::random_tensor({50, 24}, 3, -1, 1, DType::f32);
+    const Tensor labels = Tensor::from_vector<int64_t>({1, -100, 4}, {3});
+    std::vector<float> values;
+    for (int step = 0; step < 3; ++step) {
+      opt.zero_grad();
+      Tensor loss = ops::cross_entropy(model.forward(features, {0, 50}, {0, 20, 21, 50}), labels);
+      backward(loss);
+      opt.step();
+      values.push_back(loss.item<float>());
+    }
+    for (const Tensor& p : model.parameters())
+      for (float v : p.to_vector<float>()) values.push_back(v);
+    values.push_back(float(model.dropout_gen->offset()));
+    return values;
+  };
+  const std::vector<float> plain = run(false), recomputed = run(true);
+  ASSERT_EQ(plain.size(), recomputed.size());
+  EXPECT_EQ(std::memcmp(plain.data(), recomputed.data(), plain.size() * sizeof(float)), 0);
 }

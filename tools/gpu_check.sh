@@ -9,7 +9,8 @@
 #   bash tools/gpu_check.sh run [LOG_DIR]    there, with build-gpu/bundle carried: the machine's description; every
 #                                            CUDA test (what `ctest -L cuda` runs; the binaries are run directly,
 #                                            since ctest's files hold this machine's paths); erc_profile at T 14,776
-#                                            (FP32 and TF32) and 26,684; then the reference, PyTorch with mamba_ssm's
+#                                            (FP32 and TF32) and 26,684 (with and without
+#                                            --recompute-layers); then the reference, PyTorch with mamba_ssm's
 #                                            official kernels (built there for sm_90 against its PyTorch, within a
 #                                            time limit; without them the reference says it ran without)
 #
@@ -87,12 +88,14 @@ for p in nvidia.__path__:
   # erc's kernels at the paper's shapes, and the whole step at the longest conversation (its peak memory).
   local name_args
   for name_args in "profile_fp32:--frames 14776" "profile_tf32:--frames 14776 --tf32" \
-                   "profile_26684:--frames 26684 --step-only --tf32"; do
+                   "profile_26684:--frames 26684 --step-only --tf32" \
+                   "profile_26684_recompute:--frames 26684 --step-only --tf32 --recompute-layers"; do
     name=${name_args%%:*}
     # shellcheck disable=SC2086
     if LD_LIBRARY_PATH=$libs timeout 240 "$bundle/bin/erc_profile" --device cuda ${name_args#*:} \
-         --json "$logs/$name.json" > "$logs/$name.txt" 2>&1; then status=ok; else status="FAILED (exit $?)"; fi
-    echo "erc_profile ${name_args#*:}: $status, $(grep -m1 '^training step' "$logs/$name.txt" || echo 'no step time')" \
+         --json "$logs/$name.json" > "$logs/$name.txt" 2>&1; then status=ok
+    else status="FAILED (exit $?): $(grep -m1 '^erc_profile: [^r]' "$logs/$name.txt" || true)"; fi
+    echo "erc_profile ${name_args#*:}: $status, $(grep -E '^(training step|launches per step)' "$logs/$name.txt" | tr '\n' ' ' || true)" \
       >> "$logs/summary.txt"
   done
 

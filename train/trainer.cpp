@@ -79,6 +79,7 @@ nn::ErcModelConfig model_config(const TrainConfig& config, const data::CacheAttr
   m.feature_dim = attributes.feature_dim;
   m.dropout = config.dropout;
   m.mamba.d_model = config.d_model;
+  m.recompute_layers = config.recompute_layers;
   return m;
 }
 
@@ -235,6 +236,7 @@ nlohmann::json config_json(const TrainConfig& c, const data::CacheAttributes& a)
           {"optimizer", "RAdamScheduleFree"},
           {"device", device_name(c.device)},
           {"tf32", c.tf32},
+          {"recompute_layers", c.recompute_layers},
           {"feature_cache", a.describe()},
           {"git_commit", git_commit()},
           {"started", utc_timestamp()}};

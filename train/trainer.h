@@ -32,6 +32,7 @@ struct TrainConfig {
   int64_t d_model = 256;          // encoder width (the paper's); smaller for quick experiments
   Device device = Device::cpu;    // where the model trains (checkpoints are the same on every device)
   bool tf32 = false;              // the device's GEMMs in TF32 (recorded; the caller sets cuBLAS's mode)
+  bool recompute_layers = false;  // rerun each BiMamba layer in backward instead of keeping its activations
 };
 
 struct FoldResult {
