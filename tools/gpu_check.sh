@@ -4,7 +4,8 @@
 # device time comes in 15-minute slices.
 #
 #   bash tools/gpu_check.sh prepare          here: builds build-gpu/ (ERC_CUDA=ON, sm_90) and copies its CUDA tests,
-#                                            erc_profile and the Debian libraries they load into build-gpu/bundle/,
+#                                            erc_profile, erc_train, erc_synth and the Debian libraries they load
+#                                            into build-gpu/bundle/,
 #                                            with the mamba-ssm and causal-conv1d source distributions from PyPI
 #   bash tools/gpu_check.sh run [LOG_DIR]    there, with build-gpu/bundle carried: the machine's description; every
 #                                            CUDA test (what `ctest -L cuda` runs; the binaries are run directly,
@@ -28,8 +29,7 @@ prepare() {
     bash tools/setup.sh erc_cuda_tests
   rm -rf "$bundle"
   mkdir -p "$bundle/bin" "$bundle/lib"
-  cmake --build build-gpu --target erc_profile
-  cp build-gpu/tests/test_cuda_* build-gpu/apps/erc_profile "$bundle/bin/"
+  cp build-gpu/tests/test_cuda_* build-gpu/apps/erc_profile build-gpu/apps/erc_train build-gpu/apps/erc_synth "$bundle/bin/"
   rm -f "$bundle"/bin/*.cmake
   # The shared libraries the tests load, but for glibc's, the C++ runtime's (the GPU machine's are newer) and CUDA's
   # (it brings its own CUDA 13).
@@ -84,6 +84,12 @@ for p in nvidia.__path__:
   done
   rm -f "$out"
   grep -m1 -o "no CUDA GPU answers.*" "$logs/cuda_tests.log" || true
+  # erc_train --device cuda end to end against the CPU run (tests/erc_train_device.sh, as ctest runs it).
+  if LD_LIBRARY_PATH=$libs timeout 120 bash tests/erc_train_device.sh "$bundle/bin" "$logs/erc_train_device" \
+       > "$logs/erc_train_device.txt" 2>&1; then status=ok
+  elif grep -q "no CUDA device answers" "$logs/erc_train_device.txt"; then status="skipped (no GPU answers)"
+  else status=FAILED; failed=1; fi
+  echo "erc_train_device.sh: $status, $(tail -1 "$logs/erc_train_device.txt")" >> "$logs/summary.txt"
 
   # erc's kernels at the paper's shapes, and the whole step at the longest conversation (its peak memory).
   local name_args
