@@ -1,11 +1,16 @@
-// torch.save's zip checkpoints: a zip reader (stored entries, ZIP64), a pickle interpreter that builds plain values
-// and calls nothing, and the tensor rebuild torch.load would do, with every offset checked against the file.
+// torch.save's zip checkpoints: a zip reader (stored entries, ZIP64, each entry's CRC-32 checked), a pickle interpreter
+// that builds plain values and calls nothing, and the tensor rebuild torch.load would do, with every offset checked
+// against the file.
 #include "io/torch_checkpoint.h"
 
+#include <zlib.h>
+
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 namespace erc {
@@ -63,6 +68,7 @@ class File {
 struct ZipEntry {
   uint64_t local_header = 0, size = 0, compressed_size = 0;
   uint16_t method = 0, flags = 0;
+  uint32_t crc = 0;  // CRC-32 of the entry's bytes, from the central directory
 };
 
 // The central directory, found from the end-of-central-directory record (and its ZIP64 twin, which torch always
@@ -95,7 +101,7 @@ class Zip {
       ERC_CHECK(at + 46 <= cd.size() && u32(&cd[at]) == 0x02014b50, path, ": zip central directory entry ", i,
                 " of ", count, " is malformed");
       const char* h = &cd[at];
-      ZipEntry e{u32(h + 42), u32(h + 24), u32(h + 20), u16(h + 10), u16(h + 8)};
+      ZipEntry e{u32(h + 42), u32(h + 24), u32(h + 20), u16(h + 10), u16(h + 8), u32(h + 16)};
       const size_t name_n = u16(h + 28), extra_n = u16(h + 30), comment_n = u16(h + 32);
       ERC_CHECK(at + 46 + name_n + extra_n + comment_n <= cd.size(), path, ": zip central directory entry ", i,
                 " runs past the directory's end");
@@ -141,16 +147,29 @@ class Zip {
     return e;
   }
 
-  // Bytes [begin, begin + n) of a stored entry into dst.
+  // Bytes [begin, begin + n) of a stored entry into dst. Every entry read is checked against its CRC-32 once: on
+  // the bytes read when they are the whole entry (a tensor that is its whole storage), else by a pass over it.
   void read(const std::string& name, uint64_t begin, void* dst, uint64_t n) {
     const ZipEntry& e = stored(name);
     ERC_CHECK(begin <= e.size && n <= e.size - begin, file_.path(), ": bytes [", begin, ", ", begin + n,
               ") of zip entry '", name, "' are past its ", e.size, " bytes");
-    const std::string header = file_.read(e.local_header, 30, "the local header of zip entry '" + name + "'");
-    ERC_CHECK(u32(header.data()) == 0x04034b50, file_.path(), ": zip entry '", name,
-              "' has no local header where the central directory says");
-    const uint64_t data = e.local_header + 30 + u16(&header[26]) + u16(&header[28]);
+    const uint64_t data = data_start(name, e);
     file_.read(data + begin, dst, n, "zip entry '" + name + "'");
+    if (verified_.count(name)) return;
+    uint32_t crc = 0;
+    if (begin == 0 && n == e.size) {
+      crc = crc32_of(0, dst, n);
+    } else {
+      std::string chunk;
+      for (uint64_t at = 0; at < e.size; at += chunk.size()) {
+        chunk.resize(size_t(std::min<uint64_t>(e.size - at, uint64_t(1) << 24)));
+        file_.read(data + at, chunk.data(), chunk.size(), "zip entry '" + name + "'");
+        crc = crc32_of(crc, chunk.data(), chunk.size());
+      }
+    }
+    ERC_CHECK(crc == e.crc, file_.path(), ": zip entry '", name, "' is corrupt: its bytes' CRC-32 is ", crc,
+              ", the archive records ", e.crc, " (the file was damaged after it was written)");
+    verified_.insert(name);
   }
   std::string read_all(const std::string& name) {
     std::string bytes(stored(name).size, '\0');
@@ -159,8 +178,21 @@ class Zip {
   }
 
  private:
+  uint64_t data_start(const std::string& name, const ZipEntry& e) {
+    const std::string header = file_.read(e.local_header, 30, "the local header of zip entry '" + name + "'");
+    ERC_CHECK(u32(header.data()) == 0x04034b50, file_.path(), ": zip entry '", name,
+              "' has no local header where the central directory says");
+    return e.local_header + 30 + u16(&header[26]) + u16(&header[28]);
+  }
+  static uint32_t crc32_of(uint32_t crc, const void* bytes, uint64_t n) {
+    for (uint64_t at = 0; at < n; at += 1u << 30)  // zlib takes 32-bit lengths
+      crc = uint32_t(crc32(crc, static_cast<const Bytef*>(bytes) + at, uInt(std::min<uint64_t>(n - at, 1u << 30))));
+    return crc;
+  }
+
   File& file_;
   std::map<std::string, ZipEntry> entries_;
+  std::set<std::string> verified_;  // entries whose CRC-32 was checked
 };
 
 // ---- The pickle interpreter. Values carry only what reading tensors needs; everything else is `other`, with a

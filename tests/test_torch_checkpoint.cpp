@@ -1,6 +1,7 @@
 // load_torch_checkpoint against files torch.save wrote (tools/fixtures/torch_checkpoint.py), each compared bit by bit
 // with a safetensors reference; and every way a file can be broken, with zips and pickles written by hand here.
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cstdio>
 #include <cstring>
@@ -53,7 +54,7 @@ void expect_matches_reference(const std::map<std::string, Tensor>& loaded, const
   }
 }
 
-// ---- Hand-written zips (stored entries, no ZIP64, CRCs left 0: the reader does not check them) and pickles.
+// ---- Hand-written zips (stored entries, no ZIP64, each entry's CRC-32 as zlib computes it) and pickles.
 std::string le(uint64_t v, int bytes) {
   std::string s;
   for (int i = 0; i < bytes; ++i) s += char((v >> (8 * i)) & 0xFF);
@@ -68,7 +69,9 @@ struct Entry {
 std::string zip(const std::vector<Entry>& entries) {
   std::string body, directory;
   for (const Entry& e : entries) {
-    const std::string sizes = le(0, 4) + le(e.data.size(), 4) + le(e.data.size(), 4) + le(e.name.size(), 2) + le(0, 2);
+    const uint32_t crc = uint32_t(crc32(0, reinterpret_cast<const Bytef*>(e.data.data()), uInt(e.data.size())));
+    const std::string sizes =
+        le(crc, 4) + le(e.data.size(), 4) + le(e.data.size(), 4) + le(e.name.size(), 2) + le(0, 2);
     directory += le(0x02014b50, 4) + le(20, 2) + le(20, 2) + le(0, 2) + le(e.method, 2) + le(0, 4) + sizes +
                  le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(body.size(), 4) + e.name;
     body += le(0x04034b50, 4) + le(20, 2) + le(0, 2) + le(e.method, 2) + le(0, 4) + sizes + e.name + e.data;
@@ -246,4 +249,32 @@ TEST(TorchCheckpointErrors, StorageBounds) {
                       floats({1, 2}));
   expect_pickle_error("int32", dict({{"ids", tensor("IntStorage", "0", 4, 0, {4}, {1})}}),
                       "tensor 'ids' has dtype int32");
+}
+
+// A byte flipped in a stored entry (the pickle, a tensor's storage read whole, through a view, or in part) is found by
+// the entry's CRC-32, never read as data.
+TEST(TorchCheckpointErrors, CorruptEntriesAreFoundByTheirCrc) {
+  const std::string pickle = dict({{"m", kFloatMatrix},
+                                   {"col", tensor("FloatStorage", "1", 4, 1, {2}, {2})},
+                                   {"middle", tensor("FloatStorage", "2", 4, 1, {2}, {1})}});
+  const std::string good = zip({{"archive/data.pkl", pickle},
+                                {"archive/data/0", floats({1, 2, 3, 4})},
+                                {"archive/data/1", floats({5, 6, 7, 8})},
+                                {"archive/data/2", floats({9, 10, 11, 12})}});
+  {
+    TempFile file("crc_good.pt", good);
+    EXPECT_EQ(load_torch_checkpoint(file.path).size(), 3u);
+  }
+  // Storage 2 is read in part (elements 1 and 2): its check reads the whole entry; the flipped byte is outside the
+  // part read, in element 0.
+  for (const std::string& entry : {std::string("archive/data.pkl"), std::string("archive/data/0"),
+                                   std::string("archive/data/1"), std::string("archive/data/2")}) {
+    // The entry's first data byte: after its local header (30 bytes) and name.
+    const size_t data_at =
+        good.find(entry + (entry == "archive/data.pkl" ? pickle.substr(0, 2) : std::string())) + entry.size();
+    std::string bad = good;
+    bad[data_at + 1] = char(bad[data_at + 1] ^ 0x10);
+    TempFile file("crc_bad.pt", bad);
+    EXPECT_TRUE(mentions(error_of([&] { load_torch_checkpoint(file.path); }), "'" + entry + "' is corrupt")) << entry;
+  }
 }
