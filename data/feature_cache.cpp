@@ -61,6 +61,17 @@ void check(herr_t status, const std::string& path, const std::string& what) {
   ERC_CHECK(status >= 0, path, ": HDF5 could not ", what);
 }
 
+// A dataset's creation properties: one chunk holding the whole dataset, with HDF5's Fletcher-32 checksum, which every
+// read verifies (so damaged feature bytes are an error, never values). A chunk must be no larger than 4 GiB: one
+// utterance's features are a few MB.
+Handle checksummed(int rank, const hsize_t* dims, const std::string& path) {
+  Handle create(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  hsize_t chunk[2] = {std::max<hsize_t>(dims[0], 1), rank > 1 ? std::max<hsize_t>(dims[1], 1) : 1};
+  check(H5Pset_chunk(create.get(), rank, chunk), path, "set a dataset's chunk");
+  check(H5Pset_fletcher32(create.get()), path, "set a dataset's checksum");
+  return create;
+}
+
 // IEEE binary16, which HDF5 1.10 does not predefine; laid out as h5py does, so numpy reads it as float16.
 Handle f16_type() {
   hid_t t = H5Tcopy(H5T_IEEE_F32LE);
@@ -229,7 +240,11 @@ FeatureCacheWriter::FeatureCacheWriter(const std::string& path, const CacheAttri
     std::filesystem::path parent = std::filesystem::path(path).parent_path();
     ERC_CHECK(parent.empty() || std::filesystem::is_directory(parent), path, ": the folder ", parent.string(),
               " does not exist");
-    m.file = checked(H5Fcreate(m.partial.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose, m.partial,
+    // HDF5 1.10's file format checksums the file's metadata (superblock, object headers, their attributes), so
+    // damaged metadata is an error on open or read rather than wrong values.
+    Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    check(H5Pset_libver_bounds(access.get(), H5F_LIBVER_V110, H5F_LIBVER_LATEST), m.partial, "ask for the 1.10 format");
+    m.file = checked(H5Fcreate(m.partial.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), H5Fclose, m.partial,
                      "create the file");
     write_attributes(m.file.get(), attributes, m.partial);
     m.features = checked(H5Gcreate2(m.file.get(), "features", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
@@ -264,9 +279,10 @@ void FeatureCacheWriter::write(const UtteranceInfo& info, const Tensor& features
   Handle f16 = f16_type();
   Tensor stored = half ? f.to(DType::f16) : f;
   hid_t type = half ? f16.get() : H5T_IEEE_F32LE;
-  Handle dset = checked(H5Dcreate2(m.features.get(), info.utt_id.c_str(), type, space.get(), H5P_DEFAULT,
-                                   H5P_DEFAULT, H5P_DEFAULT),
-                        H5Dclose, m.partial, "create the dataset of " + info.utt_id);
+  Handle create = checksummed(2, dims, m.partial);
+  Handle dset = checked(
+      H5Dcreate2(m.features.get(), info.utt_id.c_str(), type, space.get(), H5P_DEFAULT, create.get(), H5P_DEFAULT),
+      H5Dclose, m.partial, "create the dataset of " + info.utt_id);
   check(H5Dwrite(dset.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, stored.raw_data()), m.partial,
         "write the features of " + info.utt_id);
   write_info_attrs(dset.get(), info, m.partial);
@@ -303,7 +319,8 @@ void FeatureCacheWriter::finish(const std::vector<std::string>& order) {
     for (size_t i = 0; i < n; ++i) buffer.replace(i * width, get(*rows[i]).size(), get(*rows[i]));
     Handle type = string_type(width);
     Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
-    Handle d = checked(H5Dcreate2(index.get(), name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+    Handle create = checksummed(1, &n, m.partial);
+    Handle d = checked(H5Dcreate2(index.get(), name, type.get(), space.get(), H5P_DEFAULT, create.get(), H5P_DEFAULT),
                        H5Dclose, m.partial, std::string("create /index/") + name);
     check(H5Dwrite(d.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()), m.partial,
           std::string("write /index/") + name);
@@ -313,7 +330,8 @@ void FeatureCacheWriter::finish(const std::vector<std::string>& order) {
     std::vector<T> values;
     for (auto* r : rows) values.push_back(get(*r));
     Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
-    Handle d = checked(H5Dcreate2(index.get(), name, type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+    Handle create = checksummed(1, &n, m.partial);
+    Handle d = checked(H5Dcreate2(index.get(), name, type, space.get(), H5P_DEFAULT, create.get(), H5P_DEFAULT),
                        H5Dclose, m.partial, std::string("create /index/") + name);
     check(H5Dwrite(d.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), m.partial,
           std::string("write /index/") + name);

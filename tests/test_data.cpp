@@ -225,3 +225,39 @@ TEST(Metrics, KnownValuesAndMissingClasses) {
   EXPECT_EQ(empty.wa, 0.0);
   EXPECT_THROW(eval::compute_metrics({0}, {5}, 3), Error);
 }
+
+// Damage on disk is an error, never wrong features: the feature datasets carry Fletcher-32 checksums and the file's
+// metadata (its header blocks, the datasets' names and attributes) the checksums of HDF5 1.10's format. A byte
+// flipped in an utterance's features, or in any copy of its name, fails the open or the read.
+TEST(FeatureCache, DamagedBytesAreAnErrorNotValues) {
+  const std::string path = ::testing::TempDir() + "erc_cache_damaged.h5";
+  std::filesystem::remove(path);
+  const UtteranceInfo u{"Zq_unique_utt", "Zq", 1, "F", "neu", 0.0, 1.0, 6};
+  Tensor features = Tensor::empty({6, 4});
+  for (int64_t i = 0; i < 24; ++i) features.data<float>()[i] = 1234.5f + float(i);
+  {
+    FeatureCacheWriter w(path, toy_attributes(DType::f32));
+    w.write(u, features);
+    w.finish({u.utt_id});
+  }
+  std::ifstream in(path, std::ios::binary);
+  const std::string good((std::istreambuf_iterator<char>(in)), {});
+  auto read_back = [](const std::string& file) { return FeatureCacheReader(file).read(0); };
+  EXPECT_TRUE(test::allclose(read_back(path), features, 0, 0));
+
+  std::vector<size_t> targets;
+  const std::string data(static_cast<const char*>(features.raw_data()), 24 * sizeof(float));
+  const size_t data_at = good.find(data);
+  ASSERT_NE(data_at, std::string::npos);
+  targets.push_back(data_at + 37);
+  for (size_t at = good.find(u.utt_id); at != std::string::npos; at = good.find(u.utt_id, at + 1))
+    targets.push_back(at + 3);
+  ASSERT_GE(targets.size(), 3u) << "the name is stored in the index and as the dataset's link";
+  const std::string damaged = ::testing::TempDir() + "erc_cache_damaged_copy.h5";
+  for (size_t at : targets) {
+    std::string bytes = good;
+    bytes[at] = char(bytes[at] ^ 0x04);
+    std::ofstream(damaged, std::ios::binary | std::ios::trunc).write(bytes.data(), int64_t(bytes.size()));
+    EXPECT_THROW(read_back(damaged), Error) << "a byte flipped at " << at << " of " << bytes.size();
+  }
+}
