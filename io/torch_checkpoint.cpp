@@ -214,13 +214,6 @@ struct Value {
   Shape size, stride;
 };
 
-Ref make(Value::Kind kind, std::string text = {}) {
-  auto v = std::make_shared<Value>();
-  v->kind = kind;
-  v->text = std::move(text);
-  return v;
-}
-
 std::string describe(const Value& v) {
   switch (v.kind) {
     case Value::Kind::integer: return "int";
@@ -247,6 +240,19 @@ class Unpickler {
  public:
   Unpickler(const std::string& path, const std::string& where, std::string bytes)
       : path_(path), where_(where), bytes_(std::move(bytes)) {}
+  Unpickler(const Unpickler&) = delete;
+  Unpickler& operator=(const Unpickler&) = delete;
+  // A pickle can build a container that holds itself (a list appended to itself through DUP or the memo), a cycle
+  // that shared ownership never frees: every value this unpickler made and that is still alive has its links cut,
+  // so nothing outlives the checkpoint's loading. Values run() returned must not be used after this.
+  ~Unpickler() {
+    for (const std::weak_ptr<Value>& made : made_)
+      if (Ref v = made.lock()) {
+        v->items.clear();
+        v->entries.clear();
+        v->storage.reset();
+      }
+  }
 
   Ref run() {
     for (;;) {
@@ -429,7 +435,15 @@ class Unpickler {
     return it->second;
   }
 
-  static Ref integer(int64_t v) {
+  Ref make(Value::Kind kind, std::string text = {}) {
+    auto v = std::make_shared<Value>();
+    v->kind = kind;
+    v->text = std::move(text);
+    made_.push_back(v);
+    return v;
+  }
+
+  Ref integer(int64_t v) {
     Ref r = make(Value::Kind::integer);
     r->integer = v;
     return r;
@@ -451,7 +465,7 @@ class Unpickler {
     take(n);
     return make(Value::Kind::other, what);
   }
-  static Ref tuple(std::vector<Ref> items) {
+  Ref tuple(std::vector<Ref> items) {
     Ref t = make(Value::Kind::tuple);
     t->items = std::move(items);
     return t;
@@ -528,6 +542,7 @@ class Unpickler {
   std::vector<Ref> stack_;
   std::vector<std::vector<Ref>> metastack_;
   std::unordered_map<uint64_t, Ref> memo_;
+  std::vector<std::weak_ptr<Value>> made_;  // every value made, for the destructor
 };
 
 // torch storage classes by the dtype they hold; those without an erc dtype are named in messages.
@@ -565,7 +580,8 @@ class Loader {
   }
 
   std::map<std::string, Tensor> load() {
-    Ref root = Unpickler(file_.path(), pickle_, zip_.read_all(pickle_)).run();
+    Unpickler unpickler(file_.path(), pickle_, zip_.read_all(pickle_));  // outlives root: see ~Unpickler
+    Ref root = unpickler.run();
     ERC_CHECK(root->kind == Value::Kind::dict, file_.path(), ": the checkpoint's top-level object is ", describe(*root),
               ", not a dict of tensors (a whole pickled nn.Module? save its state_dict() instead)");
     std::map<std::string, Tensor> out;
