@@ -35,31 +35,25 @@ int64_t Module::parameter_count() const {
   return n;
 }
 
+// Swaps the storage under the parameter's shared TensorImpl for `value`'s (contiguous), so every handle (the list
+// here, a layer's `weight` member, an optimiser) sees the converted or moved tensor.
+static void replace_value(const Tensor& param, const Tensor& value) {
+  TensorImpl& impl = param.impl();
+  impl.storage = value.impl().storage;
+  impl.strides = value.strides();
+  impl.offset = 0;
+  impl.dtype = value.dtype();
+  impl.grad.reset();
+}
+
 void Module::to(DType dtype) {
-  for (auto& [name, p] : named_parameters()) {
-    if (p.dtype() == dtype) continue;
-    // Swap the storage under the shared TensorImpl, so every handle (the list here, a layer's `weight` member,
-    // an optimiser) sees the converted tensor.
-    Tensor converted = p.detach().to(dtype);
-    TensorImpl& impl = p.impl();
-    impl.storage = converted.impl().storage;
-    impl.strides = converted.strides();
-    impl.offset = 0;
-    impl.dtype = dtype;
-    impl.grad.reset();
-  }
+  for (auto& [name, p] : named_parameters())
+    if (p.dtype() != dtype) replace_value(p, p.detach().to(dtype));
 }
 
 void Module::to(Device device) {
-  for (auto& [name, p] : named_parameters()) {
-    if (p.device() == device) continue;
-    Tensor moved = p.detach().to(device);  // contiguous
-    TensorImpl& impl = p.impl();
-    impl.storage = moved.impl().storage;
-    impl.strides = moved.strides();
-    impl.offset = 0;
-    impl.grad.reset();
-  }
+  for (auto& [name, p] : named_parameters())
+    if (p.device() != device) replace_value(p, p.detach().to(device));
 }
 
 void Module::train(bool on) {

@@ -7,8 +7,6 @@
 // per-chunk scan, its reductions). Measured in the simulator, as the largest error relative to each tensor's largest
 // element: 1.9e-15 in float64, 3.2e-7 in float32 (a gradient of x_proj.weight); the bounds are 2e-14 and 1e-5.
 // Runs on the simulator in a SIM build and on the GPU in a CUDA build with one; skips, saying why, without one.
-#include <cstring>
-
 #include "autograd/backward.h"
 #include "cuda_test_util.h"
 #include "nn/erc_model.h"
@@ -131,16 +129,14 @@ TEST_F(CudaModel, TenTrainingStepsTwiceGiveTheSameBits) {
 #endif
   ASSERT_EQ(first.size(), second.size());
   for (size_t i = 0; i < first.size(); ++i)
-    EXPECT_EQ(std::memcmp(first[i].raw_data(), second[i].raw_data(), size_t(first[i].numel()) * 4), 0)
-        << "parameter " << i << " differs between two runs";
+    EXPECT_TRUE(test::same_bits(first[i], second[i])) << "parameter " << i << " differs between two runs";
 }
 
 TEST_F(CudaModel, RecomputedLayersGiveTheSameTenStepsOnTheDevice) {
   const std::vector<Tensor> plain = ten_steps_on_the_device(), recomputed = ten_steps_on_the_device(true);
   ASSERT_EQ(plain.size(), recomputed.size());
   for (size_t i = 0; i < plain.size(); ++i)
-    EXPECT_EQ(std::memcmp(plain[i].raw_data(), recomputed[i].raw_data(), size_t(plain[i].numel()) * 4), 0)
-        << "parameter " << i << " differs with recompute_layers";
+    EXPECT_TRUE(test::same_bits(plain[i], recomputed[i])) << "parameter " << i << " differs with recompute_layers";
 }
 
 }  // namespace

@@ -8,7 +8,6 @@
 //   gives the same bits, output and gradients.
 // The cases of an op without CUDA kernels check instead that it refuses device inputs by name.
 // Runs on the simulator in a SIM build and on the GPU in a CUDA build with one; skips, saying why, without one.
-#include <cstring>
 
 #include "autograd/backward.h"
 #include "cuda/device.h"
@@ -20,6 +19,7 @@
 #endif
 
 using namespace erc;
+using erc::test::same_bits;
 
 namespace {
 
@@ -52,12 +52,6 @@ CaseRun run_case(const test::OpCase& oc, const std::vector<Tensor>& in64, const 
     }
   }
   return r;
-}
-
-bool same_bits(const Tensor& a, const Tensor& b) {
-  const Tensor ha = a.detach().to(Device::cpu).contiguous(), hb = b.detach().to(Device::cpu).contiguous();
-  return ha.shape() == hb.shape() && ha.dtype() == hb.dtype() &&
-         std::memcmp(ha.raw_data(), hb.raw_data(), size_t(ha.numel()) * dtype_size(ha.dtype())) == 0;
 }
 
 // The registry's cases whose op has CUDA kernels, or has none yet (test_op_cases checks which ops those are).

@@ -4,7 +4,6 @@
 // element, so they agree to the last bit where the compilers round alike (the simulator) and within 4 ulps per step
 // where nvcc contracts a multiply and an add into one FMA (a GPU). Two device runs give the same bits.
 // Runs on the simulator in a SIM build and on the GPU in a CUDA build with one; skips, saying why, without one.
-#include <cstring>
 #include <functional>
 #include <memory>
 
@@ -15,6 +14,7 @@
 #include "test_util.h"
 
 using namespace erc;
+using erc::test::same_bits;
 
 namespace {
 
@@ -53,11 +53,6 @@ std::vector<Tensor> trained_parameters(const MakeOptimizer& make, DType dtype, D
   std::vector<Tensor> on_host;
   for (const Tensor& p : params) on_host.push_back(p.detach().to(Device::cpu));
   return on_host;
-}
-
-bool same_bits(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() &&
-         std::memcmp(a.raw_data(), b.raw_data(), size_t(a.numel()) * dtype_size(a.dtype())) == 0;
 }
 
 void expect_device_matches_cpu(const MakeOptimizer& make) {

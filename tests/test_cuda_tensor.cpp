@@ -1,7 +1,6 @@
 // Device tensors: made on the device, moved and copied across devices in every dtype, refused clearly wherever host
 // code would read their memory, kept on their device by every op and by autograd, and filled by the device's Philox
 // with the CPU's values. Skips, saying why, where no GPU answers.
-#include <cstring>
 
 #include "autograd/backward.h"
 #include "cuda_test_util.h"
@@ -16,15 +15,10 @@
 namespace {
 
 using namespace erc;
+using erc::test::same_bits;
 using test::error_of;
 using test::mentions;
 using DeviceTensor = test::CudaTest;
-
-bool same_bits(const Tensor& a, const Tensor& b) {
-  const Tensor ha = a.to(Device::cpu).contiguous(), hb = b.to(Device::cpu).contiguous();
-  return ha.shape() == hb.shape() && ha.dtype() == hb.dtype() &&
-         std::memcmp(ha.raw_data(), hb.raw_data(), size_t(ha.numel()) * dtype_size(ha.dtype())) == 0;
-}
 
 TEST_F(DeviceTensor, MadeOnTheDeviceWithTheValuesAsked) {
   const Tensor z = Tensor::zeros({3, 4}, DType::f32, Device::cuda), o = Tensor::ones({5}, DType::f64, Device::cuda);
