@@ -16,10 +16,11 @@
 #include <nlohmann/json.hpp>
 #include <system_error>
 
-#include "data/audio.h"
 #include "corpora/corpus_draws.h"
-#include "data/dataset.h"
 #include "corpora/synthetic.h"
+#include "data/audio.h"
+#include "data/dataset.h"
+#include "io/atomic_file.h"
 #include "tensor/random.h"
 
 namespace erc::corpora {
@@ -416,18 +417,7 @@ std::vector<float> render(const Speech& speech, const std::string& what) {
 
 // ---- Files ----
 
-void write_text(const fs::path& path, const std::string& text) {
-  const std::string tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    out.close();
-    ERC_CHECK(out, tmp, ": cannot write");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  ERC_CHECK(!ec, tmp, ": cannot rename to ", path.string(), ": ", ec.message());
-}
+void write_text(const fs::path& path, const std::string& text) { write_file_atomically(path.string(), text); }
 
 std::string format(const char* fmt, auto... args) {
   char line[512];

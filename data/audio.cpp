@@ -14,6 +14,8 @@ namespace erc::data {
 
 namespace {
 
+constexpr int kMinSampleRate = 1000, kMaxSampleRate = 768000;
+
 struct SndfileCloser {
   void operator()(SNDFILE* f) const { sf_close(f); }
 };
@@ -26,7 +28,13 @@ Sndfile open_for_reading(const std::string& path, SF_INFO& info) {
   info = SF_INFO{};
   SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
   ERC_CHECK(f != nullptr, path, ": cannot read as audio (libsndfile: ", sf_strerror(nullptr), ")");
-  return Sndfile(f);
+  Sndfile file(f);
+  // libsndfile takes any rate a header states; a damaged one (found by fuzzing: 16,821,316 Hz) would make the
+  // resampler's output empty, which soxr does not survive.
+  ERC_CHECK(info.samplerate >= kMinSampleRate && info.samplerate <= kMaxSampleRate, path, ": a sample rate of ",
+            info.samplerate, " Hz, outside the ", kMinSampleRate, "-", kMaxSampleRate,
+            " Hz that recordings use (a damaged header?)");
+  return file;
 }
 
 uint32_t le32(const unsigned char* p) {
@@ -60,6 +68,7 @@ void check_wav_data_chunk(const std::string& path) {
 // x [n] f32 at in_rate -> [round(n * out_rate / in_rate)] at out_rate.
 std::vector<float> resample(const std::vector<float>& x, int64_t in_rate, int64_t out_rate, const std::string& path) {
   const size_t out_len = size_t(std::llround(double(x.size()) * double(out_rate) / double(in_rate)));
+  ERC_CHECK(out_len > 0, path, ": ", x.size(), " samples at ", in_rate, " Hz are less than one at ", out_rate, " Hz");
   std::vector<float> y(out_len);
   const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
   const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_HQ, 0);

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "io/atomic_file.h"
+
 namespace erc {
 
 static const char* st_dtype(DType dtype) {
@@ -166,19 +168,14 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
   }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // keep the data 8-byte aligned, as the format recommends
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    ERC_CHECK(out.good(), path, ": cannot open ", tmp, " for writing");
-    uint64_t len = text.size();
-    out.write(reinterpret_cast<const char*>(&len), 8);
-    out.write(text.data(), int64_t(text.size()));
-    for (const Tensor& c : contiguous)
-      out.write(static_cast<const char*>(c.raw_data()), c.numel() * int64_t(dtype_size(c.dtype())));
-    out.flush();
-    ERC_CHECK(out.good(), path, ": write failed (disk full?); the previous file, if any, is untouched");
-  }
-  ERC_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, path, ": cannot rename ", tmp, " into place");
+  AtomicFile file(path);
+  std::ostream& out = file.stream();
+  const uint64_t len = text.size();
+  out.write(reinterpret_cast<const char*>(&len), 8);
+  out.write(text.data(), int64_t(text.size()));
+  for (const Tensor& c : contiguous)
+    out.write(static_cast<const char*>(c.raw_data()), c.numel() * int64_t(dtype_size(c.dtype())));
+  file.commit();
 }
 
 }  // namespace erc

@@ -37,7 +37,6 @@ std::vector<float> sine(int64_t n, double hz, double rate, double amplitude) {
   return x;
 }
 
-// `f` throws an erc::Error whose message names the file and contains `problem`.
 }  // namespace
 
 TEST(Audio, WavRoundTrip16k) {
@@ -119,6 +118,19 @@ TEST(AudioErrors, EmptyWav) {
   write_wav(path, Tensor::empty({0}), 16000);
   EXPECT_EQ(audio_info(path).frames, 0);
   EXPECT_TRUE(test::error_mentions([&] { load_audio(path); }, {path, "empty (0 frames)"}));
+}
+
+// Found by fuzz/fuzz_wav: a header stating 16,821,316 Hz made the resampler's output empty, and soxr crashed on it.
+TEST(AudioErrors, ASampleRateNoRecordingUsesIsRefused) {
+  const std::string path = temp_path("erc_audio_rate.wav");
+  write_wav(path, Tensor::from_vector(sine(200, 300, 16000, 0.5), {200}), 16000);
+  std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
+  const unsigned char rate[4] = {0x44, 0xac, 0x00, 0x01};  // 16,821,316 little-endian, the fmt chunk's sample rate
+  file.seekp(24);
+  file.write(reinterpret_cast<const char*>(rate), 4);
+  file.close();
+  EXPECT_TRUE(test::error_mentions([&] { load_audio(path); }, {path, "a sample rate of 16821316 Hz", "damaged"}));
+  EXPECT_TRUE(test::error_mentions([&] { audio_info(path); }, {path, "16821316 Hz"}));
 }
 
 TEST(AudioErrors, TruncatedWav) {

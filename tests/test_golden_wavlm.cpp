@@ -161,4 +161,21 @@ TEST(WavLMLoading, RefusesWrongWeightsAndConfigs) {
   EXPECT_TRUE(mentions(error_of([&] { model.forward({Tensor::zeros({399})}); }), "at least 400 samples"));
 }
 
+// Found by fuzz/fuzz_wavlm_config: a float in an integer field was cast (undefined behaviour at 1.3e93), and huge
+// sizes overflowed the frame arithmetic.
+TEST(WavLMLoading, RefusesNumbersThatAreNotIntegersOrBeyondAnyModel) {
+  const auto refused = [](const std::string& json) {
+    return error_of([&] { nn::parse_wavlm_config(json, "c.json"); });
+  };
+  EXPECT_TRUE(mentions(refused(R"({"conv_dim": [512, 512, 512, 512, 1.3e93, 512, 512]})"),
+                       "conv_dim must be a list of integers"));
+  EXPECT_TRUE(mentions(refused(R"({"hidden_size": 1024.5})"), "hidden_size must be an integer, got 1024.5"));
+  EXPECT_TRUE(mentions(refused(R"({"num_hidden_layers": 18446744073709551615})"), "must be an integer"));
+  EXPECT_TRUE(
+      mentions(refused(R"({"intermediate_size": 1099511627776})"), "intermediate_size 1099511627776 is beyond"));
+  EXPECT_TRUE(mentions(refused(R"({"conv_stride": [1048576, 1048576, 1048576, 1048576, 1048576, 1048576, 1048576]})"),
+                       "beyond any recording"));
+  EXPECT_NO_THROW(nn::parse_wavlm_config(R"({"hidden_size": 1024, "conv_stride": [5, 2, 2, 2, 2, 2, 2]})", "c.json"));
+}
+
 }  // namespace

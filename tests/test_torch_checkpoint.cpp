@@ -1,7 +1,6 @@
 // load_torch_checkpoint against files torch.save wrote (tools/fixtures/torch_checkpoint.py), each compared bit by bit
 // with a safetensors reference; and every way a file can be broken, with zips and pickles written by hand here.
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cstdio>
 #include <cstring>
@@ -10,10 +9,14 @@
 #include "io/safetensors.h"
 #include "io/torch_checkpoint.h"
 #include "test_util.h"
+#include "zip_writer.h"
 
 using namespace erc;
 using test::error_of;
+using test::le;
 using test::mentions;
+using test::zip;
+using test::ZipEntry;
 
 namespace {
 
@@ -54,32 +57,7 @@ void expect_matches_reference(const std::map<std::string, Tensor>& loaded, const
   }
 }
 
-// ---- Hand-written zips (stored entries, no ZIP64, each entry's CRC-32 as zlib computes it) and pickles.
-std::string le(uint64_t v, int bytes) {
-  std::string s;
-  for (int i = 0; i < bytes; ++i) s += char((v >> (8 * i)) & 0xFF);
-  return s;
-}
-
-struct Entry {
-  std::string name, data;
-  uint16_t method = 0;
-};
-
-std::string zip(const std::vector<Entry>& entries) {
-  std::string body, directory;
-  for (const Entry& e : entries) {
-    const uint32_t crc = uint32_t(crc32(0, reinterpret_cast<const Bytef*>(e.data.data()), uInt(e.data.size())));
-    const std::string sizes =
-        le(crc, 4) + le(e.data.size(), 4) + le(e.data.size(), 4) + le(e.name.size(), 2) + le(0, 2);
-    directory += le(0x02014b50, 4) + le(20, 2) + le(20, 2) + le(0, 2) + le(e.method, 2) + le(0, 4) + sizes +
-                 le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(body.size(), 4) + e.name;
-    body += le(0x04034b50, 4) + le(20, 2) + le(0, 2) + le(e.method, 2) + le(0, 4) + sizes + e.name + e.data;
-  }
-  return body + directory + le(0x06054b50, 4) + le(0, 4) + le(entries.size(), 2) + le(entries.size(), 2) +
-         le(directory.size(), 4) + le(body.size(), 4) + le(0, 2);
-}
-
+// ---- Pickles written by hand.
 std::string floats(const std::vector<float>& values) {
   return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
 }
@@ -108,7 +86,7 @@ std::string dict(const std::vector<std::pair<std::string, std::string>>& items) 
 }
 
 // A checkpoint made of `entries` is refused with a message naming the file and `part`.
-void expect_checkpoint_error(const std::string& name, const std::vector<Entry>& entries, const std::string& part) {
+void expect_checkpoint_error(const std::string& name, const std::vector<ZipEntry>& entries, const std::string& part) {
   TempFile file(name + ".pt", zip(entries));
   EXPECT_TRUE(test::error_mentions([&] { load_torch_checkpoint(file.path); }, {file.path, part})) << name;
 }

@@ -4,11 +4,13 @@
 # Usage: bash tools/setup.sh [TARGET...]   (default: everything; tools/demo.sh builds only the programs it runs)
 #   ERC_BUILD_DIR (default build) and ERC_CMAKE_ARGS choose another build, e.g. the CUDA simulator's:
 #   ERC_BUILD_DIR=build-sim ERC_CMAKE_ARGS=-DERC_CUDA=SIM bash tools/setup.sh erc_cuda_tests
+#   ERC_EXTRA_PACKAGES names Debian packages that build needs besides (tools/fuzz.sh: clang).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ pkg-config libopenblas-openmp-dev nlohmann-json3-dev libgtest-dev libhdf5-dev
-          libcli11-dev zlib1g-dev libsndfile1-dev libsoxr-dev espeak-ng libespeak-ng-dev libboost-context-dev)
+          libcli11-dev zlib1g-dev libsndfile1-dev libsoxr-dev espeak-ng libespeak-ng-dev libboost-context-dev
+          ${ERC_EXTRA_PACKAGES:-})
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite (what .ci/run runs), set up and built as needed:
-#   1. build/      the CPU build, with the real CUDA backend compiled by nvcc for sm_90 where nvcc is installed:
-#                  every CPU test (labels cpu, golden, slow), then the CUDA tests, which run on a GPU where one
-#                  answers and skip, saying why, where none does;
-#   2. build-sim/  the CUDA simulator's build (-DERC_CUDA=SIM): only what `ctest -L cuda` runs, and that, so every
-#                  CUDA kernel runs against its CPU reference on this machine.
+#   1. build/       the CPU build, with the real CUDA backend compiled by nvcc for sm_90 where nvcc is installed:
+#                   every CPU test (labels cpu, golden, slow), then the CUDA tests, which run on a GPU where one
+#                   answers and skip, saying why, where none does;
+#   2. build-asan/  everything again under AddressSanitizer + UndefinedBehaviorSanitizer (-DERC_SANITIZE=ON), built
+#                   for the CUDA simulator (-DERC_CUDA=SIM): every CPU test, and every CUDA kernel on the simulator
+#                   against its CPU reference (`ctest -L cuda`); any sanitizer report fails its test;
+#   3. build-fuzz/  every fuzz target (fuzz/, libFuzzer) for 25 s from its seeds (tools/fuzz.sh).
 # With arguments, runs `ctest` in build/ with them instead (e.g. `bash tools/test.sh -L golden`, `-R Gradcheck`).
 # Labels: cpu, golden (PyTorch fixtures), cuda (the CUDA backend), slow (WavLM-Large's size). docs/TESTING.md.
 set -euo pipefail
@@ -24,6 +26,11 @@ if [ -x build/tests/test_cuda_ops ]; then  # a CUDA build (nvcc was found)
   echo "==> the CUDA suite on the GPU (build/: skips, saying why, where no GPU answers)"
   ctest --test-dir build --output-on-failure -j "$jobs" -L cuda
 fi
-echo "==> the CUDA suite on the simulator (build-sim/)"
-ERC_BUILD_DIR=build-sim ERC_CMAKE_ARGS="-DERC_CUDA=SIM -DERC_BUILD_BENCH=OFF" bash tools/setup.sh erc_cuda_tests
-ctest --test-dir build-sim --output-on-failure -j "$jobs" -L cuda
+echo "==> every test under ASan + UBSan, the CUDA suite on the simulator (build-asan/)"
+ERC_BUILD_DIR=build-asan ERC_CMAKE_ARGS="-DERC_SANITIZE=ON -DERC_CUDA=SIM -DERC_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS=-g1" \
+  bash tools/setup.sh
+# A sanitizer report ends the process with an error, so the test fails; leaks included.
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$jobs"
+echo "==> fuzzing every parser (build-fuzz/)"
+bash tools/fuzz.sh 25

@@ -9,6 +9,7 @@
 #include "autograd/backward.h"
 #include "autograd/grad_mode.h"
 #include "io/atomic_file.h"
+#include "io/file_lock.h"
 #include "io/progress.h"
 #include "nn/erc_model.h"
 #include "ops/cross_entropy.h"
@@ -311,6 +312,7 @@ std::vector<FoldResult> train(const TrainConfig& config) {
   Context ctx{config, cache, conversations};
 
   fs::create_directories(config.out);
+  const FileLock lock(config.out + "/.lock", "the run directory " + config.out);
   const std::string config_path = config.out + "/config.json";
   if (!fs::exists(config_path) || !config.resume)
     write_file_atomically(config_path, config_json(config, cache.attributes()).dump(2) + "\n");

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
 
 #include "cuda/sim/scheduler.h"
@@ -126,6 +127,24 @@ void on_fault(int sig, siginfo_t* info, void* context) {
   report_and_abort(text);
 }
 
+// A host thread's alternate signal stack, for as long as the thread lives (owned by a thread_local, so
+// LeakSanitizer sees it held, and freed at exit).
+struct AlternateStack {
+  static constexpr size_t kBytes = 1 << 16;
+  std::unique_ptr<char[]> memory{new char[kBytes]};
+  AlternateStack() {
+    stack_t alt{};
+    alt.ss_sp = memory.get();
+    alt.ss_size = kBytes;
+    sigaltstack(&alt, nullptr);
+  }
+  ~AlternateStack() {
+    stack_t off{};
+    off.ss_flags = SS_DISABLE;
+    sigaltstack(&off, nullptr);
+  }
+};
+
 }  // namespace
 
 void install_fault_handler() {
@@ -139,14 +158,8 @@ void install_fault_handler() {
     sigaction(SIGBUS, &action, &previous_bus);
   });
   // Each host thread that may fault needs its own alternate stack: a fiber's overflow leaves no stack to run on.
-  thread_local bool has_alternate_stack = false;
-  if (!has_alternate_stack) {
-    stack_t alt{};
-    alt.ss_size = 1 << 16;
-    alt.ss_sp = std::malloc(alt.ss_size);  // kept for the thread's lifetime
-    sigaltstack(&alt, nullptr);
-    has_alternate_stack = true;
-  }
+  thread_local AlternateStack alternate_stack;
+  (void)alternate_stack;
 }
 
 void register_stack_guard(uintptr_t begin, uintptr_t end) {

@@ -18,6 +18,20 @@
 #include "cuda/sim/limits.h"
 #include "tensor/check.h"
 
+// AddressSanitizer keeps its own record of which stack the code runs on; a fiber switch changes the stack under it
+// (and an exception thrown on a fiber would make it unpoison the wrong one), so each switch is announced before it
+// and confirmed after it, as Boost.Context's ucontext fibers do. No-ops in other builds.
+#if defined(__SANITIZE_ADDRESS__)
+#define ERC_SIM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ERC_SIM_ASAN 1
+#endif
+#endif
+#ifdef ERC_SIM_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 namespace erc::sim {
 
 namespace ctx = boost::context;
@@ -67,6 +81,27 @@ void arrange(std::vector<uint32_t>& order, size_t n, uint64_t salt) {
   for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[splitmix64(state) % i]);
 }
 
+// ---- Fiber switches -----------------------------------------------------------------------------------------------
+
+struct StackSpan {
+  const void* bottom = nullptr;
+  size_t size = 0;
+};
+
+// `fake_stack_save` keeps the departing stack's use-after-return frames (nullptr: it never runs again).
+void before_switch([[maybe_unused]] void** fake_stack_save, [[maybe_unused]] const StackSpan& to) {
+#ifdef ERC_SIM_ASAN
+  __sanitizer_start_switch_fiber(fake_stack_save, to.bottom, to.size);
+#endif
+}
+
+// `from`, when given, learns the stack just left (how a fiber finds the scheduler's).
+void after_switch([[maybe_unused]] void* fake_stack, [[maybe_unused]] StackSpan* from) {
+#ifdef ERC_SIM_ASAN
+  __sanitizer_finish_switch_fiber(fake_stack, from ? &from->bottom : nullptr, from ? &from->size : nullptr);
+#endif
+}
+
 // ---- Fiber stacks -------------------------------------------------------------------------------------------------
 
 // Stacks are mapped once and reused by every launch; each has an inaccessible guard page below it.
@@ -107,8 +142,13 @@ StackPool& stack_pool() {
   return *pool;
 }
 
-struct PooledStack {  // Boost.Context's StackAllocator over the pool
-  ctx::stack_context allocate() { return stack_pool().take(); }
+struct PooledStack {  // Boost.Context's StackAllocator over the pool; tells `span` where the stack lies
+  StackSpan* span;
+  ctx::stack_context allocate() {
+    ctx::stack_context sc = stack_pool().take();
+    *span = {static_cast<char*>(sc.sp) - sc.size, sc.size};
+    return sc;
+  }
   void deallocate(ctx::stack_context& sc) { stack_pool().give_back(sc); }
 };
 
@@ -122,7 +162,11 @@ struct SimThread {
   State state = State::ready;
   ctx::fiber fiber;      // the thread itself, while it is suspended
   ctx::fiber resume_to;  // the scheduler, while the thread runs
+  StackSpan stack;
+  void* fake_stack = nullptr;
+  const StackSpan* scheduler_stack = nullptr;
   bool started = false;
+  bool abandoned = false;  // resumed only to unwind: the block failed
   std::exception_ptr error;
   // Where it waits, and what it brought to a warp exchange.
   const char* file = nullptr;
@@ -178,13 +222,18 @@ std::string mask_str(unsigned mask) {
 // Whether two waiting threads wait at the same line of source (a __syncthreads or a warp exchange).
 bool same_site(const SimThread& a, const SimThread& b) { return a.line == b.line && std::strcmp(a.file, b.file) == 0; }
 
+struct Abandoned {};  // thrown into a suspended thread to unwind it
+
 // Suspends the running simulated thread until the scheduler resumes it.
 void suspend(State why, const char* file, int line) {
   SimThread& t = *running.thread;
   t.state = why;
   t.file = file;
   t.line = line;
+  before_switch(&t.fake_stack, *t.scheduler_stack);
   t.resume_to = std::move(t.resume_to).resume();
+  after_switch(t.fake_stack, nullptr);
+  if (t.abandoned) throw Abandoned{};
 }
 
 void check_configuration(const KernelSite& site, const void* kernel, dim3 grid, dim3 block, size_t shared_bytes) {
@@ -250,6 +299,7 @@ class BlockRun {
       t.index.block_idx = block_idx;
       t.index.block_dim = block;
       t.index.grid_dim = grid;
+      t.scheduler_stack = &scheduler_stack_;
     }
   }
 
@@ -278,31 +328,48 @@ class BlockRun {
     }
   }
 
-  // A thread that failed (a refusal inside a built-in) or threads left waiting are unwound before the error
-  // propagates: Boost unwinds a suspended fiber when it is destroyed.
-  void abandon() { threads_.clear(); }
+  // Before the error of a failed block propagates, the threads left waiting are resumed to unwind (an Abandoned
+  // thrown where they wait), so every fiber ends on its own stack through an announced switch.
+  void abandon() {
+    for (SimThread& t : threads_)
+      if (t.started && t.state != State::exited && t.state != State::failed) {
+        t.abandoned = true;
+        switch_to(t);
+      }
+    threads_.clear();
+  }
 
  private:
-  void resume(SimThread& t) {
+  void switch_to(SimThread& t) {
     running.thread = &t;
     if (!t.started) {
       t.started = true;
-      t.fiber = ctx::fiber(std::allocator_arg, PooledStack(), [this, &t](ctx::fiber&& scheduler) {
+      t.fiber = ctx::fiber(std::allocator_arg, PooledStack{&t.stack}, [this, &t](ctx::fiber&& scheduler) {
+        after_switch(nullptr, &scheduler_stack_);
         t.resume_to = std::move(scheduler);
         try {
           body_();
           t.state = State::exited;
+        } catch (const Abandoned&) {
+          t.state = State::exited;
         } catch (const ctx::detail::forced_unwind&) {
-          throw;  // the fiber is being destroyed: let Boost finish unwinding it
+          throw;  // the fiber is being destroyed (never abandoned): let Boost finish unwinding it
         } catch (...) {
           t.error = std::current_exception();
           t.state = State::failed;
         }
+        before_switch(nullptr, scheduler_stack_);
         return std::move(t.resume_to);
       });
     }
+    before_switch(&scheduler_fake_stack_, t.stack);
     t.fiber = std::move(t.fiber).resume();
+    after_switch(scheduler_fake_stack_, nullptr);
     running.thread = nullptr;
+  }
+
+  void resume(SimThread& t) {
+    switch_to(t);
     if (t.state == State::failed) {
       std::exception_ptr error = t.error;
       abandon();
@@ -420,6 +487,8 @@ class BlockRun {
   const std::function<void()>& body_;
   uint64_t salt_;
   std::vector<SimThread> threads_;
+  StackSpan scheduler_stack_;  // the host thread's, learned by the first fiber to start
+  void* scheduler_fake_stack_ = nullptr;
 };
 
 }  // namespace
