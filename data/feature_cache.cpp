@@ -247,6 +247,9 @@ FeatureCacheWriter::FeatureCacheWriter(const std::string& path, const CacheAttri
   prepare_hdf5();
   ERC_CHECK(attributes.dtype == DType::f16 || attributes.dtype == DType::f32, path,
             ": features are stored as f16 or f32, not ", dtype_name(attributes.dtype));
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  ERC_CHECK(parent.empty() || std::filesystem::is_directory(parent), path, ": the folder ", parent.string(),
+            " does not exist");
   Impl& m = *impl_;
   m.lock.emplace(path + ".lock", "the feature cache " + path);
   m.path = path;
@@ -267,9 +270,6 @@ FeatureCacheWriter::FeatureCacheWriter(const std::string& path, const CacheAttri
       m.written.emplace(name, read_info_attrs(dset.get(), name, m.partial));
     }
   } else {
-    std::filesystem::path parent = std::filesystem::path(path).parent_path();
-    ERC_CHECK(parent.empty() || std::filesystem::is_directory(parent), path, ": the folder ", parent.string(),
-              " does not exist");
     // HDF5 1.10's file format checksums the file's metadata (superblock, object headers, their attributes), so
     // damaged metadata is an error on open or read rather than wrong values.
     Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);

@@ -38,8 +38,8 @@ FileLock::FileLock(const std::string& lock_path, const std::string& what) : path
                 "); wait for it to finish or stop it");
       ERC_CHECK(false, lock_path, ": cannot lock ", what, ": ", std::strerror(error));
     }
-    struct stat held {
-    }, named{};
+    struct stat held = {};
+    struct stat named = {};
     if (fstat(fd, &held) == 0 && stat(lock_path.c_str(), &named) == 0 && held.st_ino == named.st_ino &&
         held.st_dev == named.st_dev) {
       fd_ = fd;

@@ -183,6 +183,13 @@ TEST(FileLock, ASecondWriterOfOneFeatureCacheIsRefused) {
                              {"the feature cache " + path + " is being written by process"}));
 }
 
+TEST(FileLock, ACacheInAFolderThatDoesNotExistSaysSoBeforeLocking) {
+  const std::string path = test::temp_path("no_such_folder") + "/cache.h5";
+  data::CacheAttributes attributes;
+  attributes.extractor = "test";
+  EXPECT_TRUE(error_mentions([&] { data::FeatureCacheWriter writer(path, attributes); }, {path, "does not exist"}));
+}
+
 TEST(FileLock, ASecondTrainingRunInOneRunDirectoryIsRefused) {
   train::TrainConfig config = test::tiny_config("locked_run");
   fs::create_directories(config.out);
