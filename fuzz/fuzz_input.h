@@ -15,16 +15,22 @@
 
 namespace erc::fuzz {
 
-// A folder in TMPDIR for this process's inputs, made once.
+// A folder in TMPDIR for this process's inputs, made once and removed when the process exits.
 inline const std::filesystem::path& scratch_dir() {
-  static const std::filesystem::path dir = [] {
-    const char* tmp = std::getenv("TMPDIR");
-    std::filesystem::path d =
-        std::filesystem::path(tmp && *tmp ? tmp : "/tmp") / ("erc_fuzz_" + std::to_string(getpid()));
-    std::filesystem::create_directories(d);
-    return d;
-  }();
-  return dir;
+  struct Scratch {
+    std::filesystem::path dir;
+    Scratch() {
+      const char* tmp = std::getenv("TMPDIR");
+      dir = std::filesystem::path(tmp && *tmp ? tmp : "/tmp") / ("erc_fuzz_" + std::to_string(getpid()));
+      std::filesystem::create_directories(dir);
+    }
+    ~Scratch() {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
+  };
+  static const Scratch scratch;
+  return scratch.dir;
 }
 
 // Writes `size` bytes to `path` (replacing what the previous input left there).

@@ -30,7 +30,8 @@ for ((i = 1; i <= kills; ++i)); do
     if "$apps/erc_train" "${args[@]}" --resume --out "$run" > "$work/second.log" 2>&1; then
       fail "a second erc_train on $run was not refused"
     fi
-    grep -q "is being written by process $pid" "$work/second.log" || { cat "$work/second.log"; fail "no clear refusal"; }
+    grep -q "is being written by process $pid" "$work/second.log" \
+      || { cat "$work/second.log"; fail "no clear refusal"; }
   fi
   sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
   if kill -9 "$pid" 2> /dev/null; then

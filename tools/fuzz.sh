@@ -30,15 +30,16 @@ for target in "${targets[@]}"; do
        > "build-fuzz/$target.log" 2>&1; then
     awk '/^stat::number_of_executed_units/ { runs = $2 } /^stat::new_units_added/ { added = $2 }
          /^stat::peak_rss_mb/ { rss = $2 }
-         END { printf "    %d inputs run, %d new ones kept, peak %d MB, no finding\n", runs, added, rss }' \
-      "build-fuzz/$target.log"
+         END { printf "    %d inputs run, %d new ones kept, peak %d MB, no finding\n",
+               runs, added, rss }' "build-fuzz/$target.log"
   else
     tail -n 60 "build-fuzz/$target.log"
     failed+=("$target")
   fi
 done
 if [ ${#failed[@]} -gt 0 ]; then
-  echo "fuzzing found inputs that break: ${failed[*]} (build-fuzz/findings/; make each a regression test, docs/TESTING.md)"
+  echo "fuzzing found inputs that break: ${failed[*]}"
+  echo "(saved in build-fuzz/findings/; make each a regression test: docs/TESTING.md)"
   exit 1
 fi
 echo "fuzzing: ${#targets[@]} targets, ${seconds} s each, no finding"
