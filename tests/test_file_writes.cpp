@@ -9,8 +9,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "data/feature_cache.h"
 #include "io/atomic_file.h"
@@ -25,13 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::error_mentions;
-
-std::string file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using test::file_bytes;
 
 // While alive, a write that would take any file of this process past `bytes` fails with EFBIG, as on a full disk
 // (SIGXFSZ, which would kill the process instead, is ignored meanwhile).

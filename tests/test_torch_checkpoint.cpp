@@ -22,11 +22,6 @@ namespace {
 
 std::string fixture_path(const std::string& name) { return std::string(ERC_FIXTURE_DIR) + "/" + name; }
 
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // A file under ::testing::TempDir, named per process so parallel test runs do not collide; removed at scope end.
 struct TempFile {
   explicit TempFile(const std::string& name, const std::string& bytes)
@@ -161,7 +156,7 @@ TEST(TorchCheckpoint, HandWrittenZipLoads) {
 }
 
 TEST(TorchCheckpointErrors, TruncatedFiles) {
-  const std::string bytes = read_bytes(fixture_path("torch_checkpoint.pt"));
+  const std::string bytes = test::file_bytes(fixture_path("torch_checkpoint.pt"));
   ASSERT_GT(bytes.size(), 100u);
   for (size_t cut : {size_t(0), size_t(1), size_t(30), bytes.size() / 2, bytes.size() - 100, bytes.size() - 23,
                      bytes.size() - 22, bytes.size() - 1}) {

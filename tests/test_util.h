@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -67,6 +68,14 @@ inline ::testing::AssertionResult relative_error_below(const Tensor& actual, con
   const double rel = std::sqrt(diff) / std::sqrt(norm);
   if (rel < bound) return ::testing::AssertionSuccess() << "relative error " << rel;
   return ::testing::AssertionFailure() << "relative error " << rel << " (bound " << bound << ")";
+}
+
+// The whole contents of a file ("" when it cannot be read).
+inline std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
 }
 
 // A fresh path in the test temp folder, unique to this process (CTest runs tests in parallel processes), removed
