@@ -59,8 +59,9 @@ int main(int argc, char** argv) {
       "a few sur and oth), jittered so that classes overlap. Every dialogue has a dominant emotion carried by a\n"
       "majority of its labelled utterances, so conversation context helps. docs/DEMO_CORPUS.md has the details.\n"
       "Writes OUT/Session{s}/dialog/EmoEvaluation/<dialogue>.txt, OUT/Session{s}/dialog/transcriptions/\n"
-      "<dialogue>.txt and OUT/Session{s}/sentences/wav/<dialogue>/<utterance>.wav (16 kHz mono 16-bit), then\n"
-      "OUT/erc_demo_corpus.json. The same seed and options give byte-identical files. OUT must be new or empty;\n"
+      "<dialogue>.txt, OUT/Session{s}/sentences/wav/<dialogue>/<utterance>.wav (16 kHz mono 16-bit), each\n"
+      "dialogue as one recording, OUT/Session{s}/dialog/wav/<dialogue>.wav, with its turns in RTTM,\n"
+      "OUT/Session{s}/dialog/rttm/<dialogue>.rttm (what erc_predict reads), then OUT/erc_demo_corpus.json. The same seed and options give byte-identical files. OUT must be new or empty;\n"
       "running again with the same options on a complete corpus does nothing; anything else in OUT is refused."};
   corpora::DemoCorpusOptions options;
   std::string out, utterances = "10-16", dominant = "0.5-0.65";

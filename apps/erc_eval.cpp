@@ -7,8 +7,9 @@
 #include "app_common.h"
 #include "app_device.h"
 #include "eval/atmosphere.h"
-#include "eval/png_chart.h"
+#include "eval/charts.h"
 #include "io/atomic_file.h"
+#include "train/baselines.h"
 #include "train/run_files.h"
 #include "train/trainer.h"
 
@@ -27,14 +28,26 @@ std::vector<eval::Prediction> evaluate_run(const train::TrainConfig& run, const 
   return all;
 }
 
+// A row of Table 2: WA and W-F1, and for a trained model a warning where it says one class whatever it hears.
+void print_row(const std::string& name, const eval::Metrics& m, bool trained = true) {
+  std::printf("%-44s %7.2f %7.2f", name.c_str(), 100 * m.wa, 100 * m.weighted_f1);
+  if (trained && eval::n_predicted_classes(m) == 1) {
+    size_t only = 0;
+    while (m.per_class[only].predicted == 0) ++only;
+    std::printf("   ONE CLASS: predicts %s for every utterance, not a result", data::kEmotions[only]);
+  }
+  std::printf("\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
       "erc_eval: evaluate an erc_train run's checkpoints on their test sessions. Prints WA, UA, W-F1, macro-F1,\n"
-      "the per-class table and the confusion matrix; writes report.json and predictions.csv to --out.\n"
-      "--compare OTHER_RUN (typically the single-utterance baseline) adds the per-conversation analysis:\n"
-      "emotion distribution per conversation (atmosphere.csv, atmosphere.png) and the accuracy change per\n"
+      "the per-class table and the confusion matrix beside the majority class (each fold's most common training\n"
+      "label); writes report.json, predictions.csv and confusion.svg to --out. --compare OTHER_RUN (typically\n"
+      "the single-utterance baseline) adds the paper's Table 2 and the per-conversation analysis: emotion\n"
+      "distribution per conversation (atmosphere.csv, atmosphere.svg) and the accuracy change per\n"
       "conversation and emotion of this run over OTHER_RUN, dominant emotion marked (change.csv and a table)."};
   std::string run_dir, fold = "all", out, compare, which = "best", device = "auto", features;
   int threads = 0;
@@ -66,30 +79,43 @@ int main(int argc, char** argv) {
     for (int64_t k : folds) std::printf(" %lld", static_cast<long long>(k));
     std::printf(")\n%s", eval::format_metrics(m, names).c_str());
     eval::write_predictions_csv(out + "/predictions.csv", preds);
-    nlohmann::json report = {{"run", run_dir}, {"checkpoint", which}, {"folds", folds},
-                             {"test", train::metrics_json(m)}, {"git_commit", train::git_commit()}};
+    eval::write_confusion_svg(out + "/confusion.svg", m.confusion, names,
+                              "confusion on the test sessions: " + run_dir + " (rows: true, columns: predicted)");
+    const eval::Metrics majority = train::metrics_of(train::majority_predictions(run, folds));
+    nlohmann::json report = {{"run", run_dir},
+                             {"checkpoint", which},
+                             {"folds", folds},
+                             {"test", train::metrics_json(m)},
+                             {"predicted_classes", eval::n_predicted_classes(m)},
+                             {"majority_class", train::metrics_json(majority)},
+                             {"git_commit", train::git_commit()}};
 
-    if (!compare.empty()) {
+    if (compare.empty()) {
+      std::printf("\n%-44s %7s %7s\n", "test metrics, %", "WA", "W-F1");
+      print_row("majority class (no model)", majority, false);
+      print_row(run_dir, m);
+    } else {
       train::TrainConfig other = train::read_run_config(compare);
       other.device = on;
       if (!features.empty()) other.features = features;
       std::vector<eval::Prediction> other_preds = evaluate_run(other, folds, which);
       eval::AtmosphereReport atmosphere = eval::analyse_atmosphere(preds, other_preds);
       eval::write_distribution_csv(out + "/atmosphere.csv", atmosphere);
-      eval::write_distribution_png(out + "/atmosphere.png", atmosphere);
+      eval::write_distribution_svg(out + "/atmosphere.svg", atmosphere);
       eval::write_change_csv(out + "/change.csv", atmosphere);
       const eval::Metrics other_m = train::metrics_of(other_preds);
       // The paper's Table 2: the two inputs side by side, and by how much context changes them.
-      std::printf("\n%-34s %7s %7s\n", "input (test metrics, %)", "WA", "W-F1");
-      std::printf("%-34s %7.2f %7.2f\n", (std::string(data::mode_name(other.mode)) + ": " + compare).c_str(),
-                  100 * other_m.wa, 100 * other_m.weighted_f1);
-      std::printf("%-34s %7.2f %7.2f\n", (std::string(data::mode_name(run.mode)) + ": " + run_dir).c_str(),
-                  100 * m.wa, 100 * m.weighted_f1);
-      std::printf("%-34s %+7.2f %+7.2f\n", "difference (points)", 100 * (m.wa - other_m.wa),
+      std::printf("\n%-44s %7s %7s\n", "input (test metrics, %)", "WA", "W-F1");
+      print_row("majority class (no model)", majority, false);
+      print_row(std::string(data::mode_name(other.mode)) + ": " + compare, other_m);
+      print_row(std::string(data::mode_name(run.mode)) + ": " + run_dir, m);
+      std::printf("%-44s %+7.2f %+7.2f\n", "difference (points)", 100 * (m.wa - other_m.wa),
                   100 * (m.weighted_f1 - other_m.weighted_f1));
       std::printf("\n%s (this run) against %s:\n%s", run_dir.c_str(), compare.c_str(),
                   eval::format_change_table(atmosphere).c_str());
-      report["compare"] = {{"run", compare}, {"test", train::metrics_json(other_m)}};
+      report["compare"] = {{"run", compare},
+                           {"test", train::metrics_json(other_m)},
+                           {"predicted_classes", eval::n_predicted_classes(other_m)}};
     }
     write_file_atomically(out + "/report.json", report.dump(2) + "\n");
     std::printf("\nwrote %s/\n", out.c_str());

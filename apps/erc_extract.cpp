@@ -1,4 +1,5 @@
-// erc_extract: audio -> WavLM layer features -> the HDF5 feature cache that erc_train reads (docs/FEATURES.md).
+// erc_extract: audio -> WavLM layer features (or log-mel bands) -> the HDF5 feature cache that erc_train reads
+// (docs/FEATURES.md).
 
 #include <CLI/CLI.hpp>
 #include <cmath>
@@ -11,7 +12,6 @@
 #include "data/iemocap.h"
 #include "extract/extract.h"
 #include "io/progress.h"
-#include "nn/wavlm/weights.h"
 
 using namespace erc;
 
@@ -41,24 +41,6 @@ std::vector<data::AudioItem> read_corpus(const std::string& corpus, const std::v
   return items;
 }
 
-// --wavlm PATH (a Hugging Face folder or weights file) or random:CONFIG.json (seeded random weights).
-std::unique_ptr<nn::WavLM> make_model(const std::string& wavlm, int64_t layer, uint64_t seed) {
-  if (wavlm.rfind("random:", 0) == 0) {
-    const nn::WavLMConfig config = nn::load_wavlm_config(wavlm.substr(7));
-    Generator init(seed);
-    auto model = std::make_unique<nn::WavLM>(config, layer, init);
-    model->eval();
-    std::printf("WavLM: RANDOMLY INITIALISED (seed %llu, config %s), not pre-trained: a stand-in that shows the\n"
-                "pipeline, not WavLM-Large's features\n",
-                static_cast<unsigned long long>(seed), wavlm.substr(7).c_str());
-    return model;
-  }
-  auto model = nn::load_wavlm(wavlm, layer);
-  std::printf("WavLM: %s (%lld parameters up to layer %lld)\n", nn::locate_wavlm(wavlm).weights.c_str(),
-              static_cast<long long>(model->parameter_count()), static_cast<long long>(layer));
-  return model;
-}
-
 // An existing complete cache is either this run's result already (nothing to do) or something else (refused).
 bool already_complete(const std::string& out, const data::CacheAttributes& wanted,
                       const std::vector<data::AudioItem>& items) {
@@ -79,26 +61,28 @@ bool already_complete(const std::string& out, const data::CacheAttributes& wante
 int main(int argc, char** argv) {
   CLI::App app{
       "erc_extract: run WavLM over every utterance of a corpus and cache one layer's hidden states (docs/MODEL.md §1)\n"
-      "in an HDF5 file for erc_train. Audio in any format libsndfile reads is brought to 16 kHz mono; each\n"
+      "in an HDF5 file for erc_train (or, with --frontend fbank, 80 log-mel bands at the same 50 frames/s). Audio in any format libsndfile reads is brought to 16 kHz mono; each\n"
       "waveform is normalised to zero mean and unit variance unless --no-normalise. The file is written to\n"
       "OUT.partial and renamed when complete; an interrupted run (Ctrl-C, a crash) resumes where it stopped when\n"
       "run again with the same settings. A cache made with other settings (weights, layer, normalisation, dtype)\n"
       "is refused, never mixed.\n\n"
-      "  erc_extract --corpus iemocap:IEMOCAP_full_release --wavlm wavlm-large/ --out features.h5"};
-  std::string corpus, wavlm, out, dtype = "f16", device = "auto";
+      "  erc_extract --corpus iemocap:IEMOCAP_full_release --wavlm wavlm-large/ --out features.h5\n"
+      "  erc_extract --corpus iemocap:IEMOCAP_full_release --frontend fbank --out fbank.h5"};
+  std::string corpus, out, dtype = "f16", device = "auto";
+  extract::FrontEndOptions front;
   std::vector<int64_t> sessions = {1, 2, 3, 4, 5};
-  int64_t layer = 21;
-  uint64_t seed = 0;
   int threads = 0;
   bool no_normalise = false, quiet = false;
   double batch_seconds = 60;
   app.add_option("--corpus", corpus, "iemocap:PATH (IEMOCAP_full_release) or list:CSV (columns path[,utt_id,"
                  "dialogue,speaker,label,session])")->required();
   app.add_option("--sessions", sessions, "IEMOCAP sessions to extract")->delimiter(',')->capture_default_str();
-  app.add_option("--wavlm", wavlm, "a Hugging Face WavLM folder (config.json + model.safetensors or "
+  app.add_option("--frontend", front.frontend, "wavlm (the paper's) or fbank (80 log-mel bands, Kaldi's, at 50 "
+                 "frames/s: no weights)")->check(CLI::IsMember({"wavlm", "fbank"}))->capture_default_str();
+  app.add_option("--wavlm", front.wavlm, "wavlm: a Hugging Face WavLM folder (config.json + model.safetensors or "
                  "pytorch_model.bin, e.g. microsoft/wavlm-large), a weights file, or random:CONFIG.json for seeded "
-                 "random weights")->required();
-  app.add_option("--layer", layer, "hidden_states index to keep (1..blocks; the paper: 21)")->capture_default_str();
+                 "random weights");
+  app.add_option("--layer", front.layer, "hidden_states index to keep (1..blocks; the paper: 21)")->capture_default_str();
   app.add_option("--dtype", dtype, "storage of the features")->check(CLI::IsMember({"f16", "f32"}))
       ->capture_default_str();
   app.add_option("--out", out, "the HDF5 feature cache to write")->required();
@@ -106,7 +90,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "CPU threads (0 = all cores)")->capture_default_str();
   app.add_option("--batch-seconds", batch_seconds, "audio seconds of one dialogue per WavLM call")
       ->capture_default_str();
-  app.add_option("--seed", seed, "seed of random:CONFIG weights")->capture_default_str();
+  app.add_option("--seed", front.seed, "seed of random:CONFIG weights")->capture_default_str();
   app.add_flag("--no-normalise", no_normalise, "feed the waveform as it is (WavLM-Large expects it normalised)");
   app.add_flag("--quiet", quiet, "no progress line");
   CLI11_PARSE(app, argc, argv);
@@ -121,13 +105,13 @@ int main(int argc, char** argv) {
     for (int64_t s : sessions) ERC_CHECK(s >= 1 && s <= 5, "--sessions: sessions are 1..5, got ", s);
     const std::vector<data::AudioItem> items = read_corpus(corpus, sessions);
     ERC_CHECK(!items.empty(), corpus, ": no utterances to extract");
-    auto model = make_model(wavlm, layer, seed);
+    const auto front_end = extract::make_front_end(front);
+    std::printf("%s\n", front_end->summary().c_str());
     extract::ExtractOptions options;
     options.normalise = !no_normalise;
     options.dtype = dtype == "f32" ? DType::f32 : DType::f16;
     options.max_batch_seconds = batch_seconds;
-    options.extractor = nn::describe_wavlm(*model);
-    if (already_complete(out, extract::extract_attributes(*model, options), items)) {
+    if (already_complete(out, extract::extract_attributes(*front_end, options), items)) {
       std::printf("%s is complete for this corpus and these settings: nothing to do\n", out.c_str());
       return 0;
     }
@@ -135,7 +119,7 @@ int main(int argc, char** argv) {
       if (interrupted) std::_Exit(130);  // a second Ctrl-C: at once (the .partial file stays resumable)
       interrupted = 1;
     });
-    extract::extract_features(*model, items, out, options, [&](const extract::ExtractProgress& p) {
+    extract::extract_features(*front_end, items, out, options, [&](const extract::ExtractProgress& p) {
       if (interrupted) throw Error("interrupted: " + out + ".partial keeps what was extracted; run again to resume");
       const int64_t this_run = p.done - p.skipped;
       const double per_utt = this_run > 0 ? p.elapsed_seconds / double(this_run) : 0;
@@ -152,9 +136,8 @@ int main(int argc, char** argv) {
     data::FeatureCacheReader cache(out);
     int64_t frames = 0;
     for (const auto& u : cache.utterances()) frames += u.n_frames;
-    std::printf("wrote %s: %zu utterances, %lld frames of layer %lld (%lld-d, %s)\n", out.c_str(),
-                cache.utterances().size(), static_cast<long long>(frames), static_cast<long long>(layer),
-                static_cast<long long>(cache.attributes().feature_dim), dtype.c_str());
+    std::printf("wrote %s: %zu utterances, %lld frames (%s)\n", out.c_str(), cache.utterances().size(),
+                static_cast<long long>(frames), cache.attributes().describe().c_str());
     return 0;
   } catch (const std::exception& e) {
     line.finish_line();

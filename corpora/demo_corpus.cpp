@@ -512,6 +512,11 @@ DemoCorpusOutcome write_demo_corpus(const std::string& root, const DemoCorpusOpt
   marker["espeak_ng"] = espeak_Info(nullptr);
   write_text(dir / demo::kStarted, marker.dump(2) + "\n");
 
+  // The room noise between turns in the dialogue recordings has its own stream, the seed's from counter 2^63 (the
+  // turns never draw that far), so the utterance WAVs draw exactly what they would without the recordings.
+  Generator between(options.seed);
+  between.set_state(options.seed, uint64_t(1) << 63);
+  const double rate = double(demo::kSampleRate);
   int64_t total = 0, written = 0;
   for (const Planned& p : dialogues) total += int64_t(p.dialogue.utterances.size());
   double seconds = 0;
@@ -521,10 +526,15 @@ DemoCorpusOutcome write_demo_corpus(const std::string& root, const DemoCorpusOpt
     const fs::path wav_dir = session / "sentences" / "wav" / d.name;
     const fs::path eval_dir = session / "dialog" / "EmoEvaluation";
     const fs::path text_dir = session / "dialog" / "transcriptions";
-    for (const fs::path& folder : {wav_dir, eval_dir, text_dir}) fs::create_directories(folder);
+    const fs::path recording_dir = session / "dialog" / "wav";
+    const fs::path rttm_dir = session / "dialog" / "rttm";
+    for (const fs::path& folder : {wav_dir, eval_dir, text_dir, recording_dir, rttm_dir})
+      fs::create_directories(folder);
 
     std::string evaluation = "% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]\n\n";
-    std::string transcription;
+    std::string transcription, rttm;
+    // The dialogue's WAV: room noise, and each turn's samples from its first one.
+    std::vector<float> recording;
     double t = 0;  // the dialogue's clock: turns laid end to end, each after its gap
     for (size_t i = 0; i < d.utterances.size(); ++i) {
       data::UtteranceInfo& u = d.utterances[i];
@@ -549,10 +559,24 @@ DemoCorpusOutcome write_demo_corpus(const std::string& root, const DemoCorpusOpt
       seconds += duration;
       evaluation += evaluation_block(u, turn);
       transcription += format("%s [%08.4f-%08.4f]: %s\n", u.utt_id.c_str(), u.start, u.end, d.texts[i].c_str());
+
+      // The first sample follows from the start time as EmoEvaluation writes it; the end from the WAV's length,
+      // which the 0.1 ms of the written end time cannot always give to the sample. The RTTM's 7 decimals are
+      // sample times exactly (1 / 16000 s = 0.0000625 s).
+      const int64_t first = std::llround(u.start * rate);
+      ERC_CHECK(first >= int64_t(recording.size()), "demo corpus: ", u.utt_id, " starts at sample ", first,
+                ", inside the turn before it (which ends at sample ", recording.size(), ")");
+      while (int64_t(recording.size()) < first) recording.push_back(float(p.noise * between.next_normal()));
+      recording.insert(recording.end(), x, x + n);
+      rttm += format("SPEAKER %s 1 %.7f %.7f <NA> <NA> %s <NA> <NA>\n", d.name.c_str(), double(first) / rate,
+                     double(n) / rate, u.speaker.c_str());
       if (progress) progress(d.session, ++written, total);
     }
     write_text(eval_dir / (d.name + ".txt"), evaluation);
     write_text(text_dir / (d.name + ".txt"), transcription);
+    data::write_wav((recording_dir / (d.name + ".wav")).string(),
+                    Tensor::from_vector(recording, {int64_t(recording.size())}), demo::kSampleRate);
+    write_text(rttm_dir / (d.name + ".rttm"), rttm);
   }
 
   marker["dialogues"] = dialogues.size();

@@ -50,8 +50,9 @@ inline constexpr double kTurnSwitch = 0.85;                    // chance that th
 inline constexpr double kGapMin = 0.15, kGapMax = 0.8;         // seconds of silence before a turn
 inline constexpr double kEdgeSilence = 0.05;                   // seconds kept before and after the speech of a turn
 inline constexpr double kNoiseMin = 0.001, kNoiseMax = 0.003;  // room-noise std per dialogue (full scale 1)
-// Recorded in the markers beside the options: raise it when the same options would give different files.
-inline constexpr int64_t kVersion = 1;
+// Recorded in the markers beside the options: raise it when the same options would give different files (2: the
+// dialogue recordings and their RTTM files). A root of another version is refused, never mixed with this one's.
+inline constexpr int64_t kVersion = 2;
 inline constexpr const char* kMarker = "erc_demo_corpus.json";           // written last: the corpus is complete
 inline constexpr const char* kStarted = "erc_demo_corpus.started.json";  // written first: ours, unfinished
 }  // namespace demo
@@ -85,11 +86,21 @@ using DemoCorpusProgress = std::function<void(int64_t session, int64_t written, 
 
 enum class DemoCorpusOutcome { written, already_complete };
 
-// Writes <root>/Session{s}/dialog/EmoEvaluation/<dialogue>.txt, .../dialog/transcriptions/<dialogue>.txt and
-// <root>/Session{s}/sentences/wav/<dialogue>/<utt_id>.wav (16 kHz mono 16-bit PCM), every file under a temporary
-// name renamed when complete, then <root>/erc_demo_corpus.json with the options. The root must be absent, empty,
-// or hold an unfinished demo corpus of the same options (it is written again). A complete corpus of the same
-// options returns already_complete untouched; anything else (another corpus, a user's files) is refused.
+// Writes <root>/Session{s}/dialog/EmoEvaluation/<dialogue>.txt, .../dialog/transcriptions/<dialogue>.txt,
+// <root>/Session{s}/sentences/wav/<dialogue>/<utt_id>.wav (16 kHz mono 16-bit PCM), and, as IEMOCAP has them, the
+// whole dialogue as one recording, .../dialog/wav/<dialogue>.wav (the same format), with its turns in
+// .../dialog/rttm/<dialogue>.rttm; every file under a temporary name renamed when complete, then
+// <root>/erc_demo_corpus.json with the options. The root must be absent, empty, or hold an unfinished demo corpus
+// of the same options and version (it is written again). A complete corpus of the same options and version returns
+// already_complete untouched; anything else (another version or corpus, a user's files) is refused.
+//
+// The recording holds each utterance's WAV, sample for sample, from sample round(start * 16000) of its
+// EmoEvaluation start time, with room noise at the dialogue's level between turns; it ends with the last turn. The
+// RTTM has one line per turn, in time order: `SPEAKER <dialogue> 1 <onset> <duration> <NA> <NA> <F or M> <NA> <NA>`,
+// onset = first sample / 16000 and duration = WAV samples / 16000, both with 7 decimals, which are exact (a sample
+// is 0.0000625 s): round(onset * 16000) is the first sample and round((onset + duration) * 16000) the end. The
+// first sample is EmoEvaluation's start to the sample; the end may differ from EmoEvaluation's end by up to 0.14 ms
+// (2 samples), since that end is the turn's clock rounded to 0.1 ms, not a whole sample.
 DemoCorpusOutcome write_demo_corpus(const std::string& root, const DemoCorpusOptions& options,
                                     const DemoCorpusProgress& progress = {});
 

@@ -3,6 +3,7 @@
 #include <sndfile.h>
 #include <soxr.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -128,9 +129,14 @@ void write_wav(const std::string& path, const Tensor& samples, int64_t sample_ra
             dtype_name(samples.dtype()));
   ERC_CHECK(sample_rate > 0, "write_wav: expected a positive sample rate, got ", sample_rate);
   const std::vector<float> x = samples.detach().to_vector<float>();
-  for (size_t i = 0; i < x.size(); ++i)
+  // Scaled by 32768, as load_audio (libsndfile's reader) divides, so that a waveform read from a 16-bit file is
+  // written back sample for sample; libsndfile's own float writer scales by 32767 instead.
+  std::vector<short> pcm(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
     ERC_CHECK(std::isfinite(x[i]) && std::fabs(x[i]) <= 1.0f, path, ": write_wav: expected samples in [-1, 1], got ",
               x[i], " at index ", i);
+    pcm[i] = short(std::clamp(std::lrint(double(x[i]) * 32768.0), -32768L, 32767L));
+  }
 
   const std::string tmp = path + ".tmp";
   SF_INFO info{};
@@ -140,7 +146,7 @@ void write_wav(const std::string& path, const Tensor& samples, int64_t sample_ra
   SNDFILE* raw = sf_open(tmp.c_str(), SFM_WRITE, &info);
   ERC_CHECK(raw != nullptr, tmp, ": cannot write (libsndfile: ", sf_strerror(nullptr), ")");
   Sndfile f(raw);
-  const sf_count_t written = sf_writef_float(f.get(), x.data(), sf_count_t(x.size()));
+  const sf_count_t written = sf_writef_short(f.get(), pcm.data(), sf_count_t(pcm.size()));
   const std::string error = sf_strerror(f.get());
   const int closed = sf_close(f.release());
   const bool ok = written == sf_count_t(x.size()) && closed == 0;

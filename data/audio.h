@@ -26,7 +26,8 @@ AudioInfo audio_info(const std::string& path);
 // message), empty (0 frames), truncated (fewer frames than the header says), a non-finite sample (its index).
 Tensor load_audio(const std::string& path, int64_t target_rate = 16000);
 
-// samples [n] f32, every value finite and within [-1, 1]. Writes 16-bit PCM mono WAV to path + ".tmp", then
+// samples [n] f32, every value finite and within [-1, 1], scaled by 32768 and rounded (1.0 clips to 32767): a
+// waveform load_audio read from a 16-bit file is written back sample for sample. Writes 16-bit PCM mono WAV to path + ".tmp", then
 // renames it to path, so a reader never sees a half-written file.
 void write_wav(const std::string& path, const Tensor& samples, int64_t sample_rate);
 

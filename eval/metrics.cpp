@@ -49,6 +49,12 @@ Metrics compute_metrics(const std::vector<int64_t>& labels, const std::vector<in
   return m;
 }
 
+int64_t n_predicted_classes(const Metrics& m) {
+  int64_t n = 0;
+  for (const ClassMetrics& c : m.per_class) n += c.predicted > 0;
+  return n;
+}
+
 std::string format_metrics(const Metrics& m, const std::vector<std::string>& names) {
   std::ostringstream out;
   char line[256];

@@ -27,6 +27,10 @@ struct Metrics {
 // predictions is 0, as scikit-learn's zero_division=0.
 Metrics compute_metrics(const std::vector<int64_t>& labels, const std::vector<int64_t>& predictions, int64_t n_classes);
 
+// The classes predicted for at least one labelled utterance: 1 means a model that says the same class whatever it
+// hears, whose WA is only that class's share (never a result to report as one).
+int64_t n_predicted_classes(const Metrics& m);
+
 // The per-class table and the confusion matrix as aligned text, with class names.
 std::string format_metrics(const Metrics& m, const std::vector<std::string>& class_names);
 

@@ -1,35 +1,30 @@
 #include "extract/extract.h"
 
-#include "autograd/grad_mode.h"
 #include "data/audio.h"
 #include "io/progress.h"
+#include "nn/wavlm/wavlm.h"
 
 namespace erc::extract {
 
-data::CacheAttributes extract_attributes(const nn::WavLM& model, const ExtractOptions& options) {
-  ERC_CHECK(!options.extractor.empty(), "extract: options.extractor must name the model and its weights");
-  data::CacheAttributes a;
-  a.extractor = options.extractor;
-  a.layer = model.layer;
+data::CacheAttributes extract_attributes(const FrontEnd& front_end, const ExtractOptions& options) {
+  data::CacheAttributes a = front_end.attributes();
   a.normalised = options.normalise;
-  a.sample_rate = 16000;
-  // Frames per second: the product of the conv strides divides the sample rate (320 for WavLM: 50 frames/s).
-  int64_t hop = 1;
-  for (int64_t s : model.config.conv_stride) hop *= s;
-  a.frame_rate = double(a.sample_rate) / double(hop);
-  a.feature_dim = model.config.hidden_size;
   a.dtype = options.dtype;
   return a;
 }
 
-void extract_features(const nn::WavLM& model, const std::vector<data::AudioItem>& items, const std::string& out_path,
+Tensor front_end_input(const Tensor& waveform, bool normalise) {
+  return normalise ? nn::normalise_waveform(waveform) : waveform;
+}
+
+void extract_features(const FrontEnd& front_end, const std::vector<data::AudioItem>& items, const std::string& out_path,
                       const ExtractOptions& options, const ExtractCallback& progress) {
   ERC_CHECK(options.dtype == DType::f16 || options.dtype == DType::f32, "extract: --dtype must be f16 or f32, got ",
             dtype_name(options.dtype));
   ERC_CHECK(options.max_batch_seconds > 0, "extract: the batch budget must be positive, got ",
             options.max_batch_seconds);
   const Stopwatch time;
-  data::FeatureCacheWriter writer(out_path, extract_attributes(model, options));
+  data::FeatureCacheWriter writer(out_path, extract_attributes(front_end, options));
   ExtractProgress p;
   p.total = int64_t(items.size());
   std::vector<size_t> todo;
@@ -40,7 +35,6 @@ void extract_features(const nn::WavLM& model, const std::vector<data::AudioItem>
       todo.push_back(i);
   }
   p.done = p.skipped;
-  NoGradGuard no_grad;
   for (size_t next = 0; next < todo.size();) {
     // One batch: consecutive utterances of one dialogue within the budget of audio seconds.
     std::vector<size_t> batch;
@@ -52,13 +46,13 @@ void extract_features(const nn::WavLM& model, const std::vector<data::AudioItem>
       const double s = data::audio_info(item.path).seconds;
       if (!batch.empty() && seconds + s > options.max_batch_seconds) break;
       Tensor wave = data::load_audio(item.path);
-      ERC_CHECK(wave.size(0) >= model.config.min_samples(), item.path, ": ", wave.size(0), " samples at 16 kHz, fewer ",
-                "than the ", model.config.min_samples(), " WavLM needs for one frame");
-      waveforms.push_back(options.normalise ? nn::normalise_waveform(wave) : wave);
+      ERC_CHECK(wave.size(0) >= front_end.min_samples(), item.path, ": ", wave.size(0), " samples at 16 kHz, fewer ",
+                "than the ", front_end.min_samples(), " the front end needs for one frame");
+      waveforms.push_back(front_end_input(wave, options.normalise));
       batch.push_back(todo[next++]);
       seconds += s;
     }
-    const std::vector<Tensor> features = model.forward(waveforms);
+    const std::vector<Tensor> features = front_end.features(waveforms);
     for (size_t b = 0; b < batch.size(); ++b) {
       data::UtteranceInfo info = items[batch[b]].info;
       info.n_frames = features[b].size(0);

@@ -1,21 +1,21 @@
-// Feature extraction: audio files -> WavLM hidden states of one layer -> the HDF5 feature cache
-// (docs/FEATURES.md). Resumable: utterances already in the cache's .partial file are skipped. The utterances of
-// one dialogue go through WavLM together, up to a budget of audio seconds per call, sharing its GEMMs.
+// Feature extraction: audio files -> a front end's frames (WavLM hidden states of one layer, or log-mel bands)
+// -> the HDF5 feature cache (docs/FEATURES.md). Resumable: utterances already in the cache's .partial file are
+// skipped. The utterances of one dialogue go through the front end together, up to a budget of audio seconds per
+// call, sharing WavLM's GEMMs.
 #pragma once
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "data/audio_list.h"
-#include "nn/wavlm/wavlm.h"
+#include "extract/front_end.h"
 
 namespace erc::extract {
 
 struct ExtractOptions {
   bool normalise = true;             // per-utterance zero mean, unit variance (docs/MODEL.md §1)
   DType dtype = DType::f16;          // storage of the features
-  double max_batch_seconds = 60.0;   // audio per WavLM call; one longer utterance still goes alone
-  std::string extractor;             // recorded in the cache (which model and weights); a resumed run must match
+  double max_batch_seconds = 60.0;   // audio per front-end call; one longer utterance still goes alone
 };
 
 struct ExtractProgress {
@@ -26,13 +26,16 @@ struct ExtractProgress {
 };
 using ExtractCallback = std::function<void(const ExtractProgress&)>;
 
-// The cache attributes a run with `model` and `options` records.
-data::CacheAttributes extract_attributes(const nn::WavLM& model, const ExtractOptions& options);
+// The cache attributes a run with `front_end` and `options` records; a resumed run must match them.
+data::CacheAttributes extract_attributes(const FrontEnd& front_end, const ExtractOptions& options);
+
+// The waveform a front end is fed: `waveform` normalised when `normalise` (zero mean, unit variance).
+Tensor front_end_input(const Tensor& waveform, bool normalise);
 
 // Extracts every item into `out_path` (written as out_path.partial, renamed when complete). Audio errors name the
 // file; an utterance too short for one frame (under 25 ms) is an error naming it. `progress` is called after
-// every WavLM call.
-void extract_features(const nn::WavLM& model, const std::vector<data::AudioItem>& items, const std::string& out_path,
+// every front-end call.
+void extract_features(const FrontEnd& front_end, const std::vector<data::AudioItem>& items, const std::string& out_path,
                       const ExtractOptions& options, const ExtractCallback& progress = {});
 
 }  // namespace erc::extract

@@ -93,6 +93,14 @@ def main():
     seed("fuzz_audio_list", "path_only.csv", "path\na.wav\n")
     seed("fuzz_audio_list", "missing_file.csv", "path,label\nb.wav,sad\n")
 
+    seed("fuzz_segments", "pyannote.rttm", (
+        ";; as pyannote writes it\n"
+        "SPEAKER call 1 0.000 2.000 <NA> <NA> SPEAKER_00 <NA> <NA>\n"
+        "SPEAKER call 1 2.500 1.250 <NA> <NA> SPEAKER_01 <NA> <NA>\n"
+        "SPEAKER call 1 3.000 0.500 <NA> <NA> SPEAKER_00 <NA>\n"))
+    seed("fuzz_segments", "turns.csv", "start,end,speaker,utt_id\n0.25,1.5,A,first\n2,3,B,second\n")
+    seed("fuzz_segments", "overlap.csv", "start,end,speaker\n0,4,A\n1,1.5,B\n2,3,A\n")
+
     with tempfile.TemporaryDirectory() as tmp:
         cache = pathlib.Path(tmp) / "features.h5"
         subprocess.run([str(build / "apps" / "erc_synth"), "--out", str(cache),

@@ -1,5 +1,4 @@
-// Run analyses: predictions.csv, the per-conversation "atmosphere" analysis and its PNG chart.
-#include <zlib.h>
+// Run analyses: predictions.csv and the per-conversation "atmosphere" analysis (its chart: test_charts.cpp).
 
 #include <cmath>
 #include <filesystem>
@@ -9,7 +8,6 @@
 
 #include "data/dataset.h"
 #include "eval/atmosphere.h"
-#include "eval/png_chart.h"
 #include "eval/predictions.h"
 #include "test_util.h"
 
@@ -97,49 +95,6 @@ const EmotionChange& change_of(const ConversationAtmosphere& c, const char* emot
     if (e.emotion == label_index(emotion)) return e;
   throw std::runtime_error(c.dialogue + " has no " + emotion);
 }
-
-struct DecodedPng {
-  uint32_t width = 0, height = 0;
-  uint8_t bit_depth = 0, colour_type = 0;
-  std::vector<uint8_t> raw;  // the inflated IDAT: per row a filter byte, then 3 bytes per pixel
-  Rgb pixel(int x, int y) const {
-    const size_t at = size_t(y) * (size_t(width) * 3 + 1) + 1 + size_t(x) * 3;
-    return {raw[at], raw[at + 1], raw[at + 2]};
-  }
-};
-
-uint32_t big_endian(const std::string& s, size_t at) {
-  return uint32_t(uint8_t(s[at])) << 24 | uint32_t(uint8_t(s[at + 1])) << 16 | uint32_t(uint8_t(s[at + 2])) << 8 |
-         uint32_t(uint8_t(s[at + 3]));
-}
-
-// Reads the chunks back (checking each CRC), the IHDR fields and the inflated image data.
-DecodedPng decode_png(const std::string& path) {
-  const std::string file = read_text(path);
-  EXPECT_EQ(file.substr(0, 8), std::string("\x89PNG\r\n\x1a\n"));
-  DecodedPng png;
-  std::string idat;
-  for (size_t at = 8; at + 12 <= file.size();) {
-    const uint32_t length = big_endian(file, at);
-    const std::string type = file.substr(at + 4, 4), data = file.substr(at + 8, length);
-    const uint32_t crc = uint32_t(crc32(0, reinterpret_cast<const Bytef*>(file.data() + at + 4), length + 4));
-    EXPECT_EQ(big_endian(file, at + 8 + length), crc) << "chunk " << type;
-    if (type == "IHDR") {
-      png.width = big_endian(data, 0);
-      png.height = big_endian(data, 4);
-      png.bit_depth = uint8_t(data[8]);
-      png.colour_type = uint8_t(data[9]);
-    }
-    if (type == "IDAT") idat += data;
-    at += 12 + length;
-  }
-  png.raw.resize((size_t(png.width) * 3 + 1) * png.height);
-  uLongf size = uLongf(png.raw.size());
-  EXPECT_EQ(uncompress(png.raw.data(), &size, reinterpret_cast<const Bytef*>(idat.data()), uLong(idat.size())), Z_OK);
-  EXPECT_EQ(size, png.raw.size());
-  return png;
-}
-
 }  // namespace
 
 TEST(Predictions, CsvRoundTripKeepsEveryBit) {
@@ -307,41 +262,4 @@ TEST(Atmosphere, MismatchedUtteranceSetsAreAnError) {
   relabelled[0] = make_prediction("d2_F0", "d2", "ang", 0);
   EXPECT_TRUE(
       mentions(error_of([&] { eval::analyse_atmosphere(context, relabelled); }), "utterance d2_F0 is in dialogue d2"));
-}
-
-TEST(PngChart, EncoderWritesDecodablePixels) {
-  // 3 x 2: red green blue / white black grey.
-  const std::vector<uint8_t> rgb = {255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 128, 128, 128};
-  const std::string path = ::testing::TempDir() + "erc_tiny.png";
-  eval::write_png(path, 3, 2, rgb);
-  const DecodedPng png = decode_png(path);
-  EXPECT_EQ(png.width, 3u);
-  EXPECT_EQ(png.height, 2u);
-  EXPECT_EQ(png.bit_depth, 8);
-  EXPECT_EQ(png.colour_type, 2);
-  EXPECT_EQ(png.pixel(2, 0), (eval::Rgb{0, 0, 255}));
-  EXPECT_EQ(png.pixel(2, 1), (eval::Rgb{128, 128, 128}));
-  EXPECT_THROW(eval::write_png(path, 3, 3, rgb), Error);
-}
-
-TEST(PngChart, DistributionBarsLegendAndBackground) {
-  const AtmosphereReport r = session_report();
-  const std::string path = ::testing::TempDir() + "erc_distribution.png";
-  eval::write_distribution_png(path, r);
-  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
-  const DistributionChartLayout l = distribution_chart_layout(r);
-  const DecodedPng png = decode_png(path);
-  EXPECT_EQ(png.width, uint32_t(l.width));
-  EXPECT_EQ(png.height, uint32_t(l.height));
-
-  const int d1_middle = l.bar_left(0) + l.bar_width / 2;
-  EXPECT_EQ(png.pixel(d1_middle, l.share_y(0.375)), eval::kEmotionColours[0]);  // ang, shares 0 .. 0.75
-  EXPECT_EQ(png.pixel(d1_middle, l.share_y(0.875)), eval::kEmotionColours[4]);  // neu, 0.75 .. 1
-  EXPECT_EQ(png.pixel(l.bar_left(0), l.share_y(0.375)), (eval::Rgb{0, 0, 0}));  // ang is dominant: outlined
-  EXPECT_EQ(png.pixel(l.bar_left(0), l.share_y(0.875)), eval::kEmotionColours[4]);
-  const int d4_middle = l.bar_left(3) + l.bar_width / 2;
-  EXPECT_EQ(png.pixel(d4_middle, l.share_y(0.1)), eval::kEmotionColours[1]);  // exc, 0 .. 0.2 (no ang)
-  EXPECT_EQ(png.pixel(d4_middle, l.share_y(0.9)), eval::kEmotionColours[5]);  // sad, 0.8 .. 1
-  EXPECT_EQ(png.pixel(1, 1), (eval::Rgb{255, 255, 255}));
-  EXPECT_EQ(png.pixel(d1_middle, l.share_y(1.0) - 5), (eval::Rgb{255, 255, 255}));  // above the bar
 }

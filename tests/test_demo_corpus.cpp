@@ -1,5 +1,7 @@
 // The spoken demo corpus on a tiny instance: the IEMOCAP indexer reads it as planned, every WAV is 16 kHz mono and
-// as long as its summary line says, the same seed gives the same bytes, and a root is never written over.
+// as long as its summary line says, a dialogue's recording holds its turns where its RTTM says, the same seed gives
+// the same bytes, and a root is never written over.
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -48,6 +50,38 @@ std::string read_bytes(const fs::path& path) {
   s << in.rdbuf();
   return s.str();
 }
+
+fs::path dialog_path(const DemoDialogue& d, const std::string& folder, const std::string& extension) {
+  return tiny_corpus() / ("Session" + std::to_string(d.session)) / "dialog" / folder / (d.name + extension);
+}
+
+// One turn of an RTTM file, parsed here rather than by data/segments so that the test reads the format as written.
+struct RttmTurn {
+  double onset = 0, duration = 0;
+  std::string speaker;
+};
+
+std::vector<RttmTurn> read_rttm(const fs::path& path, const std::string& recording) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in) << path;
+  std::vector<RttmTurn> turns;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::vector<std::string> f;
+    for (std::string field; fields >> field;) f.push_back(field);
+    EXPECT_EQ(f.size(), 10u) << line;
+    if (f.size() != 10) continue;
+    EXPECT_EQ(f[0], "SPEAKER") << line;
+    EXPECT_EQ(f[1], recording) << line;
+    EXPECT_EQ(f[2], "1") << line;
+    for (const size_t na : {5, 6, 8, 9}) EXPECT_EQ(f[na], "<NA>") << line;
+    turns.push_back({std::stod(f[3]), std::stod(f[4]), f[7]});
+  }
+  return turns;
+}
+
+int64_t to_sample(double seconds) { return std::llround(seconds * 16000.0); }
 
 // Relative path -> contents of every file under root.
 std::map<std::string, std::string> snapshot(const fs::path& root) {
@@ -148,12 +182,71 @@ TEST(DemoCorpus, TranscriptionsSayThePlannedSentences) {
   }
 }
 
+// The recording is every turn's WAV, sample for sample (load_audio maps 16-bit values to floats one to one), from
+// the first sample of its EmoEvaluation start, and ends with the last turn.
+TEST(DemoCorpus, DialogueRecordingHoldsEveryTurnSampleForSample) {
+  const IemocapIndex index = index_iemocap(tiny_corpus().string(), {1, 2});
+  std::map<std::string, const UtteranceInfo*> by_id;
+  for (const UtteranceInfo& u : index.utterances) by_id[u.utt_id] = &u;
+  for (const DemoDialogue& d : demo_corpus_plan(tiny())) {
+    SCOPED_TRACE(d.name);
+    const std::string path = dialog_path(d, "wav", ".wav").string();
+    const AudioInfo info = audio_info(path);
+    EXPECT_EQ(info.sample_rate, 16000);
+    EXPECT_EQ(info.channels, 1);
+    const std::vector<float> recording = load_audio(path, 16000).to_vector<float>();
+    int64_t end = 0;
+    for (const UtteranceInfo& planned : d.utterances) {
+      const UtteranceInfo& u = *by_id.at(planned.utt_id);
+      SCOPED_TRACE(u.utt_id);
+      const std::vector<float> turn = load_audio(wav_path(tiny_corpus().string(), u), 16000).to_vector<float>();
+      const int64_t first = to_sample(u.start);
+      ASSERT_GE(first, end) << "turns overlap in the recording";
+      ASSERT_LE(first + int64_t(turn.size()), int64_t(recording.size()));
+      EXPECT_TRUE(std::equal(turn.begin(), turn.end(), recording.begin() + first));
+      end = first + int64_t(turn.size());
+    }
+    EXPECT_EQ(int64_t(recording.size()), end);
+    EXPECT_GE(double(recording.size()) / 16000.0, by_id.at(d.utterances.back().utt_id)->end - 0.14e-3);
+  }
+}
+
+// The RTTM gives each turn, in time order, to the sample: the first sample of EmoEvaluation's start, the end of the
+// turn's WAV (EmoEvaluation's end, written to 0.1 ms, is within 0.14 ms of it), and the speaker.
+TEST(DemoCorpus, RttmGivesEachTurnToTheSample) {
+  const IemocapIndex index = index_iemocap(tiny_corpus().string(), {1, 2});
+  std::map<std::string, const UtteranceInfo*> by_id;
+  for (const UtteranceInfo& u : index.utterances) by_id[u.utt_id] = &u;
+  for (const DemoDialogue& d : demo_corpus_plan(tiny())) {
+    SCOPED_TRACE(d.name);
+    const std::vector<RttmTurn> turns = read_rttm(dialog_path(d, "rttm", ".rttm"), d.name);
+    ASSERT_EQ(turns.size(), d.utterances.size());
+    for (size_t i = 0; i < turns.size(); ++i) {
+      const UtteranceInfo& u = *by_id.at(d.utterances[i].utt_id);
+      SCOPED_TRACE(u.utt_id);
+      const RttmTurn& r = turns[i];
+      const int64_t first = to_sample(r.onset), end = to_sample(r.onset + r.duration);
+      EXPECT_EQ(first, to_sample(u.start));
+      EXPECT_EQ(end - first, audio_info(wav_path(tiny_corpus().string(), u)).frames);
+      EXPECT_NEAR(r.onset + r.duration, u.end, 0.14e-3);
+      // Sample times as written, not only once rounded (3 decimals would be up to 8 samples off).
+      EXPECT_NEAR(r.onset * 16000.0, double(first), 1e-6);
+      EXPECT_NEAR((r.onset + r.duration) * 16000.0, double(end), 1e-6);
+      EXPECT_EQ(r.speaker, u.speaker);
+      if (i > 0) {
+        EXPECT_GT(r.onset, turns[i - 1].onset + turns[i - 1].duration);
+      }
+    }
+  }
+}
+
 TEST(DemoCorpus, SameSeedSameBytes) {
   const fs::path again = test::fresh_dir("again", /*create=*/false);
   ASSERT_EQ(corpora::write_demo_corpus(again.string(), tiny()), DemoCorpusOutcome::written);
   const auto a = snapshot(tiny_corpus()), b = snapshot(again);
   ASSERT_EQ(a.size(), b.size());
-  EXPECT_EQ(a.size(), 16u + 2 * 4 + 1) << "WAVs, EmoEvaluation and transcription files, the marker";
+  EXPECT_EQ(a.size(), 16u + 4 * 4 + 1)
+      << "turn WAVs; per dialogue its EmoEvaluation, transcription, recording and RTTM; the marker";
   for (const auto& [name, bytes] : a) {
     ASSERT_TRUE(b.count(name)) << name;
     EXPECT_TRUE(bytes == b.at(name)) << name << " differs between two runs of the same seed";
@@ -190,6 +283,19 @@ TEST(DemoCorpus, RerunIsANoOpAndOtherRootsAreRefused) {
   EXPECT_EQ(corpora::write_demo_corpus(root.string(), tiny()), DemoCorpusOutcome::written);
   EXPECT_FALSE(fs::exists(root / corpora::demo::kStarted));
   EXPECT_TRUE(snapshot(root) == before);
+
+  // A corpus of another generator version (version 1 had no dialogue recordings): refused, not completed.
+  const std::string marker = read_bytes(root / demo::kMarker);
+  const std::string version = "\"version\": " + std::to_string(demo::kVersion);
+  ASSERT_NE(marker.find(version), std::string::npos) << marker;
+  std::string old_marker = marker;
+  old_marker.replace(marker.find(version), version.size(), "\"version\": 1");
+  std::ofstream(root / demo::kMarker) << old_marker;
+  const auto old_corpus = snapshot(root);
+  const std::string old_msg = error_of([&] { corpora::write_demo_corpus(root.string(), tiny()); });
+  EXPECT_NE(old_msg.find("generator version"), std::string::npos) << old_msg;
+  EXPECT_NE(old_msg.find("delete this one"), std::string::npos) << old_msg;
+  EXPECT_TRUE(snapshot(root) == old_corpus);
 
   // A user's folder: refused, and left as it was.
   const fs::path user = test::fresh_dir("user", /*create=*/false);

@@ -28,18 +28,14 @@ fs::path make_list(const fs::path& dir) {
   return dir / "list.csv";
 }
 
-std::unique_ptr<nn::WavLM> tiny_wavlm() {
-  Generator init(3);
-  auto model = std::make_unique<nn::WavLM>(nn::load_wavlm_config(std::string(ERC_FIXTURE_DIR) + "/wavlm_tiny.json"),
-                                           2, init);
-  model->eval();
-  return model;
+std::unique_ptr<extract::FrontEnd> tiny_wavlm() {
+  return extract::make_front_end(
+      {.frontend = "wavlm", .wavlm = "random:" + std::string(ERC_FIXTURE_DIR) + "/wavlm_tiny.json", .layer = 2, .seed = 3});
 }
 
 extract::ExtractOptions f32_options() {
   extract::ExtractOptions options;
   options.dtype = DType::f32;
-  options.extractor = "tiny test model";
   options.max_batch_seconds = 1.5;  // d2 (0.77 s + 1.88 s) goes in two calls, d1 (1 s + 0.025 s) in one
   return options;
 }
@@ -59,14 +55,15 @@ TEST(Extract, ListToCacheMatchesTheModel) {
   EXPECT_EQ(calls, (std::vector<int64_t>{2, 3, 4}));
   EXPECT_FALSE(fs::exists(dir / "f.h5.partial"));
   data::FeatureCacheReader cache((dir / "f.h5").string());
-  EXPECT_EQ(cache.attributes().extractor, "tiny test model");
+  EXPECT_EQ(cache.attributes().extractor, model->attributes().extractor);
+  EXPECT_TRUE(mentions(cache.attributes().extractor, "weights fnv1a64:"));
   EXPECT_EQ(cache.attributes().layer, 2);
   EXPECT_EQ(cache.attributes().feature_dim, 32);
   ASSERT_EQ(cache.utterances().size(), 4u);
   NoGradGuard no_grad;
   for (size_t u = 0; u < 4; ++u) {
-    const Tensor wave = nn::normalise_waveform(data::load_audio(items[u].path));
-    const Tensor want = model->forward({wave})[0];
+    const Tensor wave = extract::front_end_input(data::load_audio(items[u].path), true);
+    const Tensor want = model->features({wave})[0];
     EXPECT_EQ(cache.utterances()[u].n_frames, want.size(0));
     EXPECT_TRUE(test::allclose(cache.read(u), want, 1e-6, 1e-5)) << items[u].info.utt_id;
   }

@@ -33,13 +33,10 @@ TEST(Pipeline, CorpusFeaturesTrainEvaluate) {
   std::vector<data::AudioItem> items;
   for (const auto& u : index.utterances) items.push_back({u, data::wav_path((dir / "corpus").string(), u)});
 
-  Generator init(0);
-  nn::WavLM wavlm(nn::load_wavlm_config(std::string(ERC_FIXTURE_DIR) + "/wavlm_tiny.json"), 2, init);
-  wavlm.eval();
-  extract::ExtractOptions extract;
-  extract.extractor = "tiny random WavLM";
+  const auto wavlm = extract::make_front_end(
+      {.frontend = "wavlm", .wavlm = "random:" + std::string(ERC_FIXTURE_DIR) + "/wavlm_tiny.json", .layer = 2});
   const std::string features = (dir / "features.h5").string();
-  extract::extract_features(wavlm, items, features, extract);
+  extract::extract_features(*wavlm, items, features, {});
   ASSERT_EQ(data::FeatureCacheReader(features).utterances().size(), items.size());
 
   train::TrainConfig config;

@@ -5,6 +5,7 @@
 #include "data/feature_cache.h"
 #include "io/safetensors.h"
 #include "test_util.h"
+#include "train/baselines.h"
 #include "train/checkpoint.h"
 #include "train/run_files.h"
 #include "train/trainer.h"
@@ -179,4 +180,20 @@ TEST(Train, InterruptKeepsTheCheckpointAndSaysHowToResume) {
   }
   train::interrupt_requested = false;
   EXPECT_FALSE(fs::exists(c.out + "/last.safetensors"));
+}
+
+TEST(Train, MajorityBaselinePredictsTheTrainingSessionsMostCommonEmotion) {
+  // The tiny cache's session 2 (fold 1's training data) labels ang, exc, fru, hap and sad twice each and neu once:
+  // the tie goes to ang, first in class order. Session 1 holds 12 utterances, 10 of them labelled, one ang.
+  const train::TrainConfig c = tiny_config("erc_run_majority");
+  const auto predictions = train::majority_predictions(c, {1});
+  ASSERT_EQ(predictions.size(), 12u);
+  for (const auto& p : predictions) {
+    EXPECT_EQ(p.session, 1);
+    EXPECT_EQ(p.prediction, 0) << p.utt_id;
+  }
+  const eval::Metrics m = train::metrics_of(predictions);
+  EXPECT_EQ(m.n, 10);
+  EXPECT_DOUBLE_EQ(m.wa, 0.1);
+  EXPECT_EQ(eval::n_predicted_classes(m), 1);
 }

@@ -27,4 +27,4 @@ echo "==> 4/4 evaluation and atmosphere analysis"
 build/apps/erc_eval --run "$out/conversation" --compare "$out/utterance" --out "$out/analysis"
 echo
 echo "Everything is in $out/: features.h5, conversation/ and utterance/ (run directories, docs/RUNS.md),"
-echo "analysis/ (report.json, predictions.csv, atmosphere.csv, atmosphere.png, change.csv)."
+echo "analysis/ (report.json, predictions.csv, atmosphere.csv, atmosphere.svg, confusion.svg, change.csv)."

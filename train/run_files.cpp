@@ -30,6 +30,27 @@ nlohmann::json metrics_json(const eval::Metrics& m) {
           {"macro_f1", m.macro_f1}, {"per_class", per_class}, {"confusion", m.confusion}};
 }
 
+nlohmann::json feature_extractor_json(const data::CacheAttributes& a) {
+  return {{"extractor", a.extractor},     {"layer", a.layer},           {"normalised", a.normalised},
+          {"sample_rate", a.sample_rate}, {"frame_rate", a.frame_rate}, {"feature_dim", a.feature_dim}};
+}
+
+data::CacheAttributes feature_extractor_from_json(const nlohmann::json& j, const std::string& source) {
+  ERC_CHECK(j.is_object(), source, ": feature_extractor is not an object");
+  data::CacheAttributes a;
+  try {
+    a.extractor = j.at("extractor").get<std::string>();
+    a.layer = j.at("layer").get<int64_t>();
+    a.normalised = j.at("normalised").get<bool>();
+    a.sample_rate = j.at("sample_rate").get<int64_t>();
+    a.frame_rate = j.at("frame_rate").get<double>();
+    a.feature_dim = j.at("feature_dim").get<int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(source + ": feature_extractor: " + e.what());
+  }
+  return a;
+}
+
 const char* git_commit() { return ERC_GIT_COMMIT; }
 
 std::string utc_timestamp() {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "data/feature_cache.h"
 #include "eval/metrics.h"
 
 namespace erc::train {
@@ -10,6 +11,11 @@ namespace erc::train {
 std::string read_text(const std::string& path);
 
 nlohmann::json metrics_json(const eval::Metrics& m);
+
+// How a run's features were made (config.json's "feature_extractor"): what erc_predict must make again. The
+// storage dtype is not part of it (a model reads f32 features whatever the cache stored).
+nlohmann::json feature_extractor_json(const data::CacheAttributes& a);
+data::CacheAttributes feature_extractor_from_json(const nlohmann::json& j, const std::string& source);
 
 // The commit the binaries were built from, "+dirty" with uncommitted changes ("unknown" outside git).
 const char* git_commit();

@@ -75,9 +75,9 @@ void write_log(const std::string& path, const std::vector<std::string>& lines) {
   write_file_atomically(path, text);
 }
 
-nn::ErcModelConfig model_config(const TrainConfig& config, const data::CacheAttributes& attributes) {
+nn::ErcModelConfig model_config(const TrainConfig& config, int64_t feature_dim) {
   nn::ErcModelConfig m;
-  m.feature_dim = attributes.feature_dim;
+  m.feature_dim = feature_dim;
   m.dropout = config.dropout;
   m.mamba.d_model = config.d_model;
   m.recompute_layers = config.recompute_layers;
@@ -93,7 +93,7 @@ FoldResult train_fold(const Context& ctx, int64_t fold_session, const std::strin
   data::Fold fold = data::make_fold(ctx.conversations, fold_session, use_val ? config.val_fraction : 0.0,
                                     config.seed + uint64_t(fold_session));
 
-  nn::ErcModel model(model_config(config, ctx.cache.attributes()), config.seed + uint64_t(fold_session));
+  nn::ErcModel model(model_config(config, ctx.cache.attributes().feature_dim), config.seed + uint64_t(fold_session));
   if (!config.init.empty()) model.load_state_dict(load_model_weights(config.init));
   model.to(config.device);
   optim::RAdamScheduleFree optimizer(model.parameters(), {.lr = config.lr});
@@ -239,6 +239,7 @@ nlohmann::json config_json(const TrainConfig& c, const data::CacheAttributes& a)
           {"tf32", c.tf32},
           {"recompute_layers", c.recompute_layers},
           {"feature_cache", a.describe()},
+          {"feature_extractor", feature_extractor_json(a)},
           {"git_commit", git_commit()},
           {"started", utc_timestamp()}};
 }
@@ -283,16 +284,33 @@ std::string checkpoint_path(const TrainConfig& config, int64_t fold, const std::
   return path;
 }
 
+std::unique_ptr<nn::ErcModel> load_trained_model(const TrainConfig& config, int64_t feature_dim,
+                                                 const std::string& checkpoint) {
+  auto model = std::make_unique<nn::ErcModel>(model_config(config, feature_dim), 0);
+  model->load_state_dict(load_model_weights(checkpoint));
+  model->to(config.device);
+  model->eval();
+  return model;
+}
+
+data::CacheAttributes run_feature_extractor(const std::string& run_dir) {
+  const std::string path = run_dir + "/config.json";
+  const nlohmann::json j = nlohmann::json::parse(read_text(path), nullptr, /*allow_exceptions=*/false);
+  ERC_CHECK(j.is_object(), path, ": not valid JSON");
+  if (j.contains("feature_extractor")) return feature_extractor_from_json(j["feature_extractor"], path);
+  const std::string features = j.value("features", "");
+  ERC_CHECK(fs::exists(features), path, " does not record how its features were made (a run from before erc ",
+            "recorded it) and its feature cache ", features, " is gone: nothing says which front end it needs");
+  return data::FeatureCacheReader(features).attributes();
+}
+
 std::vector<eval::Prediction> evaluate_checkpoint(const TrainConfig& config, const std::string& checkpoint,
                                                   int64_t fold) {
   data::FeatureCacheReader cache(config.features);
   const auto conversations = data::group_conversations(cache.utterances());
   Context ctx{config, cache, conversations};
-  nn::ErcModel model(model_config(config, cache.attributes()), 0);
-  model.load_state_dict(load_model_weights(checkpoint));
-  model.to(config.device);
-  model.eval();
-  return predict(model, ctx, data::make_fold(conversations, fold, 0.0, 0).test);
+  const auto model = load_trained_model(config, cache.attributes().feature_dim, checkpoint);
+  return predict(*model, ctx, data::make_fold(conversations, fold, 0.0, 0).test);
 }
 
 eval::Metrics pooled_metrics(const std::vector<FoldResult>& results) {

@@ -3,12 +3,17 @@
 // selection of the best epoch on the test or a validation split, and a run directory that survives interruption.
 #pragma once
 #include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "data/dataset.h"
 #include "eval/metrics.h"
 #include "eval/predictions.h"
+
+namespace erc::nn {
+class ErcModel;
+}
 
 namespace erc::train {
 
@@ -57,6 +62,15 @@ eval::Metrics metrics_of(const std::vector<eval::Prediction>& predictions);
 // ("best" or "last") inside it.
 TrainConfig read_run_config(const std::string& run_dir);
 std::string checkpoint_path(const TrainConfig& config, int64_t fold, const std::string& which);
+
+// The model a run trained, with a checkpoint's x parameters, in eval mode on config.device; `feature_dim` is the
+// width of the features it reads.
+std::unique_ptr<nn::ErcModel> load_trained_model(const TrainConfig& config, int64_t feature_dim,
+                                                 const std::string& checkpoint);
+
+// How the run's features were made: config.json's record, or for a run written before erc recorded it, the
+// attributes of the feature cache it names (an error when that is gone too).
+data::CacheAttributes run_feature_extractor(const std::string& run_dir);
 
 // Test predictions of a checkpoint's x parameters on fold `fold`, batched as the run was trained (conversations
 // or single utterances), never shuffled.

@@ -1,0 +1,99 @@
+#include "extract/front_end.h"
+
+#include "autograd/grad_mode.h"
+#include "extract/fbank.h"
+#include "nn/wavlm/weights.h"
+
+namespace erc::extract {
+
+namespace {
+
+class WavLMFrontEnd final : public FrontEnd {
+ public:
+  WavLMFrontEnd(std::unique_ptr<nn::WavLM> model, std::string summary)
+      : model_(std::move(model)), summary_(std::move(summary)), description_(nn::describe_wavlm(*model_)) {}
+
+  std::vector<Tensor> features(const std::vector<Tensor>& waveforms) const override {
+    NoGradGuard no_grad;
+    return model_->forward(waveforms);
+  }
+  int64_t min_samples() const override { return model_->config.min_samples(); }
+  data::CacheAttributes attributes() const override {
+    data::CacheAttributes a;
+    a.extractor = description_;
+    a.layer = model_->layer;
+    a.sample_rate = 16000;
+    // The product of the conv strides divides the sample rate (320 for WavLM: 50 frames/s).
+    int64_t hop = 1;
+    for (int64_t s : model_->config.conv_stride) hop *= s;
+    a.frame_rate = double(a.sample_rate) / double(hop);
+    a.feature_dim = model_->config.hidden_size;
+    return a;
+  }
+  std::string summary() const override { return summary_; }
+
+ private:
+  std::unique_ptr<nn::WavLM> model_;
+  std::string summary_, description_;
+};
+
+class FbankFrontEnd final : public FrontEnd {
+ public:
+  std::vector<Tensor> features(const std::vector<Tensor>& waveforms) const override {
+    std::vector<Tensor> out;
+    for (const Tensor& w : waveforms) out.push_back(log_mel_fbank(w, config_));
+    return out;
+  }
+  int64_t min_samples() const override { return config_.frame_length; }
+  data::CacheAttributes attributes() const override {
+    data::CacheAttributes a;
+    a.extractor = "fbank: " + std::to_string(config_.n_mels) + " log-mel bands (Kaldi's), " +
+                  std::to_string(config_.frame_length) + "-sample window, " + std::to_string(config_.frame_shift) +
+                  "-sample hop";
+    a.layer = 0;
+    a.sample_rate = config_.sample_rate;
+    a.frame_rate = double(config_.sample_rate) / double(config_.frame_shift);
+    a.feature_dim = config_.n_mels;
+    return a;
+  }
+  std::string summary() const override {
+    return "fbank: " + std::to_string(config_.n_mels) + " log-mel bands at " +
+           std::to_string(config_.sample_rate / config_.frame_shift) +
+           " frames/s (no WavLM: the baseline input of speech-emotion toolkits)";
+  }
+
+ private:
+  FbankConfig config_;
+};
+
+std::unique_ptr<FrontEnd> make_wavlm(const FrontEndOptions& o) {
+  ERC_CHECK(!o.wavlm.empty(), "the wavlm front end needs --wavlm PATH (WavLM weights, or random:CONFIG.json)");
+  if (o.wavlm.rfind("random:", 0) == 0) {
+    const std::string config_path = o.wavlm.substr(7);
+    const nn::WavLMConfig config = nn::load_wavlm_config(config_path);
+    ERC_CHECK(o.layer >= 1 && o.layer <= config.num_hidden_layers, "--layer ", o.layer, " is outside 1..",
+              config.num_hidden_layers, " for ", config_path);
+    Generator init(o.seed);
+    auto model = std::make_unique<nn::WavLM>(config, o.layer, init);
+    model->eval();
+    return std::make_unique<WavLMFrontEnd>(
+        std::move(model), "WavLM: RANDOMLY INITIALISED (seed " + std::to_string(o.seed) + ", config " + config_path +
+                              "), not pre-trained: a stand-in that shows the pipeline, not WavLM-Large's features");
+  }
+  auto model = nn::load_wavlm(o.wavlm, o.layer);
+  const std::string summary = "WavLM: " + nn::locate_wavlm(o.wavlm).weights + " (" +
+                              std::to_string(model->parameter_count()) + " parameters up to layer " +
+                              std::to_string(o.layer) + ")";
+  return std::make_unique<WavLMFrontEnd>(std::move(model), summary);
+}
+
+}  // namespace
+
+std::unique_ptr<FrontEnd> make_front_end(const FrontEndOptions& options) {
+  if (options.frontend == "wavlm") return make_wavlm(options);
+  ERC_CHECK(options.frontend == "fbank", "--frontend must be wavlm or fbank, got '", options.frontend, "'");
+  ERC_CHECK(options.wavlm.empty(), "--wavlm is for the wavlm front end; --frontend fbank has no weights");
+  return std::make_unique<FbankFrontEnd>();
+}
+
+}  // namespace erc::extract
