@@ -71,8 +71,6 @@ std::unique_ptr<FrontEnd> make_wavlm(const FrontEndOptions& o) {
   if (o.wavlm.rfind("random:", 0) == 0) {
     const std::string config_path = o.wavlm.substr(7);
     const nn::WavLMConfig config = nn::load_wavlm_config(config_path);
-    ERC_CHECK(o.layer >= 1 && o.layer <= config.num_hidden_layers, "--layer ", o.layer, " is outside 1..",
-              config.num_hidden_layers, " for ", config_path);
     Generator init(o.seed);
     auto model = std::make_unique<nn::WavLM>(config, o.layer, init);
     model->eval();
