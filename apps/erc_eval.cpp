@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
     std::printf(")\n%s", eval::format_metrics(m, names).c_str());
     eval::write_predictions_csv(out + "/predictions.csv", preds);
     eval::write_confusion_svg(out + "/confusion.svg", m.confusion, names,
-                              "confusion on the test sessions: " + run_dir + " (rows: true, columns: predicted)");
+                              "confusion on the test sessions: " + run_dir);
     const eval::Metrics majority = train::metrics_of(train::majority_predictions(run, folds));
     nlohmann::json report = {{"run", run_dir},
                              {"checkpoint", which},

@@ -95,12 +95,12 @@ void write_distribution_svg(const std::string& path, const AtmosphereReport& rep
 
 // ---------------------------------------------------------------------------------------------------- confusion
 
-ConfusionChartLayout confusion_chart_layout(size_t n_classes) {
+ConfusionChartLayout confusion_chart_layout(size_t n_classes, const std::string& title) {
   ConfusionChartLayout l;
   l.left = 90;
   l.top = 80;
   l.cell = 56;
-  l.width = l.left + double(n_classes) * l.cell + 30;
+  l.width = std::max(l.left + double(n_classes) * l.cell + 30, l.left + text_width(title.size()) * 14 / kFont + 20);
   l.height = l.top + double(n_classes) * l.cell + 50;
   return l;
 }
@@ -111,7 +111,7 @@ void write_confusion_svg(const std::string& path, const std::vector<std::vector<
   ERC_CHECK(confusion.size() == n, "confusion chart: ", confusion.size(), " rows for ", n, " classes");
   for (const auto& row : confusion)
     ERC_CHECK(row.size() == n, "confusion chart: a row of ", row.size(), " counts for ", n, " classes");
-  const ConfusionChartLayout l = confusion_chart_layout(n);
+  const ConfusionChartLayout l = confusion_chart_layout(n, title);
   Svg svg(l.width, l.height);
   svg.text(l.left, 24, title, 14, "start", 0, true);
   svg.text(l.left + double(n) * l.cell / 2, 56, "predicted", kFont, "middle");

@@ -37,7 +37,7 @@ struct ConfusionChartLayout {
   double cell_x(size_t predicted) const { return left + double(predicted) * cell; }
   double cell_y(size_t true_class) const { return top + double(true_class) * cell; }
 };
-ConfusionChartLayout confusion_chart_layout(size_t n_classes);
+ConfusionChartLayout confusion_chart_layout(size_t n_classes, const std::string& title = "");  // wide enough for it
 
 // confusion[true][predicted] counts: each cell shaded by its share of the row (the recall of the diagonal) with
 // the count written in it. Errors: a matrix that is not square or does not match the class names.
