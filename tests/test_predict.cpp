@@ -175,6 +175,22 @@ TEST(Predict, OtherWeightsLayerOrFrontEndAreRefusedNamingBoth) {
   EXPECT_TRUE(mentions(none, "give those weights with --wavlm PATH"));
 }
 
+TEST(Predict, RunOfSeveralFoldsNeedsTheFoldNamed) {
+  const std::string run = world().dir / "two_folds";
+  train::TrainConfig config;
+  config.features = world().cache;
+  config.folds = {1, 2};
+  config.epochs = 1;
+  config.d_model = 8;
+  config.progress = false;
+  config.out = run;
+  train::train(config);
+  EXPECT_TRUE(mentions(error_of([&] { predict::Predictor({run, 0, "best", Device::cpu}, tiny_wavlm()); }),
+                       "trained folds 1, 2: choose its model with --fold"));
+  const predict::Predictor fold_1({run, 1, "best", Device::cpu}, tiny_wavlm());
+  EXPECT_TRUE(mentions(fold_1.checkpoint(), "fold1/best.safetensors"));
+}
+
 TEST(Predict, MismatchOfNormalisationIsNamed) {
   data::CacheAttributes run, offered;
   offered.normalised = false;
@@ -226,6 +242,31 @@ TEST(PredictProgram, WritesPredictionsTimelineAndPrintsTheAtmosphere) {
   const std::string csv = test::file_bytes((out / "predictions.csv").string());
   EXPECT_TRUE(mentions(csv, "conversation,utterance,start,end,speaker,emotion,p_ang,p_exc,p_fru,p_hap,p_neu,p_sad\n"));
   EXPECT_TRUE(mentions(csv, "\nd3,d3_002,"));
+}
+
+TEST(PredictProgram, SeveralRecordingsInOneCallEachGetTheirRowsAndTimeline) {
+  const fs::path dir = world().dir / "several";
+  fs::create_directories(dir);
+  const fs::path copy = dir / "e3.wav";
+  fs::copy_file(world().recording, copy);
+  const fs::path out = dir / "out";
+  const Outcome o = run_predict("--audio " + world().recording + " " + copy.string() + " --segments " + world().rttm +
+                                " " + world().rttm + " --out " + out.string());
+  ASSERT_EQ(o.status, 0) << o.output;
+  const std::string csv = test::file_bytes((out / "predictions.csv").string());
+  EXPECT_TRUE(mentions(csv, "\nd3,d3_003,"));
+  EXPECT_TRUE(mentions(csv, "\ne3,e3_003,"));
+  EXPECT_TRUE(fs::exists(out / "timeline_d3.svg"));
+  EXPECT_TRUE(fs::exists(out / "timeline_e3.svg"));
+}
+
+TEST(PredictProgram, TwoRecordingsOfOneNameAreRefused) {
+  const fs::path out = world().dir / "same_name_out";
+  const Outcome o = run_predict("--audio " + world().recording + " " + world().recording + " --segments " +
+                                world().rttm + " " + world().rttm + " --out " + out.string());
+  EXPECT_EQ(o.status, 1);
+  EXPECT_TRUE(mentions(o.output, "two conversations are named 'd3'"));
+  EXPECT_FALSE(fs::exists(out));
 }
 
 TEST(PredictProgram, UnparsableSegmentLineIsRefusedWithFileAndLine) {
