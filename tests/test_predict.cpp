@@ -185,7 +185,9 @@ TEST(Predict, RunOfSeveralFoldsNeedsTheFoldNamed) {
   config.progress = false;
   config.out = run;
   train::train(config);
-  EXPECT_TRUE(mentions(error_of([&] { predict::Predictor({run, 0, "best", Device::cpu}, tiny_wavlm()); }),
+  EXPECT_TRUE(mentions(error_of([&] {
+                         predict::Predictor({run, 0, "best", Device::cpu}, tiny_wavlm());
+                       }),
                        "trained folds 1, 2: choose its model with --fold"));
   const predict::Predictor fold_1({run, 1, "best", Device::cpu}, tiny_wavlm());
   EXPECT_TRUE(mentions(fold_1.checkpoint(), "fold1/best.safetensors"));
