@@ -52,9 +52,10 @@ bool blank(const std::string& line) { return line.find_first_not_of(" \t\r") == 
 void read_rttm(std::istream& in, SegmentList& list) {
   std::string line;
   for (int64_t line_no = 1; std::getline(in, line); ++line_no) {
-    if (blank(line) || line.rfind(";;", 0) == 0) continue;
+    // Fields split at any whitespace the stream knows (form feeds and vertical tabs too): a blank line has none.
+    // Comments (;;), SPKR-INFO, LEXEME and the other types say nothing about turns.
     const std::vector<std::string> f = split_whitespace(line);
-    if (f[0] != "SPEAKER") continue;  // SPKR-INFO, LEXEME and the other types say nothing about turns
+    if (f.empty() || f[0] != "SPEAKER") continue;
     const std::string at = where(list.path, line_no);
     ERC_CHECK(f.size() == 9 || f.size() == 10, at, f.size(), " fields; an RTTM SPEAKER line has 9 or 10 (SPEAKER ",
               "recording channel onset duration <NA> <NA> speaker <NA> [<NA>])");
@@ -134,9 +135,11 @@ void check_segments(const SegmentList& list, const std::string& recording_path, 
   std::map<std::string, const Segment*> last_of_speaker;
   for (const Segment& s : list.segments) {
     const std::string at = where(list.path, s.line);
+    // Checked in seconds first, so that a time of 1e300 never reaches llround: round(x) <= n exactly when
+    // x < n + 0.5.
+    ERC_CHECK(s.end * double(sample_rate) < double(n_samples) + 0.5, at, "the turn ends at ", s.end,
+              " s, after the end of ", recording_path, " (", seconds, " s)");
     const int64_t first = std::llround(s.start * double(sample_rate)), end = std::llround(s.end * double(sample_rate));
-    ERC_CHECK(end <= n_samples, at, "the turn ends at ", s.end, " s, after the end of ", recording_path, " (", seconds,
-              " s)");
     ERC_CHECK(end - first >= min_samples, at, "the turn (", s.start, " to ", s.end, " s) is ", end - first,
               " samples long, shorter than the ", min_samples, " the feature extractor needs for one frame");
     const Segment*& previous = last_of_speaker[s.speaker];

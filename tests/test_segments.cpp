@@ -43,6 +43,16 @@ TEST(Segments, RttmAsPyannoteWritesItIsReadInTimeOrder) {
   EXPECT_DOUBLE_EQ(list.segments[1].end, 3.75);
 }
 
+// Found by fuzz_segments (fuzz/corpus/fuzz_segments/finding_form_feed_line.rttm): a line holding only a form feed
+// split into no fields and was read as a SPEAKER line all the same.
+TEST(Segments, RttmLineOfOnlyFormFeedsOrVerticalTabsIsBlank) {
+  const std::string path = write_file("blank.rttm", "\f\n\v\t\f\nSPEAKER r 1 0.5 1 <NA> <NA> A <NA> <NA>\n\f");
+  const data::SegmentList list = data::read_segments(path);
+  ASSERT_EQ(list.segments.size(), 1u);
+  EXPECT_EQ(list.segments[0].line, 3);
+  EXPECT_TRUE(mentions(read_error("only_blank.rttm", "\f\n"), "no turns"));
+}
+
 TEST(Segments, CsvColumnsAreFoundByNameWithOptionalUttId) {
   const std::string path = write_file("turns.csv", "speaker,end,start,utt_id\nA,1.5,0.25,first\n B , 3 , 2 ,second\n");
   const data::SegmentList list = data::read_segments(path);
@@ -84,6 +94,9 @@ TEST(Segments, TurnsMustLieInsideTheRecordingAndBeLongEnough) {
   EXPECT_NO_THROW(data::check_segments(list, "rec.wav", 40000, 16000, 400));
   EXPECT_TRUE(mentions(error_of([&] { data::check_segments(list, "rec.wav", 39999, 16000, 400); }),
                        "long.csv:3: the turn ends at 2.5 s, after the end of rec.wav"));
+  const data::SegmentList far = data::read_segments(write_file("far.rttm", "SPEAKER r 1 0 1e300 <NA> <NA> A <NA>\n"));
+  EXPECT_TRUE(mentions(error_of([&] { data::check_segments(far, "rec.wav", 40000, 16000, 400); }),
+                       "far.rttm:1: the turn ends at 1e+300 s, after the end of rec.wav"));
   const data::SegmentList tiny = data::read_segments(write_file("tiny.csv", "start,end,speaker\n0,0.02,A\n"));
   EXPECT_TRUE(mentions(error_of([&] { data::check_segments(tiny, "rec.wav", 40000, 16000, 400); }),
                        "320 samples long, shorter than the 400"));
