@@ -7,25 +7,9 @@
 #include <sstream>
 
 #include "data/audio.h"
+#include "data/csv_fields.h"
 
 namespace erc::data {
-
-namespace {
-
-std::vector<std::string> split(const std::string& line) {
-  std::vector<std::string> fields;
-  std::stringstream in(line);
-  std::string field;
-  while (std::getline(in, field, ',')) fields.push_back(field);
-  if (!line.empty() && line.back() == ',') fields.emplace_back();
-  for (std::string& f : fields) {  // surrounding blanks are not part of a value
-    f.erase(0, f.find_first_not_of(" \t"));
-    f.erase(f.find_last_not_of(" \t\r") + 1);
-  }
-  return fields;
-}
-
-}  // namespace
 
 std::vector<AudioItem> read_audio_list(const std::string& csv_path) {
   std::ifstream in(csv_path);
@@ -44,7 +28,7 @@ std::vector<AudioItem> read_audio_list(const std::string& csv_path) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     ERC_CHECK(line.find('"') == std::string::npos, csv_path, ":", line_no,
               ": quoted fields are not supported (a path with a comma needs renaming)");
-    const std::vector<std::string> fields = split(line);
+    const std::vector<std::string> fields = csv_fields(line);
     if (column.empty()) {
       for (size_t i = 0; i < fields.size(); ++i) {
         ERC_CHECK(known.count(fields[i]), csv_path, ":", line_no, ": unknown column '", fields[i],

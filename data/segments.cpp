@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "data/csv_fields.h"
 #include "tensor/check.h"
 
 namespace erc::data {
@@ -31,19 +32,6 @@ std::vector<std::string> split_whitespace(const std::string& line) {
   std::istringstream in(line);
   std::vector<std::string> fields;
   for (std::string f; in >> f;) fields.push_back(f);
-  return fields;
-}
-
-std::vector<std::string> split_commas(const std::string& line) {
-  std::vector<std::string> fields;
-  std::string field;
-  std::istringstream in(line);
-  while (std::getline(in, field, ',')) fields.push_back(field);
-  if (!line.empty() && line.back() == ',') fields.emplace_back();
-  for (std::string& f : fields) {  // surrounding blanks are not part of a value
-    f.erase(0, f.find_first_not_of(" \t"));
-    f.erase(f.find_last_not_of(" \t\r") + 1);
-  }
   return fields;
 }
 
@@ -79,7 +67,7 @@ void read_csv(std::istream& in, SegmentList& list) {
     if (blank(line)) continue;
     const std::string at = where(list.path, line_no);
     ERC_CHECK(line.find('"') == std::string::npos, at, "quoted fields are not supported");
-    const std::vector<std::string> f = split_commas(line);
+    const std::vector<std::string> f = csv_fields(line);
     if (column.empty()) {
       for (size_t i = 0; i < f.size(); ++i) {
         ERC_CHECK(known.count(f[i]), at, "unknown column '", f[i], "' (known: start, end, speaker, utt_id)");

@@ -14,7 +14,6 @@
 #include "data/segments.h"
 #include "extract/extract.h"
 #include "nn/erc_model.h"
-#include "ops/softmax.h"
 
 namespace erc::predict {
 
@@ -48,7 +47,7 @@ std::vector<Tensor> front_end_features(const extract::FrontEnd& front_end, const
   return out;
 }
 
-// Softmax over the classes of `utterances` (indices into `features`) packed as `sequences` of them.
+// The probabilities of `utterances` (indices into `features`) packed as `sequences` of them.
 void classify(const nn::ErcModel& model, Device device, const std::vector<Tensor>& features,
               const std::vector<std::vector<size_t>>& sequences, std::vector<UtterancePrediction>& out) {
   const int64_t feature_dim = features[0].size(1);
@@ -67,15 +66,10 @@ void classify(const nn::ErcModel& model, Device device, const std::vector<Tensor
     std::memcpy(packed.data<float>() + utt_offsets[i] * feature_dim, f.data<float>(),
                 size_t(f.numel()) * sizeof(float));
   }
-  const Tensor probs = ops::softmax(model.forward(packed.to(device), seq_offsets, utt_offsets), 1).to(Device::cpu);
-  const float* p = probs.data<float>();
-  const int64_t n_classes = probs.size(1);
+  const auto probabilities = train::utterance_probabilities(model, packed.to(device), seq_offsets, utt_offsets);
   for (size_t i = 0; i < order.size(); ++i) {
-    UtterancePrediction& pred = out[order[i]];
-    for (int64_t c = 0; c < n_classes; ++c) {
-      pred.probabilities[size_t(c)] = p[int64_t(i) * n_classes + c];
-      if (p[int64_t(i) * n_classes + c] > p[int64_t(i) * n_classes + pred.emotion]) pred.emotion = c;
-    }
+    out[order[i]].probabilities = probabilities[i];
+    out[order[i]].emotion = train::most_probable(probabilities[i]);
   }
 }
 

@@ -38,19 +38,12 @@ std::vector<eval::Prediction> predict(const nn::ErcModel& model, const Context& 
   std::vector<eval::Prediction> out;
   for (const data::BatchPlan& plan : data::plan_batches(sequences, ctx.config.mode, ctx.config.batch_size, nullptr)) {
     data::Batch batch = data::load_batch(ctx.cache, plan);
-    const Tensor logits = model.forward(batch.features.to(ctx.config.device), batch.seq_offsets, batch.utt_offsets);
-    const Tensor probs = ops::softmax(logits, 1).to(Device::cpu);
-    const float* p = probs.data<float>();
-    const int64_t n_classes = probs.size(1);
+    const auto probabilities =
+        utterance_probabilities(model, batch.features.to(ctx.config.device), batch.seq_offsets, batch.utt_offsets);
     for (size_t i = 0; i < batch.utterances.size(); ++i) {
       const data::UtteranceInfo& u = utts[batch.utterances[i]];
-      eval::Prediction pred{u.utt_id, u.dialogue, u.session, u.speaker, u.start, u.label, data::label_index(u.label),
-                            0,        {}};
-      for (int64_t c = 0; c < n_classes; ++c) {
-        pred.probabilities[size_t(c)] = p[int64_t(i) * n_classes + c];
-        if (p[int64_t(i) * n_classes + c] > p[int64_t(i) * n_classes + pred.prediction]) pred.prediction = c;
-      }
-      out.push_back(std::move(pred));
+      out.push_back({u.utt_id, u.dialogue, u.session, u.speaker, u.start, u.label, data::label_index(u.label),
+                     most_probable(probabilities[i]), probabilities[i]});
     }
   }
   return out;
@@ -282,6 +275,22 @@ std::string checkpoint_path(const TrainConfig& config, int64_t fold, const std::
   const std::string path = dir + "/" + which + ".safetensors";
   ERC_CHECK(fs::exists(path), path, ": no such checkpoint");
   return path;
+}
+
+std::vector<std::array<double, 6>> utterance_probabilities(const nn::ErcModel& model, const Tensor& features,
+                                                           const std::vector<int64_t>& seq_offsets,
+                                                           const std::vector<int64_t>& utt_offsets) {
+  const Tensor probs = ops::softmax(model.forward(features, seq_offsets, utt_offsets), 1).to(Device::cpu);
+  ERC_CHECK(probs.size(1) == 6, "utterance_probabilities: the model has ", probs.size(1), " classes, not 6");
+  std::vector<std::array<double, 6>> out(size_t(probs.size(0)));
+  const float* p = probs.data<float>();
+  for (size_t i = 0; i < out.size(); ++i)
+    for (size_t c = 0; c < 6; ++c) out[i][c] = p[i * 6 + c];
+  return out;
+}
+
+int64_t most_probable(const std::array<double, 6>& probabilities) {
+  return int64_t(std::max_element(probabilities.begin(), probabilities.end()) - probabilities.begin());
 }
 
 std::unique_ptr<nn::ErcModel> load_trained_model(const TrainConfig& config, int64_t feature_dim,

@@ -2,6 +2,7 @@
 // folds, conversation or single-utterance batches, training-data shuffles, RAdamScheduleFree, per-epoch metrics,
 // selection of the best epoch on the test or a validation split, and a run directory that survives interruption.
 #pragma once
+#include <array>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -67,6 +68,13 @@ std::string checkpoint_path(const TrainConfig& config, int64_t fold, const std::
 // width of the features it reads.
 std::unique_ptr<nn::ErcModel> load_trained_model(const TrainConfig& config, int64_t feature_dim,
                                                  const std::string& checkpoint);
+
+// Each utterance's softmax over the classes for a packed batch (features [T, F] on the model's device), on the
+// host, and the most probable class of a row (the first on a tie): what erc_eval and erc_predict report.
+std::vector<std::array<double, 6>> utterance_probabilities(const nn::ErcModel& model, const Tensor& features,
+                                                           const std::vector<int64_t>& seq_offsets,
+                                                           const std::vector<int64_t>& utt_offsets);
+int64_t most_probable(const std::array<double, 6>& probabilities);
 
 // How the run's features were made: config.json's record, or for a run written before erc recorded it, the
 // attributes of the feature cache it names (an error when that is gone too).
