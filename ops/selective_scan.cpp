@@ -5,9 +5,13 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "autograd/node.h"
+#include "ops/cpu_isa.h"
 #include "ops/device.h"
+#include "ops/selective_scan_cpu.h"
 #include "ops/selective_scan_cuda.h"
 #include "ops/unary_cuda.h"
 
@@ -15,16 +19,29 @@ namespace erc::ops {
 
 namespace {
 
+using scan_cpu::BackwardWork;
+using scan_cpu::Grads;
+using scan_cpu::Inputs;
+using scan_cpu::Kernels;
+using scan_cpu::Plan;
+
 constexpr const char* kOp = "selective_scan";
 
-// Channels that one thread walks through time together: at frame t their u, delta and z are one or two cache
+// Channels that the reference walks through time together: at frame t their u, delta and z are one or two cache
 // lines of the [T, E] tensors, and their kBlock x N states stay in L1.
 constexpr int64_t kBlock = 16;
+
+// dB and dC sum over channels. Each group of kGroupChannels channels (whole blocks of every kernel) sums its own
+// channels, in order, into its own [T, N] partial in double, and the partials are added in group order afterwards:
+// the result is the same whatever the thread count and whichever thread finishes first. A group is also the unit
+// of backward's parallelism (16 of them for the model's E = 512), and its partials are its memory: 2 G T N doubles.
+constexpr int64_t kGroupChannels = 32;
 
 // Below this many state updates (T E N) a thread team costs more than it saves.
 constexpr int64_t kParallelWork = int64_t(1) << 15;
 
 int64_t chunks_in(int64_t length, int64_t chunk_size) { return (length + chunk_size - 1) / chunk_size; }
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // Where each sequence's boundary states start in the saved [n_saved, E, N] tensor.
 std::vector<int64_t> first_saved_state(const SeqOffsets& seq_offsets, int64_t chunk_size) {
@@ -37,33 +54,16 @@ std::vector<int64_t> first_saved_state(const SeqOffsets& seq_offsets, int64_t ch
   return first;
 }
 
-// The channels [begin, end) of thread `tid` among `n_threads`: contiguous, sizes differing by at most one.
-std::pair<int64_t, int64_t> channel_range(int64_t E, int tid, int n_threads) {
-  return {E * tid / n_threads, E * (tid + 1) / n_threads};
-}
-
-int scan_threads(int64_t T, int64_t E, int64_t N) {
+int scan_threads(int64_t T, int64_t E, int64_t N, int64_t n_units) {
   if (T * E * N < kParallelWork) return 1;
-  return int(std::min<int64_t>(omp_get_max_threads(), E));
+  return int(std::min<int64_t>(omp_get_max_threads(), n_units));
 }
-
-// The inputs, contiguous, in the op's argument order.
-template <typename scalar_t>
-struct ScanInputs {
-  const scalar_t *u, *delta, *A, *B, *C, *D, *z, *delta_bias;
-  int64_t T, E, N;
-};
-
-template <typename scalar_t>
-struct ScanGrads {
-  scalar_t *u, *delta, *A, *B, *C, *D, *z, *delta_bias;
-};
 
 // One frame of the recurrence for channel e: h_t = exp(dt A[e]) h_{t-1} + dt B_t u_t over the N states, leaving
 // the factors exp(dt A[e]) in `decay`. Forward and backward's recomputation both go through here, so recomputed
 // states are bitwise the forward's.
 template <typename scalar_t>
-void advance(const ScanInputs<scalar_t>& in, int64_t t, int64_t e, scalar_t dt, const scalar_t* h_prev, scalar_t* h,
+void advance(const Inputs<scalar_t>& in, int64_t t, int64_t e, scalar_t dt, const scalar_t* h_prev, scalar_t* h,
              scalar_t* decay) {
   const scalar_t* a = in.A + e * in.N;
   const scalar_t* b = in.B + t * in.N;
@@ -72,149 +72,210 @@ void advance(const ScanInputs<scalar_t>& in, int64_t t, int64_t e, scalar_t dt, 
   for (int64_t n = 0; n < in.N; ++n) h[n] = decay[n] * h_prev[n] + dt_u * b[n];
 }
 
-// out [T, E]; states [n_saved, E, N] or null when no backward will run.
+// The reference forward of one block (scan_cpu::ForwardBlock): `h` holds the block's states, channel-major, then
+// one channel's decays.
 template <typename scalar_t>
-void scan_forward(const ScanInputs<scalar_t>& in, const SeqOffsets& seq_offsets, int64_t chunk_size, scalar_t* out,
-                  scalar_t* states) {
+void forward_block_reference(const Inputs<scalar_t>& in, const Plan<scalar_t>& plan, int64_t e0, int64_t width,
+                             scalar_t* out, scalar_t* states, scalar_t* h) {
   const int64_t E = in.E, N = in.N;
-  const std::vector<int64_t> first_state = first_saved_state(seq_offsets, chunk_size);
-  const int n_threads = scan_threads(in.T, E, N);
-#pragma omp parallel num_threads(n_threads)
-  {
-    const auto [e_begin, e_end] = channel_range(E, omp_get_thread_num(), omp_get_num_threads());
-    std::vector<scalar_t> h(kBlock * N), decay(N);  // the block's states, channel-major
-    for (int64_t e0 = e_begin; e0 < e_end; e0 += kBlock) {
-      const int64_t width = std::min(kBlock, e_end - e0);
-      for (size_t s = 0; s + 1 < seq_offsets.size(); ++s) {
-        std::fill(h.begin(), h.end(), scalar_t(0));
-        for (int64_t t = seq_offsets[s]; t < seq_offsets[s + 1]; ++t) {
-          const scalar_t* c = in.C + t * N;
-          for (int64_t j = 0; j < width; ++j) {
-            const int64_t e = e0 + j, te = t * E + e;
-            scalar_t* hj = &h[j * N];
-            advance(in, t, e, softplus_and_slope(in.delta[te] + in.delta_bias[e]).value, hj, hj, decay.data());
-            scalar_t y = 0;
-            for (int64_t n = 0; n < N; ++n) y += c[n] * hj[n];
-            const scalar_t zz = in.z[te];
-            out[te] = (y + in.D[e] * in.u[te]) * zz * stable_sigmoid(zz);
-          }
-          const int64_t done = t + 1 - seq_offsets[s];  // frames of this sequence scanned so far
-          if (states != nullptr && done % chunk_size == 0 && t + 1 < seq_offsets[s + 1]) {
-            scalar_t* saved = states + (first_state[s] + done / chunk_size - 1) * E * N;
-            std::copy(h.begin(), h.begin() + width * N, saved + e0 * N);
-          }
-        }
+  scalar_t* decay = h + kBlock * N;
+  for (int64_t s = 0; s < plan.n_seqs; ++s) {
+    const int64_t begin = plan.seq_offsets[s], end = plan.seq_offsets[s + 1];
+    std::fill(h, h + width * N, scalar_t(0));
+    for (int64_t t = begin; t < end; ++t) {
+      const scalar_t* c = in.C + t * N;
+      for (int64_t j = 0; j < width; ++j) {
+        const int64_t e = e0 + j, te = t * E + e;
+        scalar_t* hj = h + j * N;
+        advance(in, t, e, softplus_and_slope(in.delta[te] + in.delta_bias[e]).value, hj, hj, decay);
+        scalar_t y = 0;
+        for (int64_t n = 0; n < N; ++n) y += c[n] * hj[n];
+        const scalar_t zz = in.z[te];
+        out[te] = (y + in.D[e] * in.u[te]) * zz * stable_sigmoid(zz);
+      }
+      const int64_t done = t + 1 - begin;  // frames of this sequence scanned so far
+      if (states != nullptr && done % plan.chunk_size == 0 && t + 1 < end) {
+        scalar_t* saved = states + (plan.first_state[s] + done / plan.chunk_size - 1) * E * N;
+        std::copy(h, h + width * N, saved + e0 * N);
       }
     }
   }
 }
 
-// docs/MODEL.md §2's reverse-time recurrence dh_t = g_hat_t C_t + exp(dt_{t+1} A) dh_{t+1}, walked back through each
-// chunk of each sequence per channel block, gives every frame's du, d delta and dz and its terms of dA, dB, dC, dD
-// and d delta_bias. g [T, E] is dL/d(out). Every gradient is written (not added to).
+// The reference backward of one block (scan_cpu::BackwardBlock). docs/MODEL.md §2's reverse-time recurrence
+// dh_t = g_hat_t C_t + exp(dt_{t+1} A) dh_{t+1}, walked back through each chunk of each sequence, gives every
+// frame's du, d delta and dz and its terms of dA, dB, dC, dD and d delta_bias.
 template <typename scalar_t>
-void scan_backward(const ScanInputs<scalar_t>& in, const scalar_t* states, const SeqOffsets& seq_offsets,
-                   int64_t chunk_size, const scalar_t* g, const ScanGrads<scalar_t>& d) {
-  const int64_t T = in.T, E = in.E, N = in.N;
-  const std::vector<int64_t> first_state = first_saved_state(seq_offsets, chunk_size);
-  int64_t longest = 0;
-  for (size_t s = 0; s + 1 < seq_offsets.size(); ++s) longest = std::max(longest, seq_offsets[s + 1] - seq_offsets[s]);
-  const int64_t chunk_rows = std::min(chunk_size, longest);
-  const int max_threads = scan_threads(T, E, N);
-  // dB and dC sum over channels. Each thread sums its own channels into its own [T, N] partial (in double: a
-  // partial may hold hundreds of channels), and the partials are added in thread order afterwards, so the result
-  // is the same whichever thread finishes first.
-  std::vector<double> dB_part(size_t(max_threads * T * N), 0.0), dC_part(size_t(max_threads * T * N), 0.0);
-  int n_threads = 1;
-#pragma omp parallel num_threads(max_threads)
-  {
-    const int tid = omp_get_thread_num();
-#pragma omp single nowait
-    n_threads = omp_get_num_threads();
-    const auto [e_begin, e_end] = channel_range(E, tid, omp_get_num_threads());
-    double* dB_mine = dB_part.data() + tid * T * N;
-    double* dC_mine = dC_part.data() + tid * T * N;
-    // The recomputation of one chunk [c0, c1) for one channel block, read back in reverse time. Row r of `hist`
-    // holds the states h_{c0 + r - 1} (row 0: the boundary state the chunk starts from), row r of `decays` the
-    // factors exp(dt A) of frame c0 + r, and `dts` the softplus values and slopes: kept, so that the reverse pass
-    // evaluates no exp or log1p again. These buffers, O(chunk_size kBlock N), are all the state memory backward
-    // needs.
-    std::vector<scalar_t> hist((chunk_rows + 1) * kBlock * N), decays(chunk_rows * kBlock * N);
-    std::vector<SoftplusAndSlope<scalar_t>> dts(chunk_rows * kBlock);
-    // dh_{t+1} exp(dt_{t+1} A): what frame t + 1 passes back to frame t, per block channel and state.
-    std::vector<scalar_t> carry(kBlock * N);
-    std::vector<double> dA_sum(kBlock * N), dD_sum(kBlock), dbias_sum(kBlock);
-    for (int64_t e0 = e_begin; e0 < e_end; e0 += kBlock) {
-      const int64_t width = std::min(kBlock, e_end - e0);
-      std::fill(dA_sum.begin(), dA_sum.end(), 0.0);
-      std::fill(dD_sum.begin(), dD_sum.end(), 0.0);
-      std::fill(dbias_sum.begin(), dbias_sum.end(), 0.0);
-      for (size_t s = 0; s + 1 < seq_offsets.size(); ++s) {
-        std::fill(carry.begin(), carry.end(), scalar_t(0));
-        const int64_t n_chunks = chunks_in(seq_offsets[s + 1] - seq_offsets[s], chunk_size);
-        for (int64_t k = n_chunks - 1; k >= 0; --k) {
-          const int64_t c0 = seq_offsets[s] + k * chunk_size, c1 = std::min(c0 + chunk_size, seq_offsets[s + 1]);
-          auto row = [&](int64_t t, int64_t j) { return &hist[((t - c0 + 1) * kBlock + j) * N]; };  // h_t
-          auto at = [&](int64_t t, int64_t j) { return (t - c0) * kBlock + j; };
-          if (k == 0) {
-            std::fill(hist.begin(), hist.begin() + kBlock * N, scalar_t(0));
-          } else {
-            const scalar_t* saved = states + (first_state[s] + k - 1) * E * N + e0 * N;
-            std::copy(saved, saved + width * N, hist.begin());
-          }
-          for (int64_t t = c0; t < c1; ++t)
-            for (int64_t j = 0; j < width; ++j) {
-              const int64_t e = e0 + j;
-              dts[at(t, j)] = softplus_and_slope(in.delta[t * E + e] + in.delta_bias[e]);
-              advance(in, t, e, dts[at(t, j)].value, row(t - 1, j), row(t, j), &decays[at(t, j) * N]);
-            }
-          for (int64_t t = c1 - 1; t >= c0; --t) {
-            const scalar_t *b = in.B + t * N, *c = in.C + t * N;
-            double *dB_t = dB_mine + t * N, *dC_t = dC_mine + t * N;
-            for (int64_t j = 0; j < width; ++j) {
-              const int64_t e = e0 + j, te = t * E + e;
-              const SoftplusAndSlope<scalar_t> sp = dts[at(t, j)];
-              const scalar_t dt = sp.value, uu = in.u[te], zz = in.z[te], sig = stable_sigmoid(zz), gg = g[te];
-              const scalar_t g_hat = gg * zz * sig;  // dL/dy_t through the gate
-              const scalar_t *a = in.A + e * N, *h = row(t, j), *h_prev = row(t - 1, j), *decay = &decays[at(t, j) * N];
-              scalar_t* dh = &carry[j * N];
-              double* dA = &dA_sum[j * N];
-              scalar_t y = 0, dh_dot_b = 0, d_dt = 0;
-              for (int64_t n = 0; n < N; ++n) {
-                const scalar_t dh_n = g_hat * c[n] + dh[n];
-                // exp(dt A) h_{t-1} is docs/MODEL.md §2's h_t - dt B_t u_t, taken without that difference's
-                // cancellation.
-                const scalar_t kept = decay[n] * h_prev[n];
-                y += c[n] * h[n];
-                dh_dot_b += dh_n * b[n];
-                d_dt += dh_n * (b[n] * uu + a[n] * kept);
-                dA[n] += double(dh_n) * dt * kept;
-                dB_t[n] += double(dh_n) * dt * uu;
-                dC_t[n] += double(g_hat) * h[n];
-                dh[n] = decay[n] * dh_n;
-              }
-              d.u[te] = in.D[e] * g_hat + dt * dh_dot_b;
-              d.delta[te] = d_dt * sp.slope;
-              d.z[te] = gg * (y + in.D[e] * uu) * sig * (scalar_t(1) + zz * (scalar_t(1) - sig));
-              dbias_sum[j] += d.delta[te];
-              dD_sum[j] += double(g_hat) * uu;
-            }
-          }
-        }
+void backward_block_reference(const Inputs<scalar_t>& in, const Plan<scalar_t>& plan, const scalar_t* states,
+                              const scalar_t* g, int64_t e0, int64_t width, const Grads<scalar_t>& d, double* dB_sum,
+                              double* dC_sum, const BackwardWork<scalar_t>& work) {
+  const int64_t E = in.E, N = in.N, rows = plan.chunk_rows;
+  // The recomputation of one chunk [c0, c1), read back in reverse time. Row r of `hist` holds the states
+  // h_{c0 + r - 1} (row 0: the boundary state the chunk starts from), row r of `decays` the factors exp(dt A) of
+  // frame c0 + r, and `dts` and `slopes` softplus's values and slopes: kept, so that the reverse pass evaluates no
+  // exp or log1p again. These buffers, O(chunk_size kBlock N), are all the state memory backward needs.
+  scalar_t* hist = work.values;
+  scalar_t* decays = hist + (rows + 1) * kBlock * N;
+  scalar_t* dts = decays + rows * kBlock * N;
+  scalar_t* slopes = dts + rows * kBlock;
+  // dh_{t+1} exp(dt_{t+1} A): what frame t + 1 passes back to frame t, per block channel and state.
+  scalar_t* carry = slopes + rows * kBlock;
+  double *dA_sum = work.sums, *dD_sum = dA_sum + kBlock * N, *dbias_sum = dD_sum + kBlock;
+  std::fill(work.sums, work.sums + kBlock * (N + 2), 0.0);
+  for (int64_t s = 0; s < plan.n_seqs; ++s) {
+    std::fill(carry, carry + kBlock * N, scalar_t(0));
+    const int64_t begin = plan.seq_offsets[s], end = plan.seq_offsets[s + 1];
+    const int64_t n_chunks = chunks_in(end - begin, plan.chunk_size);
+    for (int64_t k = n_chunks - 1; k >= 0; --k) {
+      const int64_t c0 = begin + k * plan.chunk_size, c1 = std::min(c0 + plan.chunk_size, end);
+      auto row = [&](int64_t t, int64_t j) { return hist + ((t - c0 + 1) * kBlock + j) * N; };  // h_t
+      auto at = [&](int64_t t, int64_t j) { return (t - c0) * kBlock + j; };
+      if (k == 0) {
+        std::fill(hist, hist + kBlock * N, scalar_t(0));
+      } else {
+        const scalar_t* saved = states + (plan.first_state[s] + k - 1) * E * N + e0 * N;
+        std::copy(saved, saved + width * N, hist);
       }
-      for (int64_t j = 0; j < width; ++j) {
-        for (int64_t n = 0; n < N; ++n) d.A[(e0 + j) * N + n] = scalar_t(dA_sum[j * N + n]);
-        d.D[e0 + j] = scalar_t(dD_sum[j]);
-        d.delta_bias[e0 + j] = scalar_t(dbias_sum[j]);
+      for (int64_t t = c0; t < c1; ++t)
+        for (int64_t j = 0; j < width; ++j) {
+          const int64_t e = e0 + j;
+          const SoftplusAndSlope<scalar_t> sp = softplus_and_slope(in.delta[t * E + e] + in.delta_bias[e]);
+          dts[at(t, j)] = sp.value;
+          slopes[at(t, j)] = sp.slope;
+          advance(in, t, e, sp.value, row(t - 1, j), row(t, j), decays + at(t, j) * N);
+        }
+      for (int64_t t = c1 - 1; t >= c0; --t) {
+        const scalar_t *b = in.B + t * N, *c = in.C + t * N;
+        double *dB_t = dB_sum + t * N, *dC_t = dC_sum + t * N;
+        for (int64_t j = 0; j < width; ++j) {
+          const int64_t e = e0 + j, te = t * E + e;
+          const scalar_t dt = dts[at(t, j)], uu = in.u[te], zz = in.z[te], sig = stable_sigmoid(zz), gg = g[te];
+          const scalar_t g_hat = gg * zz * sig;  // dL/dy_t through the gate
+          const scalar_t *a = in.A + e * N, *h = row(t, j), *h_prev = row(t - 1, j), *decay = decays + at(t, j) * N;
+          scalar_t* dh = carry + j * N;
+          double* dA = dA_sum + j * N;
+          scalar_t y = 0, dh_dot_b = 0, d_dt = 0;
+          for (int64_t n = 0; n < N; ++n) {
+            const scalar_t dh_n = g_hat * c[n] + dh[n];
+            // exp(dt A) h_{t-1} is docs/MODEL.md §2's h_t - dt B_t u_t, taken without that difference's
+            // cancellation.
+            const scalar_t kept = decay[n] * h_prev[n];
+            y += c[n] * h[n];
+            dh_dot_b += dh_n * b[n];
+            d_dt += dh_n * (b[n] * uu + a[n] * kept);
+            dA[n] += double(dh_n) * dt * kept;
+            dB_t[n] += double(dh_n) * dt * uu;
+            dC_t[n] += double(g_hat) * h[n];
+            dh[n] = decay[n] * dh_n;
+          }
+          d.u[te] = in.D[e] * g_hat + dt * dh_dot_b;
+          d.delta[te] = d_dt * slopes[at(t, j)];
+          d.z[te] = gg * (y + in.D[e] * uu) * sig * (scalar_t(1) + zz * (scalar_t(1) - sig));
+          dbias_sum[j] += d.delta[te];
+          dD_sum[j] += double(g_hat) * uu;
+        }
       }
     }
   }
-#pragma omp parallel for schedule(static) num_threads(max_threads)
+  for (int64_t j = 0; j < width; ++j) {
+    for (int64_t n = 0; n < N; ++n) d.A[(e0 + j) * N + n] = scalar_t(dA_sum[j * N + n]);
+    d.D[e0 + j] = scalar_t(dD_sum[j]);
+    d.delta_bias[e0 + j] = scalar_t(dbias_sum[j]);
+  }
+}
+
+// The kernels of the ISA that ops::cpu_isa() chose.
+template <typename scalar_t>
+Kernels<scalar_t> kernels() {
+#ifdef ERC_HAVE_SLEEF
+  constexpr bool f32 = std::is_same_v<scalar_t, float>;
+  switch (cpu_isa()) {
+    case CpuIsa::avx2:
+      if constexpr (f32) return scan_cpu::avx2_f32(); else return scan_cpu::avx2_f64();
+    case CpuIsa::avx512:
+      if constexpr (f32) return scan_cpu::avx512_f32(); else return scan_cpu::avx512_f64();
+    case CpuIsa::baseline: break;
+  }
+#endif
+  return {kBlock, forward_block_reference<scalar_t>, backward_block_reference<scalar_t>};
+}
+
+// A buffer whose start is aligned for the widest vector, as the fast paths' scratch vectors need.
+template <typename T>
+struct AlignedBuffer {
+  explicit AlignedBuffer(size_t n) : storage(n + 64 / sizeof(T)) {}
+  T* data() {
+    const uintptr_t p = reinterpret_cast<uintptr_t>(storage.data());
+    return reinterpret_cast<T*>((p + 63) & ~uintptr_t(63));
+  }
+  std::vector<T> storage;
+};
+
+// Everything the blocks share, and A transposed to [N, E] for the vector kernels.
+template <typename scalar_t>
+struct PlanStorage {
+  PlanStorage(const Inputs<scalar_t>& in, const SeqOffsets& seq_offsets, int64_t chunk_size)
+      : first_state(first_saved_state(seq_offsets, chunk_size)), A_by_state(size_t(in.E * in.N)) {
+    for (int64_t e = 0; e < in.E; ++e)
+      for (int64_t n = 0; n < in.N; ++n) A_by_state[n * in.E + e] = in.A[e * in.N + n];
+    int64_t longest = 0;
+    for (size_t s = 0; s + 1 < seq_offsets.size(); ++s)
+      longest = std::max(longest, seq_offsets[s + 1] - seq_offsets[s]);
+    plan = {seq_offsets.data(),          int64_t(seq_offsets.size()) - 1, first_state.data(), chunk_size,
+            std::min(chunk_size, longest), A_by_state.data()};
+  }
+  std::vector<int64_t> first_state;
+  std::vector<scalar_t> A_by_state;
+  Plan<scalar_t> plan;
+};
+
+// out [T, E]; states [n_saved, E, N] or null when no backward will run.
+template <typename scalar_t>
+void scan_forward(const Inputs<scalar_t>& in, const SeqOffsets& seq_offsets, int64_t chunk_size, scalar_t* out,
+                  scalar_t* states) {
+  const Kernels<scalar_t> k = kernels<scalar_t>();
+  const PlanStorage<scalar_t> shared(in, seq_offsets, chunk_size);
+  const int64_t n_blocks = ceil_div(in.E, k.block);
+#pragma omp parallel num_threads(scan_threads(in.T, in.E, in.N, n_blocks))
+  {
+    AlignedBuffer<scalar_t> h(size_t(2 * in.N * k.block));
+#pragma omp for schedule(static)
+    for (int64_t block = 0; block < n_blocks; ++block) {
+      const int64_t e0 = block * k.block;
+      k.forward(in, shared.plan, e0, std::min(k.block, in.E - e0), out, states, h.data());
+    }
+  }
+}
+
+// Every gradient, written (not added to). g [T, E] is dL/d(out).
+template <typename scalar_t>
+void scan_backward(const Inputs<scalar_t>& in, const scalar_t* states, const SeqOffsets& seq_offsets,
+                   int64_t chunk_size, const scalar_t* g, const Grads<scalar_t>& d) {
+  const int64_t T = in.T, E = in.E, N = in.N;
+  const Kernels<scalar_t> k = kernels<scalar_t>();
+  const PlanStorage<scalar_t> shared(in, seq_offsets, chunk_size);
+  const int64_t rows = shared.plan.chunk_rows, n_groups = ceil_div(E, kGroupChannels);
+  std::vector<double> dB_part(size_t(n_groups * T * N), 0.0), dC_part(size_t(n_groups * T * N), 0.0);
+  const int n_threads = scan_threads(T, E, N, n_groups);
+#pragma omp parallel num_threads(n_threads)
+  {
+    AlignedBuffer<scalar_t> values(size_t(((3 * rows + 6) * N + 2 * rows) * k.block));
+    std::vector<double> sums(size_t((N + 2) * k.block));
+    const BackwardWork<scalar_t> work{values.data(), sums.data()};
+#pragma omp for schedule(static)
+    for (int64_t group = 0; group < n_groups; ++group) {
+      const int64_t group_end = std::min(E, (group + 1) * kGroupChannels);
+      for (int64_t e0 = group * kGroupChannels; e0 < group_end; e0 += k.block)
+        k.backward(in, shared.plan, states, g, e0, std::min(k.block, group_end - e0), d,
+                   dB_part.data() + group * T * N, dC_part.data() + group * T * N, work);
+    }
+  }
+#pragma omp parallel for schedule(static) num_threads(n_threads)
   for (int64_t i = 0; i < T * N; ++i) {
     double sum_b = 0, sum_c = 0;
-    for (int th = 0; th < n_threads; ++th) {
-      sum_b += dB_part[th * T * N + i];
-      sum_c += dC_part[th * T * N + i];
+    for (int64_t group = 0; group < n_groups; ++group) {
+      sum_b += dB_part[group * T * N + i];
+      sum_c += dC_part[group * T * N + i];
     }
     d.B[i] = scalar_t(sum_b);
     d.C[i] = scalar_t(sum_c);
@@ -222,7 +283,7 @@ void scan_backward(const ScanInputs<scalar_t>& in, const scalar_t* states, const
 }
 
 template <typename scalar_t>
-ScanInputs<scalar_t> inputs_of(const std::vector<Tensor>& t) {
+Inputs<scalar_t> inputs_of(const std::vector<Tensor>& t) {
   return {t[0].data<scalar_t>(), t[1].data<scalar_t>(), t[2].data<scalar_t>(), t[3].data<scalar_t>(),
           t[4].data<scalar_t>(), t[5].data<scalar_t>(), t[6].data<scalar_t>(), t[7].data<scalar_t>(),
           t[0].size(0),          t[0].size(1),          t[2].size(1)};
@@ -252,7 +313,7 @@ struct SelectiveScanBackward : autograd::Node {
   void backward_cpu(const Tensor& g, std::vector<Tensor>& grads) {
     dispatch_float(g.dtype(), kOp, [&](auto tag) {
       using scalar_t = decltype(tag);
-      ScanGrads<scalar_t> d{grads[0].data<scalar_t>(), grads[1].data<scalar_t>(), grads[2].data<scalar_t>(),
+      Grads<scalar_t> d{grads[0].data<scalar_t>(), grads[1].data<scalar_t>(), grads[2].data<scalar_t>(),
                             grads[3].data<scalar_t>(), grads[4].data<scalar_t>(), grads[5].data<scalar_t>(),
                             grads[6].data<scalar_t>(), grads[7].data<scalar_t>()};
       scan_backward(inputs_of<scalar_t>(inputs), states.data<scalar_t>(), seq_offsets, chunk_size, g.data<scalar_t>(),

@@ -13,9 +13,10 @@ namespace erc::ops {
 // u, delta, z [T, E]; A [E, N]; B, C [T, N] (shared by all channels: one group); D, delta_bias [E].
 // Returns out [T, E]. Forward saves the state at every chunk_size-th frame of each sequence (counted from the
 // sequence's start); backward recomputes the states inside one chunk at a time from those, so chunk_size changes
-// memory and time, never a value. Results are bitwise reproducible; the thread count changes only the order in
-// which dB and dC add up channels. On the device the chunks are 32 frames whatever chunk_size says
-// (ops/selective_scan_cuda.h: kScanChunk), and the sums run in a fixed order too.
+// memory and time, never a value. Results are bitwise reproducible and independent of the thread count. On the CPU
+// the loops are the plain reference or its vector form for the ISA ops::cpu_isa() chose (ops/cpu_isa.h), which
+// differs from the reference in the last bits (docs/TESTING.md). On the device the chunks are 32 frames whatever
+// chunk_size says (ops/selective_scan_cuda.h: kScanChunk), and the sums run in a fixed order too.
 Tensor selective_scan(const Tensor& u, const Tensor& delta, const Tensor& A, const Tensor& B, const Tensor& C,
                       const Tensor& D, const Tensor& z, const Tensor& delta_bias, const SeqOffsets& seq_offsets,
                       int64_t chunk_size = 2048);

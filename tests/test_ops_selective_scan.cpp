@@ -1,12 +1,17 @@
 // ops/selective_scan: gradient checks across chunk and sequence boundaries, chunking and packing that change no
-// value, a hand-computed example, and misuse errors.
+// value, a hand-computed example, misuse errors, and the vector fast paths (ops/selective_scan_simd.h) against the
+// reference loops, run under every ISA this build and CPU have.
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "autograd/backward.h"
 #include "autograd/grad_mode.h"
 #include "grad_util.h"
+#include "ops/cpu_isa.h"
 #include "ops/selective_scan.h"
 #include "test_util.h"
 
@@ -54,6 +59,32 @@ Result run_with_grads(const Inputs& values, const ops::SeqOffsets& seq_offsets, 
 
 const char* const kNames[] = {"u", "delta", "A", "B", "C", "D", "z", "delta_bias"};
 
+// Every ISA this build and CPU can run: baseline (the reference loops) first.
+std::vector<ops::CpuIsa> available_isas() {
+  std::vector<ops::CpuIsa> isas;
+  for (ops::CpuIsa isa : {ops::CpuIsa::baseline, ops::CpuIsa::avx2, ops::CpuIsa::avx512})
+    if (ops::cpu_isa_available(isa)) isas.push_back(isa);
+  return isas;
+}
+
+Inputs to_f32(const Inputs& in) {
+  Inputs out;
+  for (const Tensor& t : in) out.push_back(t.detach().to(DType::f32));
+  return out;
+}
+
+// max |a - b| over max |b|: the error of a tensor relative to its own scale, so that sums over frames or channels
+// (which may be large) and per-frame values are judged alike.
+double scaled_error(const Tensor& actual, const Tensor& expected) {
+  const std::vector<double> a = actual.to(DType::f64).to_vector<double>(), e = expected.to(DType::f64).to_vector<double>();
+  double diff = 0, scale = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff = std::max(diff, std::abs(a[i] - e[i]));
+    scale = std::max(scale, std::abs(e[i]));
+  }
+  return scale > 0 ? diff / scale : diff;
+}
+
 // Per-frame results (out, du, ddelta, dz) come from the same operations in the same order whatever the chunking
 // or packing, so they must agree bit for bit; sums over frames or channels may be added in another order.
 void expect_same(const Result& a, const Result& b, double sum_tol) {
@@ -67,22 +98,34 @@ void expect_same(const Result& a, const Result& b, double sum_tol) {
 }  // namespace
 
 // chunk_size 4 over 9 frames: three chunks, two recomputations from saved boundary states.
+// Every gradient check runs under each available ISA: in float64 the fast paths are the reference's vector form.
 TEST(Gradcheck, SelectiveScanOneSequenceChunked) {
-  EXPECT_TRUE(
-      gradcheck_ok([](const Inputs& in) { return run(in, ops::one_sequence(9), 4); }, scan_inputs(9, 3, 2, 10)));
+  for (ops::CpuIsa isa : available_isas()) {
+    ops::CpuIsaGuard use(isa);
+    EXPECT_TRUE(gradcheck_ok([](const Inputs& in) { return run(in, ops::one_sequence(9), 4); }, scan_inputs(9, 3, 2, 10)))
+        << ops::cpu_isa_name(isa);
+  }
 }
 
 // Lengths 1, 5, 3: a one-frame sequence, one that spans two chunks, and state resets in between.
 TEST(Gradcheck, SelectiveScanPackedChunked) {
-  EXPECT_TRUE(gradcheck_ok([](const Inputs& in) { return run(in, {0, 1, 6, 9}, 4); }, scan_inputs(9, 3, 2, 20)));
-  EXPECT_TRUE(gradcheck_ok([](const Inputs& in) { return run(in, {0, 1, 6, 9}, 1); }, scan_inputs(9, 3, 2, 30)));
+  for (ops::CpuIsa isa : available_isas()) {
+    ops::CpuIsaGuard use(isa);
+    EXPECT_TRUE(gradcheck_ok([](const Inputs& in) { return run(in, {0, 1, 6, 9}, 4); }, scan_inputs(9, 3, 2, 20)))
+        << ops::cpu_isa_name(isa);
+    EXPECT_TRUE(gradcheck_ok([](const Inputs& in) { return run(in, {0, 1, 6, 9}, 1); }, scan_inputs(9, 3, 2, 30)))
+        << ops::cpu_isa_name(isa);
+  }
 }
 
 // Channel 1's delta + delta_bias lies above softplus's threshold 20, where softplus is the identity.
 TEST(Gradcheck, SelectiveScanSoftplusThreshold) {
   Inputs in = scan_inputs(6, 3, 2, 40);
   in[7] = Tensor::from_vector<double>({0.3, 22.0, -0.7}, {3}).set_requires_grad(true);
-  EXPECT_TRUE(gradcheck_ok([](const Inputs& x) { return run(x, {0, 4, 6}, 3); }, in));
+  for (ops::CpuIsa isa : available_isas()) {
+    ops::CpuIsaGuard use(isa);
+    EXPECT_TRUE(gradcheck_ok([](const Inputs& x) { return run(x, {0, 4, 6}, 3); }, in)) << ops::cpu_isa_name(isa);
+  }
 }
 
 // delta + delta_bias = 0 gives delta_eff = ln 2 and, with A = -1, a decay of exactly 1/2 per frame; z = 40 makes
@@ -145,18 +188,84 @@ TEST(SelectiveScan, PackedEqualsSequencesAlone) {
   expect_same(together, alone, 1e-12);
 }
 
-// The thread count changes only the order in which dB and dC add up channels.
-TEST(SelectiveScan, ThreadCountChangesNoValue) {
-  const int64_t T = 300, E = 40;
-  Inputs in = scan_inputs(T, E, 5, 70);
-  Tensor grad_out = test::random_tensor({T, E}, 78);
+// The thread count changes no bit, under every ISA: dB and dC add up channel groups in a fixed order.
+TEST(SelectiveScan, ThreadCountChangesNoBit) {
+  const int64_t T = 300, E = 70;
+  const Inputs in = scan_inputs(T, E, 5, 70);
+  const Tensor grad_out = test::random_tensor({T, E}, 78);
   const int before = omp_get_max_threads();
-  omp_set_num_threads(1);
-  Result one = run_with_grads(in, {0, 100, 300}, 64, grad_out);
-  omp_set_num_threads(3);  // uneven channel ranges: 13, 13, 14
-  Result three = run_with_grads(in, {0, 100, 300}, 64, grad_out);
+  for (ops::CpuIsa isa : available_isas()) {
+    SCOPED_TRACE(ops::cpu_isa_name(isa));
+    ops::CpuIsaGuard use(isa);
+    for (const Inputs& values : {in, to_f32(in)}) {
+      omp_set_num_threads(1);
+      Result one = run_with_grads(values, {0, 100, 300}, 64, grad_out.to(values[0].dtype()));
+      omp_set_num_threads(3);  // 3 channel groups over 3 threads, and the blocks of 70 channels do not divide evenly
+      Result three = run_with_grads(values, {0, 100, 300}, 64, grad_out.to(values[0].dtype()));
+      expect_same(one, three, 0);
+    }
+  }
   omp_set_num_threads(before);
-  expect_same(one, three, 1e-12);
+}
+
+// A fast path against the reference loops, float32 and float64, at sizes that leave partial vectors (E not a
+// multiple of any vector width, N not a multiple of 8), a 1-frame sequence, chunk boundaries inside sequences, and
+// the model's shape. Tolerances: docs/TESTING.md (the measured worst error, rounded up to the next power of two).
+TEST(SelectiveScanFastPath, MatchesReferenceLoops) {
+  const std::vector<ops::CpuIsa> isas = available_isas();
+  if (isas.size() == 1) GTEST_SKIP() << "no fast path on this build or CPU (baseline only)";
+  struct Size {
+    int64_t T, E, N, chunk;
+    ops::SeqOffsets seq_offsets;
+  };
+  const Size sizes[] = {{1, 1, 1, 2048, {0, 1}},         {9, 3, 2, 4, {0, 1, 6, 9}},    {40, 7, 5, 8, {0, 40}},
+                        {70, 9, 17, 16, {0, 1, 30, 70}}, {64, 33, 16, 7, {0, 64}},      {129, 70, 16, 32, {0, 5, 129}},
+                        {600, 512, 16, 256, {0, 600}}};
+  for (ops::CpuIsa isa : isas) {
+    if (isa == ops::CpuIsa::baseline) continue;
+    for (const Size& size : sizes) {
+      SCOPED_TRACE(std::string(ops::cpu_isa_name(isa)) + " T " + std::to_string(size.T) + " E " +
+                   std::to_string(size.E) + " N " + std::to_string(size.N));
+      const Inputs in = scan_inputs(size.T, size.E, size.N, 90 + uint64_t(size.E));
+      const Tensor grad_out = test::random_tensor({size.T, size.E}, 99);
+      for (const Inputs& values : {to_f32(in), in}) {
+        const bool f32 = values[0].dtype() == DType::f32;
+        const Tensor g = grad_out.to(values[0].dtype());
+        Result reference;
+        {
+          ops::CpuIsaGuard use(ops::CpuIsa::baseline);
+          reference = run_with_grads(values, size.seq_offsets, size.chunk, g);
+        }
+        ops::CpuIsaGuard use(isa);
+        const Result fast = run_with_grads(values, size.seq_offsets, size.chunk, g);
+        const double tol = f32 ? std::ldexp(1.0, -21) : std::ldexp(1.0, -50);  // 4.8e-7, 8.9e-16
+        EXPECT_LE(scaled_error(fast.out, reference.out), tol) << (f32 ? "f32" : "f64") << " out";
+        for (size_t i = 0; i < fast.grads.size(); ++i)
+          EXPECT_LE(scaled_error(fast.grads[i], reference.grads[i]), tol)
+              << (f32 ? "f32" : "f64") << " gradient of " << kNames[i];
+        if (std::getenv("ERC_PRINT_ERRORS") != nullptr) {
+          std::printf("%s %s T %ld E %ld N %ld out %.3g", ops::cpu_isa_name(isa), f32 ? "f32" : "f64", long(size.T),
+                      long(size.E), long(size.N), scaled_error(fast.out, reference.out));
+          for (size_t i = 0; i < fast.grads.size(); ++i)
+            std::printf(" %s %.3g", kNames[i], scaled_error(fast.grads[i], reference.grads[i]));
+          std::printf("\n");
+        }
+      }
+    }
+  }
+}
+
+TEST(SelectiveScanFastPath, UnavailableIsaIsAnErrorNamingTheAvailableOnes) {
+  for (ops::CpuIsa isa : {ops::CpuIsa::avx2, ops::CpuIsa::avx512}) {
+    if (ops::cpu_isa_available(isa)) continue;
+    try {
+      ops::CpuIsaGuard use(isa);
+      ADD_FAILURE() << ops::cpu_isa_name(isa) << " was accepted";
+    } catch (const std::exception& e) {
+      EXPECT_NE(std::string(e.what()).find("available: baseline"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_TRUE(ops::cpu_isa_available(ops::CpuIsa::baseline));
 }
 
 TEST(SelectiveScan, NoGradRunsForwardOnly) {

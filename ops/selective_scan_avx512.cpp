@@ -1,0 +1,18 @@
+// The selective scan's vector kernels for AVX-512 (ops/selective_scan_simd.h), the only code compiled with
+// -mavx512f -mfma; ops/selective_scan.cpp calls them only when ops::cpu_isa() says avx512.
+#include "ops/selective_scan_simd.h"
+#include "ops/simd_avx512.h"
+
+namespace erc::ops::scan_cpu {
+
+Kernels<float> avx512_f32() {
+  using V = simd_avx512::F32;
+  return {1 * V::W, forward_block<V, 1>, backward_block<V, 1>};
+}
+
+Kernels<double> avx512_f64() {
+  using V = simd_avx512::F64;
+  return {1 * V::W, forward_block<V, 1>, backward_block<V, 1>};
+}
+
+}  // namespace erc::ops::scan_cpu

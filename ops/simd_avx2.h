@@ -1,0 +1,128 @@
+// AVX2 + FMA vectors of float (8 lanes) and double (4 lanes) for the CPU fast paths: SLEEF's log1p and double exp
+// (1.0 ulp), and an inline float exp. Include only from a file compiled with -mavx2 -mfma (ops/CMakeLists.txt), and use only from code that
+// runs after ops::cpu_isa() said avx2.
+#pragma once
+#include <immintrin.h>
+#include <sleef.h>
+
+#include <cstdint>
+
+namespace erc::ops::simd_avx2 {
+
+struct F32 {
+  using scalar = float;
+  static constexpr int64_t W = 8;
+  __m256 r;
+  friend F32 operator+(F32 a, F32 b) { return {_mm256_add_ps(a.r, b.r)}; }
+  friend F32 operator-(F32 a, F32 b) { return {_mm256_sub_ps(a.r, b.r)}; }
+  friend F32 operator*(F32 a, F32 b) { return {_mm256_mul_ps(a.r, b.r)}; }
+  friend F32 operator/(F32 a, F32 b) { return {_mm256_div_ps(a.r, b.r)}; }
+  static F32 zero() { return {_mm256_setzero_ps()}; }
+  static F32 set(float x) { return {_mm256_set1_ps(x)}; }
+  static F32 load(const float* p) { return {_mm256_loadu_ps(p)}; }
+  static void store(float* p, F32 x) { _mm256_storeu_ps(p, x.r); }
+  // The first n < W lanes from p, the rest 0.
+  static F32 load_n(const float* p, int64_t n) { return {_mm256_maskload_ps(p, first_lanes(n))}; }
+  static void store_n(float* p, F32 x, int64_t n) { _mm256_maskstore_ps(p, first_lanes(n), x.r); }
+  static F32 fma(F32 a, F32 b, F32 c) { return {_mm256_fmadd_ps(a.r, b.r, c.r)}; }
+  static F32 min(F32 a, F32 b) { return {_mm256_min_ps(a.r, b.r)}; }
+  static F32 abs(F32 a) { return {_mm256_andnot_ps(_mm256_set1_ps(-0.0f), a.r)}; }
+  // e^x inline (see exp_f32 below); SLEEF's out-of-line call would cost 3x as much per lane.
+  static F32 exp(F32 a) { return {exp_f32(a.r)}; }
+  static F32 log1p(F32 a) { return {Sleef_log1pf8_u10avx2(a.r)}; }
+  // Lane by lane: a > b, a >= b (false where either is NaN), and where(mask, if_true, if_false).
+  static F32 greater(F32 a, F32 b) { return {_mm256_cmp_ps(a.r, b.r, _CMP_GT_OQ)}; }
+  static F32 greater_equal(F32 a, F32 b) { return {_mm256_cmp_ps(a.r, b.r, _CMP_GE_OQ)}; }
+  static F32 where(F32 mask, F32 if_true, F32 if_false) { return {_mm256_blendv_ps(if_false.r, if_true.r, mask.r)}; }
+  // acc[0 .. W) += x, in double.
+  static void add_to(double* acc, F32 x) {
+    _mm256_storeu_pd(acc, _mm256_add_pd(_mm256_loadu_pd(acc), _mm256_cvtps_pd(_mm256_castps256_ps128(x.r))));
+    _mm256_storeu_pd(acc + 4, _mm256_add_pd(_mm256_loadu_pd(acc + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(x.r, 1))));
+  }
+  // acc[i] += the sum of v[i]'s lanes, for i < count, each sum in one fixed order.
+  static void add_lane_sums(const F32* v, int64_t count, double* acc) {
+    int64_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+      // Pairwise sums of 8 vectors at once: after two rounds of hadd each 128-bit half holds 4 of the 8 sums.
+      const __m256 s01 = _mm256_hadd_ps(v[i].r, v[i + 1].r), s23 = _mm256_hadd_ps(v[i + 2].r, v[i + 3].r);
+      const __m256 s45 = _mm256_hadd_ps(v[i + 4].r, v[i + 5].r), s67 = _mm256_hadd_ps(v[i + 6].r, v[i + 7].r);
+      const __m256 s0123 = _mm256_hadd_ps(s01, s23), s4567 = _mm256_hadd_ps(s45, s67);
+      const __m256 sums = _mm256_add_ps(_mm256_permute2f128_ps(s0123, s4567, 0x20),
+                                        _mm256_permute2f128_ps(s0123, s4567, 0x31));
+      add_to(acc + i, {sums});
+    }
+    for (; i < count; ++i) {
+      const __m128 half = _mm_add_ps(_mm256_castps256_ps128(v[i].r), _mm256_extractf128_ps(v[i].r, 1));
+      const __m128 pair = _mm_add_ps(half, _mm_movehl_ps(half, half));
+      acc[i] += double(_mm_cvtss_f32(_mm_add_ss(pair, _mm_movehdup_ps(pair))));
+    }
+  }
+
+ private:
+  static __m256i first_lanes(int64_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  // e^x = 2^k e^r with k = round(x / ln 2) and |r| <= ln 2 / 2, e^r by Cephes' expf polynomial (1 + r + r^2 p(r),
+  // p of degree 5). Within 2 ulp of libm's expf where the result is a normal float (tests/test_simd_avx2.cpp);
+  // 0 below -87.3 (where expf gives a subnormal, under 1.2e-38), +inf above 88.72, NaN for NaN.
+  static __m256 exp_f32(__m256 x) {
+    const __m256 k = _mm256_min_ps(_mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
+                                   _mm256_set1_ps(127.0f));
+    // r = x - k ln 2, with ln 2 in two parts so that k ln 2's rounding does not reach r.
+    __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    const __m256 e_r = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), _mm256_set1_ps(1.0f));
+    // 2^k built in the exponent field; k >= -126 wherever the result is kept.
+    const __m256i k_int = _mm256_max_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(-126));
+    const __m256 two_k = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k_int, _mm256_set1_epi32(127)), 23));
+    __m256 y = _mm256_mul_ps(e_r, two_k);
+    y = _mm256_blendv_ps(y, _mm256_setzero_ps(), _mm256_cmp_ps(x, _mm256_set1_ps(-87.3365479f), _CMP_LT_OQ));
+    y = _mm256_blendv_ps(y, _mm256_set1_ps(__builtin_inff()), _mm256_cmp_ps(x, _mm256_set1_ps(88.7228394f), _CMP_GT_OQ));
+    return _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+  }
+};
+
+struct F64 {
+  using scalar = double;
+  static constexpr int64_t W = 4;
+  __m256d r;
+  friend F64 operator+(F64 a, F64 b) { return {_mm256_add_pd(a.r, b.r)}; }
+  friend F64 operator-(F64 a, F64 b) { return {_mm256_sub_pd(a.r, b.r)}; }
+  friend F64 operator*(F64 a, F64 b) { return {_mm256_mul_pd(a.r, b.r)}; }
+  friend F64 operator/(F64 a, F64 b) { return {_mm256_div_pd(a.r, b.r)}; }
+  static F64 zero() { return {_mm256_setzero_pd()}; }
+  static F64 set(double x) { return {_mm256_set1_pd(x)}; }
+  static F64 load(const double* p) { return {_mm256_loadu_pd(p)}; }
+  static void store(double* p, F64 x) { _mm256_storeu_pd(p, x.r); }
+  static F64 load_n(const double* p, int64_t n) { return {_mm256_maskload_pd(p, first_lanes(n))}; }
+  static void store_n(double* p, F64 x, int64_t n) { _mm256_maskstore_pd(p, first_lanes(n), x.r); }
+  static F64 fma(F64 a, F64 b, F64 c) { return {_mm256_fmadd_pd(a.r, b.r, c.r)}; }
+  static F64 min(F64 a, F64 b) { return {_mm256_min_pd(a.r, b.r)}; }
+  static F64 abs(F64 a) { return {_mm256_andnot_pd(_mm256_set1_pd(-0.0), a.r)}; }
+  static F64 exp(F64 a) { return {Sleef_expd4_u10avx2(a.r)}; }
+  static F64 log1p(F64 a) { return {Sleef_log1pd4_u10avx2(a.r)}; }
+  static F64 greater(F64 a, F64 b) { return {_mm256_cmp_pd(a.r, b.r, _CMP_GT_OQ)}; }
+  static F64 greater_equal(F64 a, F64 b) { return {_mm256_cmp_pd(a.r, b.r, _CMP_GE_OQ)}; }
+  static F64 where(F64 mask, F64 if_true, F64 if_false) { return {_mm256_blendv_pd(if_false.r, if_true.r, mask.r)}; }
+  static void add_to(double* acc, F64 x) { _mm256_storeu_pd(acc, _mm256_add_pd(_mm256_loadu_pd(acc), x.r)); }
+  static void add_lane_sums(const F64* v, int64_t count, double* acc) {
+    for (int64_t i = 0; i < count; ++i) {
+      const __m128d half = _mm_add_pd(_mm256_castpd256_pd128(v[i].r), _mm256_extractf128_pd(v[i].r, 1));
+      acc[i] += _mm_cvtsd_f64(_mm_add_sd(half, _mm_unpackhi_pd(half, half)));
+    }
+  }
+
+ private:
+  static __m256i first_lanes(int64_t n) {
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
+  }
+};
+
+}  // namespace erc::ops::simd_avx2
