@@ -6,6 +6,7 @@
 #include <cmath>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "autograd/node.h"
@@ -22,6 +23,7 @@ namespace {
 using scan_cpu::BackwardWork;
 using scan_cpu::Grads;
 using scan_cpu::Inputs;
+using scan_cpu::kGroupChannels;
 using scan_cpu::Kernels;
 using scan_cpu::Plan;
 
@@ -30,12 +32,6 @@ constexpr const char* kOp = "selective_scan";
 // Channels that the reference walks through time together: at frame t their u, delta and z are one or two cache
 // lines of the [T, E] tensors, and their kBlock x N states stay in L1.
 constexpr int64_t kBlock = 16;
-
-// dB and dC sum over channels. Each group of kGroupChannels channels (whole blocks of every kernel) sums its own
-// channels, in order, into its own [T, N] partial in double, and the partials are added in group order afterwards:
-// the result is the same whatever the thread count and whichever thread finishes first. A group is also the unit
-// of backward's parallelism (16 of them for the model's E = 512), and its partials are its memory: 2 G T N doubles.
-constexpr int64_t kGroupChannels = 32;
 
 // Below this many state updates (T E N) a thread team costs more than it saves.
 constexpr int64_t kParallelWork = int64_t(1) << 15;
@@ -72,8 +68,7 @@ void advance(const Inputs<scalar_t>& in, int64_t t, int64_t e, scalar_t dt, cons
   for (int64_t n = 0; n < in.N; ++n) h[n] = decay[n] * h_prev[n] + dt_u * b[n];
 }
 
-// The reference forward of one block (scan_cpu::ForwardBlock): `h` holds the block's states, channel-major, then
-// one channel's decays.
+// The reference forward of one block: `h` holds the block's states, channel-major, then one channel's decays.
 template <typename scalar_t>
 void forward_block_reference(const Inputs<scalar_t>& in, const Plan<scalar_t>& plan, int64_t e0, int64_t width,
                              scalar_t* out, scalar_t* states, scalar_t* h) {
@@ -102,7 +97,8 @@ void forward_block_reference(const Inputs<scalar_t>& in, const Plan<scalar_t>& p
   }
 }
 
-// The reference backward of one block (scan_cpu::BackwardBlock). docs/MODEL.md §2's reverse-time recurrence
+// The reference backward of one block, adding its terms of dB and dC into the [T, N] sums dB_sum and dC_sum, with
+// `work` sized by backward_scratch_reference. docs/MODEL.md §2's reverse-time recurrence
 // dh_t = g_hat_t C_t + exp(dt_{t+1} A) dh_{t+1}, walked back through each chunk of each sequence, gives every
 // frame's du, d delta and dz and its terms of dA, dB, dC, dD and d delta_bias.
 template <typename scalar_t>
@@ -184,20 +180,44 @@ void backward_block_reference(const Inputs<scalar_t>& in, const Plan<scalar_t>& 
   }
 }
 
-// The kernels of the ISA that ops::cpu_isa() chose.
+// scan_cpu::ForwardRange, ScratchSize and BackwardRange for the reference: block by block.
 template <typename scalar_t>
-Kernels<scalar_t> kernels() {
+void forward_range_reference(const Inputs<scalar_t>& in, const Plan<scalar_t>& plan, int64_t e0, int64_t e1,
+                             scalar_t* out, scalar_t* states, scalar_t* scratch) {
+  for (int64_t e = e0; e < e1; e += kBlock) forward_block_reference(in, plan, e, std::min(kBlock, e1 - e), out, states, scratch);
+}
+int64_t forward_scratch_reference(int64_t, int64_t N, int64_t) { return (kBlock + 1) * N; }
+int64_t backward_scratch_reference(int64_t, int64_t N, int64_t chunk_rows) {
+  return ((2 * chunk_rows + 2) * N + 2 * chunk_rows) * kBlock;
+}
+template <typename scalar_t>
+void backward_range_reference(const Inputs<scalar_t>& in, const Plan<scalar_t>& plan, const scalar_t* states,
+                              const scalar_t* g, int64_t e0, int64_t e1, const Grads<scalar_t>& d, double* dB_parts,
+                              double* dC_parts, const BackwardWork<scalar_t>& work) {
+  for (int64_t e = e0; e < e1; e += kBlock) {
+    const int64_t offset = e / kGroupChannels * in.T * in.N;
+    backward_block_reference(in, plan, states, g, e, std::min(kBlock, e1 - e), d, dB_parts + offset,
+                             dC_parts + offset, work);
+  }
+}
+
+// The kernels for `isa`.
+template <typename scalar_t>
+Kernels<scalar_t> kernels(CpuIsa isa) {
 #ifdef ERC_HAVE_SLEEF
   constexpr bool f32 = std::is_same_v<scalar_t, float>;
-  switch (cpu_isa()) {
+  switch (isa) {
     case CpuIsa::avx2:
       if constexpr (f32) return scan_cpu::avx2_f32(); else return scan_cpu::avx2_f64();
     case CpuIsa::avx512:
       if constexpr (f32) return scan_cpu::avx512_f32(); else return scan_cpu::avx512_f64();
     case CpuIsa::baseline: break;
   }
+#else
+  (void)isa;
 #endif
-  return {kBlock, forward_block_reference<scalar_t>, backward_block_reference<scalar_t>};
+  return {kBlock, 0, forward_range_reference<scalar_t>, backward_range_reference<scalar_t>, forward_scratch_reference,
+          backward_scratch_reference};
 }
 
 // A buffer whose start is aligned for the widest vector, as the fast paths' scratch vectors need.
@@ -229,45 +249,56 @@ struct PlanStorage {
   Plan<scalar_t> plan;
 };
 
-// out [T, E]; states [n_saved, E, N] or null when no backward will run.
+// Thread `tid`'s share of `n_units` units: contiguous, sizes differing by at most one.
+std::pair<int64_t, int64_t> share(int64_t n_units, int tid, int n_threads) {
+  return {n_units * tid / n_threads, n_units * (tid + 1) / n_threads};
+}
+
+// The chunk that `isa`'s kernels save states at, given the op's chunk_size.
+int64_t saving_chunk(CpuIsa isa, DType dtype, int64_t chunk_size) {
+  return dispatch_float(dtype, kOp, [&](auto tag) {
+    const int64_t fixed = kernels<decltype(tag)>(isa).chunk;
+    return fixed > 0 ? fixed : chunk_size;
+  });
+}
+
+// out [T, E]; states [n_saved, E, N] (saving_chunk) or null when no backward will run. Each thread takes a
+// contiguous range of blocks.
 template <typename scalar_t>
-void scan_forward(const Inputs<scalar_t>& in, const SeqOffsets& seq_offsets, int64_t chunk_size, scalar_t* out,
-                  scalar_t* states) {
-  const Kernels<scalar_t> k = kernels<scalar_t>();
+void scan_forward(const Kernels<scalar_t>& k, const Inputs<scalar_t>& in, const SeqOffsets& seq_offsets,
+                  int64_t chunk_size, scalar_t* out, scalar_t* states) {
   const PlanStorage<scalar_t> shared(in, seq_offsets, chunk_size);
   const int64_t n_blocks = ceil_div(in.E, k.block);
 #pragma omp parallel num_threads(scan_threads(in.T, in.E, in.N, n_blocks))
   {
-    AlignedBuffer<scalar_t> h(size_t(2 * in.N * k.block));
-#pragma omp for schedule(static)
-    for (int64_t block = 0; block < n_blocks; ++block) {
-      const int64_t e0 = block * k.block;
-      k.forward(in, shared.plan, e0, std::min(k.block, in.E - e0), out, states, h.data());
+    const auto [first, last] = share(n_blocks, omp_get_thread_num(), omp_get_num_threads());
+    const int64_t e0 = first * k.block, e1 = std::min(in.E, last * k.block);
+    if (e0 < e1) {
+      AlignedBuffer<scalar_t> scratch(size_t(k.forward_scratch(e1 - e0, in.N, shared.plan.chunk_rows)));
+      k.forward(in, shared.plan, e0, e1, out, states, scratch.data());
     }
   }
 }
 
-// Every gradient, written (not added to). g [T, E] is dL/d(out).
+// Every gradient, written (not added to). g [T, E] is dL/d(out). Each thread takes a contiguous range of channel
+// groups; the groups' dB and dC partials are added in group order.
 template <typename scalar_t>
-void scan_backward(const Inputs<scalar_t>& in, const scalar_t* states, const SeqOffsets& seq_offsets,
-                   int64_t chunk_size, const scalar_t* g, const Grads<scalar_t>& d) {
+void scan_backward(const Kernels<scalar_t>& k, const Inputs<scalar_t>& in, const scalar_t* states,
+                   const SeqOffsets& seq_offsets, int64_t chunk_size, const scalar_t* g, const Grads<scalar_t>& d) {
   const int64_t T = in.T, E = in.E, N = in.N;
-  const Kernels<scalar_t> k = kernels<scalar_t>();
   const PlanStorage<scalar_t> shared(in, seq_offsets, chunk_size);
-  const int64_t rows = shared.plan.chunk_rows, n_groups = ceil_div(E, kGroupChannels);
+  const int64_t n_groups = ceil_div(E, kGroupChannels);
   std::vector<double> dB_part(size_t(n_groups * T * N), 0.0), dC_part(size_t(n_groups * T * N), 0.0);
   const int n_threads = scan_threads(T, E, N, n_groups);
 #pragma omp parallel num_threads(n_threads)
   {
-    AlignedBuffer<scalar_t> values(size_t(((3 * rows + 6) * N + 2 * rows) * k.block));
-    std::vector<double> sums(size_t((N + 2) * k.block));
-    const BackwardWork<scalar_t> work{values.data(), sums.data()};
-#pragma omp for schedule(static)
-    for (int64_t group = 0; group < n_groups; ++group) {
-      const int64_t group_end = std::min(E, (group + 1) * kGroupChannels);
-      for (int64_t e0 = group * kGroupChannels; e0 < group_end; e0 += k.block)
-        k.backward(in, shared.plan, states, g, e0, std::min(k.block, group_end - e0), d,
-                   dB_part.data() + group * T * N, dC_part.data() + group * T * N, work);
+    const auto [first, last] = share(n_groups, omp_get_thread_num(), omp_get_num_threads());
+    const int64_t e0 = first * kGroupChannels, e1 = std::min(E, last * kGroupChannels);
+    if (e0 < e1) {
+      AlignedBuffer<scalar_t> values(size_t(k.backward_scratch(e1 - e0, N, shared.plan.chunk_rows)));
+      std::vector<double> sums(size_t((N + 2) * (e1 - e0 + k.block)));
+      k.backward(in, shared.plan, states, g, e0, e1, d, dB_part.data(), dC_part.data(),
+                 BackwardWork<scalar_t>{values.data(), sums.data()});
     }
   }
 #pragma omp parallel for schedule(static) num_threads(n_threads)
@@ -291,11 +322,13 @@ Inputs<scalar_t> inputs_of(const std::vector<Tensor>& t) {
 
 struct SelectiveScanBackward : autograd::Node {
   std::vector<Tensor> inputs;  // u, delta, A, B, C, D, z, delta_bias: detached, contiguous
-  // The states forward saved: on the CPU [n_saved, E, N], the state at each chunk boundary
-  // (selective_scan_saved_states); on the device [n_chunks, E, N], the start state of each of its chunks.
+  // The states forward saved: on the CPU [n_saved, E, N], the state at each boundary of chunk_size (the op's
+  // argument for the reference loops, 32 frames for the fast paths); on the device [n_chunks, E, N], the start
+  // state of each of its chunks.
   Tensor states;
   SeqOffsets seq_offsets;
   int64_t chunk_size = 0;
+  CpuIsa isa = CpuIsa::baseline;  // forward's kernels, which backward must match
   const char* name() const override { return kOp; }
   std::vector<Tensor> backward(const Tensor& grad_output) override {
     Tensor g = grad_output.contiguous();
@@ -316,8 +349,8 @@ struct SelectiveScanBackward : autograd::Node {
       Grads<scalar_t> d{grads[0].data<scalar_t>(), grads[1].data<scalar_t>(), grads[2].data<scalar_t>(),
                             grads[3].data<scalar_t>(), grads[4].data<scalar_t>(), grads[5].data<scalar_t>(),
                             grads[6].data<scalar_t>(), grads[7].data<scalar_t>()};
-      scan_backward(inputs_of<scalar_t>(inputs), states.data<scalar_t>(), seq_offsets, chunk_size, g.data<scalar_t>(),
-                    d);
+      scan_backward(kernels<scalar_t>(isa), inputs_of<scalar_t>(inputs), states.data<scalar_t>(), seq_offsets,
+                    chunk_size, g.data<scalar_t>(), d);
     });
   }
 };
@@ -360,7 +393,9 @@ Tensor selective_scan(const Tensor& u, const Tensor& delta, const Tensor& A, con
     ERC_CHECK(args[i].dtype() == u.dtype(), kOp, ": ", names[i], " is ", dtype_name(args[i].dtype()), " but u is ",
               dtype_name(u.dtype()), "; all inputs must share one dtype");
   check_seq_offsets(seq_offsets, T, kOp);
-  const int64_t n_saved = selective_scan_saved_states(seq_offsets, chunk_size);
+  ERC_CHECK(chunk_size >= 1, kOp, ": chunk_size must be at least 1, got ", chunk_size);
+  const CpuIsa isa = cpu_isa();
+  const int64_t saved_every = saving_chunk(isa, u.dtype(), chunk_size);
 
   std::vector<Tensor> inputs;
   for (const Tensor& t : args) inputs.push_back(t.detach().contiguous());
@@ -370,11 +405,11 @@ Tensor selective_scan(const Tensor& u, const Tensor& delta, const Tensor& A, con
   if (device == Device::cuda) {
     ERC_CUDA_CALL(states = cuda::selective_scan_forward(inputs, seq_offsets, out));
   } else {
-    states = Tensor::empty({record ? n_saved : 0, E, N}, u.dtype());
+    states = Tensor::empty({record ? selective_scan_saved_states(seq_offsets, saved_every) : 0, E, N}, u.dtype());
     dispatch_float(u.dtype(), kOp, [&](auto tag) {
       using scalar_t = decltype(tag);
-      scan_forward(inputs_of<scalar_t>(inputs), seq_offsets, chunk_size, out.data<scalar_t>(),
-                   record ? states.data<scalar_t>() : nullptr);
+      scan_forward(kernels<scalar_t>(isa), inputs_of<scalar_t>(inputs), seq_offsets, saved_every,
+                   out.data<scalar_t>(), record ? states.data<scalar_t>() : nullptr);
     });
   }
   if (!record) return out;
@@ -382,7 +417,8 @@ Tensor selective_scan(const Tensor& u, const Tensor& delta, const Tensor& A, con
   node->inputs = std::move(inputs);
   node->states = states;
   node->seq_offsets = seq_offsets;
-  node->chunk_size = chunk_size;
+  node->chunk_size = saved_every;
+  node->isa = isa;
   return autograd::record(out, node, args);
 }
 

@@ -7,12 +7,12 @@ namespace erc::ops::scan_cpu {
 
 Kernels<float> avx2_f32() {
   using V = simd_avx2::F32;
-  return {V::W, forward_block<V, 1>, backward_block<V, 1>};
+  return {V::W, kPiece, forward_range<V>, backward_range<V>, forward_scratch<V>, backward_scratch<V>};
 }
 
 Kernels<double> avx2_f64() {
   using V = simd_avx2::F64;
-  return {V::W, forward_block<V, 1>, backward_block<V, 1>};
+  return {V::W, kPiece, forward_range<V>, backward_range<V>, forward_scratch<V>, backward_scratch<V>};
 }
 
 }  // namespace erc::ops::scan_cpu

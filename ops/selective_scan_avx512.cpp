@@ -7,12 +7,12 @@ namespace erc::ops::scan_cpu {
 
 Kernels<float> avx512_f32() {
   using V = simd_avx512::F32;
-  return {1 * V::W, forward_block<V, 1>, backward_block<V, 1>};
+  return {V::W, kPiece, forward_range<V>, backward_range<V>, forward_scratch<V>, backward_scratch<V>};
 }
 
 Kernels<double> avx512_f64() {
   using V = simd_avx512::F64;
-  return {1 * V::W, forward_block<V, 1>, backward_block<V, 1>};
+  return {V::W, kPiece, forward_range<V>, backward_range<V>, forward_scratch<V>, backward_scratch<V>};
 }
 
 }  // namespace erc::ops::scan_cpu

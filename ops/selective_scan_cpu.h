@@ -33,32 +33,48 @@ struct Plan {
   const scalar_t* A_by_state;
 };
 
-// One thread's scratch for the backward of one block of up to `block` channels; ops/selective_scan.cpp sizes it
-// (backward_work_sizes) and each kernel lays it out as it likes.
+// The frames that the vector kernels take state by state: a piece (ops/selective_scan_simd.h).
+constexpr int64_t kPiece = 32;
+
+// dB and dC sum over channels. Each group of kGroupChannels channels (whole blocks of every kernel) sums its own
+// channels, block by block in order, into its own [T, N] partial in double, and ops/selective_scan.cpp adds the
+// partials in group order: the result is the same whatever the thread count. A group is also the unit of
+// backward's parallelism (16 of them for the model's E = 512), and its partials are its memory: 2 G T N doubles.
+constexpr int64_t kGroupChannels = 32;
+
+// One thread's scratch for the backward of a range of channels, sized by the kernel's backward_scratch.
 template <typename scalar_t>
 struct BackwardWork {
-  scalar_t* values;  // ((3 chunk_rows + 6) N + 2 chunk_rows) block, aligned to 64 bytes
-  double* sums;      // (N + 2) block
+  scalar_t* values;  // aligned to 64 bytes
+  double* sums;      // (N + 2) (channels + block)
 };
 
-// out [T, E] and, when `states` is not null, the chunk-boundary states of the channels [e0, e0 + width).
-// `h` holds 2 N block values, aligned to 64 bytes.
+// out [T, E] and, when `states` is not null, the chunk-boundary states of the channels [e0, e1); e0 is a multiple
+// of the kernel's block. `scratch` holds forward_scratch(e1 - e0, N, chunk_rows) values, aligned to 64 bytes.
 template <typename scalar_t>
-using ForwardBlock = void (*)(const Inputs<scalar_t>& in, const Plan<scalar_t>& plan, int64_t e0, int64_t width,
-                              scalar_t* out, scalar_t* states, scalar_t* h);
+using ForwardRange = void (*)(const Inputs<scalar_t>& in, const Plan<scalar_t>& plan, int64_t e0, int64_t e1,
+                              scalar_t* out, scalar_t* states, scalar_t* scratch);
 
-// Every gradient of the channels [e0, e0 + width) (written, not added), and their terms of dB and dC added into
-// the [T, N] sums dB_sum and dC_sum. g [T, E] is dL/d(out).
+// Every gradient of the channels [e0, e1) (written, not added); e0 and e1 are multiples of kGroupChannels (or e1 is
+// E). Their terms of dB and dC are added into the [n_groups, T, N] partials dB_parts and dC_parts, channel e's into
+// group e / kGroupChannels. g [T, E] is dL/d(out).
 template <typename scalar_t>
-using BackwardBlock = void (*)(const Inputs<scalar_t>& in, const Plan<scalar_t>& plan, const scalar_t* states,
-                               const scalar_t* g, int64_t e0, int64_t width, const Grads<scalar_t>& d,
-                               double* dB_sum, double* dC_sum, const BackwardWork<scalar_t>& work);
+using BackwardRange = void (*)(const Inputs<scalar_t>& in, const Plan<scalar_t>& plan, const scalar_t* states,
+                               const scalar_t* g, int64_t e0, int64_t e1, const Grads<scalar_t>& d, double* dB_parts,
+                               double* dC_parts, const BackwardWork<scalar_t>& work);
+
+// Scratch values a kernel needs for `channels` channels.
+using ScratchSize = int64_t (*)(int64_t channels, int64_t N, int64_t chunk_rows);
 
 template <typename scalar_t>
 struct Kernels {
-  int64_t block;  // channels per block
-  ForwardBlock<scalar_t> forward;
-  BackwardBlock<scalar_t> backward;
+  int64_t block;  // channels the kernel takes together: 16 for the reference, one vector for the fast paths
+  // The chunk forward saves states at: 0 for the op's chunk_size (the reference); kPiece for the fast paths, whose
+  // backward then recomputes each piece once from its saved state (as the device does with its 32-frame chunks).
+  int64_t chunk;
+  ForwardRange<scalar_t> forward;
+  BackwardRange<scalar_t> backward;
+  ScratchSize forward_scratch, backward_scratch;
 };
 
 // The vector kernels; defined only in a build with SLEEF, called only when the CPU has the ISA.

@@ -1,6 +1,6 @@
 // AVX2 + FMA vectors of float (8 lanes) and double (4 lanes) for the CPU fast paths: SLEEF's log1p and double exp
-// (1.0 ulp), and an inline float exp. Include only from a file compiled with -mavx2 -mfma (ops/CMakeLists.txt), and use only from code that
-// runs after ops::cpu_isa() said avx2.
+// (1.0 ulp), and an inline float exp. Include only from a file compiled with -mavx2 -mfma (ops/CMakeLists.txt), and use
+// only from code that runs after ops::cpu_isa() said avx2.
 #pragma once
 #include <immintrin.h>
 #include <sleef.h>
@@ -27,17 +27,26 @@ struct F32 {
   static F32 fma(F32 a, F32 b, F32 c) { return {_mm256_fmadd_ps(a.r, b.r, c.r)}; }
   static F32 min(F32 a, F32 b) { return {_mm256_min_ps(a.r, b.r)}; }
   static F32 abs(F32 a) { return {_mm256_andnot_ps(_mm256_set1_ps(-0.0f), a.r)}; }
-  // e^x inline (see exp_f32 below); SLEEF's out-of-line call would cost 3x as much per lane.
+  // e^x inline (exp_f32 below): SLEEF's out-of-line call (Debian's 3.5 has no inline headers) costs 3x as much,
+  // most of it in saving and restoring every vector register around the call.
   static F32 exp(F32 a) { return {exp_f32(a.r)}; }
   static F32 log1p(F32 a) { return {Sleef_log1pf8_u10avx2(a.r)}; }
   // Lane by lane: a > b, a >= b (false where either is NaN), and where(mask, if_true, if_false).
   static F32 greater(F32 a, F32 b) { return {_mm256_cmp_ps(a.r, b.r, _CMP_GT_OQ)}; }
   static F32 greater_equal(F32 a, F32 b) { return {_mm256_cmp_ps(a.r, b.r, _CMP_GE_OQ)}; }
   static F32 where(F32 mask, F32 if_true, F32 if_false) { return {_mm256_blendv_ps(if_false.r, if_true.r, mask.r)}; }
-  // acc[0 .. W) += x, in double.
-  static void add_to(double* acc, F32 x) {
-    _mm256_storeu_pd(acc, _mm256_add_pd(_mm256_loadu_pd(acc), _mm256_cvtps_pd(_mm256_castps256_ps128(x.r))));
-    _mm256_storeu_pd(acc + 4, _mm256_add_pd(_mm256_loadu_pd(acc + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(x.r, 1))));
+  // W running sums in double, kept in registers: acc_load, acc_add (acc + x, lane by lane), acc_store.
+  struct Acc {
+    __m256d low, high;
+  };
+  static Acc acc_load(const double* p) { return {_mm256_loadu_pd(p), _mm256_loadu_pd(p + 4)}; }
+  static void acc_store(double* p, Acc a) {
+    _mm256_storeu_pd(p, a.low);
+    _mm256_storeu_pd(p + 4, a.high);
+  }
+  static Acc acc_add(Acc a, F32 x) {
+    return {_mm256_add_pd(a.low, _mm256_cvtps_pd(_mm256_castps256_ps128(x.r))),
+            _mm256_add_pd(a.high, _mm256_cvtps_pd(_mm256_extractf128_ps(x.r, 1)))};
   }
   // acc[i] += the sum of v[i]'s lanes, for i < count, each sum in one fixed order.
   static void add_lane_sums(const F32* v, int64_t count, double* acc) {
@@ -47,9 +56,9 @@ struct F32 {
       const __m256 s01 = _mm256_hadd_ps(v[i].r, v[i + 1].r), s23 = _mm256_hadd_ps(v[i + 2].r, v[i + 3].r);
       const __m256 s45 = _mm256_hadd_ps(v[i + 4].r, v[i + 5].r), s67 = _mm256_hadd_ps(v[i + 6].r, v[i + 7].r);
       const __m256 s0123 = _mm256_hadd_ps(s01, s23), s4567 = _mm256_hadd_ps(s45, s67);
-      const __m256 sums = _mm256_add_ps(_mm256_permute2f128_ps(s0123, s4567, 0x20),
-                                        _mm256_permute2f128_ps(s0123, s4567, 0x31));
-      add_to(acc + i, {sums});
+      const __m256 sums =
+          _mm256_add_ps(_mm256_permute2f128_ps(s0123, s4567, 0x20), _mm256_permute2f128_ps(s0123, s4567, 0x31));
+      acc_store(acc + i, acc_add(acc_load(acc + i), {sums}));
     }
     for (; i < count; ++i) {
       const __m128 half = _mm_add_ps(_mm256_castps256_ps128(v[i].r), _mm256_extractf128_ps(v[i].r, 1));
@@ -63,12 +72,17 @@ struct F32 {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }
   // e^x = 2^k e^r with k = round(x / ln 2) and |r| <= ln 2 / 2, e^r by Cephes' expf polynomial (1 + r + r^2 p(r),
-  // p of degree 5). Within 2 ulp of libm's expf where the result is a normal float (tests/test_simd_avx2.cpp);
-  // 0 below -87.3 (where expf gives a subnormal, under 1.2e-38), +inf above 88.72, NaN for NaN.
-  static __m256 exp_f32(__m256 x) {
-    const __m256 k = _mm256_min_ps(_mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
-                                   _mm256_set1_ps(127.0f));
+  // p of degree 5), and 2^k applied as two powers of two so that results down to the subnormals round once. x is
+  // clamped to [-103.98, 88.38]: within 1 ulp of libm's expf there (measured at 481M points, docs/TESTING.md), 0
+  // below (as expf), 2.4e38 above (expf: up to 3.4e38, then +inf); NaN stays NaN. The fast paths' arguments are
+  // dt A <= 0 (A < 0 in Mamba), -|x| and softplus's x <= 20.
+  static __m256 exp_f32(__m256 x_in) {
+    // min and max return their second operand when one is NaN: x, in this order.
+    const __m256 x = _mm256_max_ps(_mm256_set1_ps(-103.98f), _mm256_min_ps(_mm256_set1_ps(88.3762626f), x_in));
+    const __m256 underflow = _mm256_cmp_ps(x_in, _mm256_set1_ps(-103.97208f), _CMP_LT_OQ);
+    // x log2(e) + 1.5 2^23 rounds to an integer k, which is then in the low bits of the float.
+    const __m256 shifted = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(12582912.0f));
+    const __m256 k = _mm256_sub_ps(shifted, _mm256_set1_ps(12582912.0f));
     // r = x - k ln 2, with ln 2 in two parts so that k ln 2's rounding does not reach r.
     __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), x);
     r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
@@ -79,13 +93,13 @@ struct F32 {
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
     const __m256 e_r = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), _mm256_set1_ps(1.0f));
-    // 2^k built in the exponent field; k >= -126 wherever the result is kept.
-    const __m256i k_int = _mm256_max_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(-126));
-    const __m256 two_k = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k_int, _mm256_set1_epi32(127)), 23));
-    __m256 y = _mm256_mul_ps(e_r, two_k);
-    y = _mm256_blendv_ps(y, _mm256_setzero_ps(), _mm256_cmp_ps(x, _mm256_set1_ps(-87.3365479f), _CMP_LT_OQ));
-    y = _mm256_blendv_ps(y, _mm256_set1_ps(__builtin_inff()), _mm256_cmp_ps(x, _mm256_set1_ps(88.7228394f), _CMP_GT_OQ));
-    return _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+    // 2^k = 2^k1 2^k2 with k1 = floor(k / 2): each a normal float for k in [-150, 127].
+    const __m256i k_int = _mm256_sub_epi32(_mm256_castps_si256(shifted), _mm256_set1_epi32(0x4B400000));
+    const __m256i k1 = _mm256_srai_epi32(k_int, 1), k2 = _mm256_sub_epi32(k_int, k1);
+    const __m256i bias = _mm256_set1_epi32(127);
+    const __m256 two_k1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, bias), 23));
+    const __m256 two_k2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, bias), 23));
+    return _mm256_andnot_ps(underflow, _mm256_mul_ps(_mm256_mul_ps(e_r, two_k1), two_k2));
   }
 };
 
@@ -111,7 +125,12 @@ struct F64 {
   static F64 greater(F64 a, F64 b) { return {_mm256_cmp_pd(a.r, b.r, _CMP_GT_OQ)}; }
   static F64 greater_equal(F64 a, F64 b) { return {_mm256_cmp_pd(a.r, b.r, _CMP_GE_OQ)}; }
   static F64 where(F64 mask, F64 if_true, F64 if_false) { return {_mm256_blendv_pd(if_false.r, if_true.r, mask.r)}; }
-  static void add_to(double* acc, F64 x) { _mm256_storeu_pd(acc, _mm256_add_pd(_mm256_loadu_pd(acc), x.r)); }
+  struct Acc {
+    __m256d sum;
+  };
+  static Acc acc_load(const double* p) { return {_mm256_loadu_pd(p)}; }
+  static void acc_store(double* p, Acc a) { _mm256_storeu_pd(p, a.sum); }
+  static Acc acc_add(Acc a, F64 x) { return {_mm256_add_pd(a.sum, x.r)}; }
   static void add_lane_sums(const F64* v, int64_t count, double* acc) {
     for (int64_t i = 0; i < count; ++i) {
       const __m128d half = _mm_add_pd(_mm256_castpd256_pd128(v[i].r), _mm256_extractf128_pd(v[i].r, 1));

@@ -35,10 +35,18 @@ struct F32 {
     const __mmask16 m = _mm512_test_epi32_mask(_mm512_castps_si512(mask.r), _mm512_castps_si512(mask.r));
     return {_mm512_mask_blend_ps(m, if_false.r, if_true.r)};
   }
-  static void add_to(double* acc, F32 x) {
-    _mm512_storeu_pd(acc, _mm512_add_pd(_mm512_loadu_pd(acc), _mm512_cvtps_pd(_mm512_castps512_ps256(x.r))));
+  struct Acc {
+    __m512d low, high;
+  };
+  static Acc acc_load(const double* p) { return {_mm512_loadu_pd(p), _mm512_loadu_pd(p + 8)}; }
+  static void acc_store(double* p, Acc a) {
+    _mm512_storeu_pd(p, a.low);
+    _mm512_storeu_pd(p + 8, a.high);
+  }
+  static Acc acc_add(Acc a, F32 x) {
     const __m256 high = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x.r), 1));
-    _mm512_storeu_pd(acc + 8, _mm512_add_pd(_mm512_loadu_pd(acc + 8), _mm512_cvtps_pd(high)));
+    return {_mm512_add_pd(a.low, _mm512_cvtps_pd(_mm512_castps512_ps256(x.r))),
+            _mm512_add_pd(a.high, _mm512_cvtps_pd(high))};
   }
   static void add_lane_sums(const F32* v, int64_t count, double* acc) {
     for (int64_t i = 0; i < count; ++i) acc[i] += double(_mm512_reduce_add_ps(v[i].r));
@@ -46,9 +54,7 @@ struct F32 {
 
  private:
   static __mmask16 first_lanes(int64_t n) { return __mmask16((1u << n) - 1); }
-  static F32 mask_vector(__mmask16 m) {
-    return {_mm512_castsi512_ps(_mm512_maskz_set1_epi32(m, -1))};
-  }
+  static F32 mask_vector(__mmask16 m) { return {_mm512_castsi512_ps(_mm512_maskz_set1_epi32(m, -1))}; }
 };
 
 struct F64 {
@@ -76,7 +82,12 @@ struct F64 {
     const __mmask8 m = _mm512_test_epi64_mask(_mm512_castpd_si512(mask.r), _mm512_castpd_si512(mask.r));
     return {_mm512_mask_blend_pd(m, if_false.r, if_true.r)};
   }
-  static void add_to(double* acc, F64 x) { _mm512_storeu_pd(acc, _mm512_add_pd(_mm512_loadu_pd(acc), x.r)); }
+  struct Acc {
+    __m512d sum;
+  };
+  static Acc acc_load(const double* p) { return {_mm512_loadu_pd(p)}; }
+  static void acc_store(double* p, Acc a) { _mm512_storeu_pd(p, a.sum); }
+  static Acc acc_add(Acc a, F64 x) { return {_mm512_add_pd(a.sum, x.r)}; }
   static void add_lane_sums(const F64* v, int64_t count, double* acc) {
     for (int64_t i = 0; i < count; ++i) acc[i] += _mm512_reduce_add_pd(v[i].r);
   }

@@ -17,11 +17,13 @@ std::string mib(size_t bytes) {
 }
 }  // namespace
 
-CachingAllocator::CachingAllocator(std::string device_name, RawAlloc raw_alloc, RawFree raw_free, bool caching)
+CachingAllocator::CachingAllocator(std::string device_name, RawAlloc raw_alloc, RawFree raw_free, bool caching,
+                                   size_t max_cached_bytes)
     : device_name_(std::move(device_name)),
       raw_alloc_(std::move(raw_alloc)),
       raw_free_(std::move(raw_free)),
-      caching_(caching) {}
+      caching_(caching),
+      max_cached_bytes_(max_cached_bytes) {}
 
 CachingAllocator::~CachingAllocator() {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -69,7 +71,7 @@ void CachingAllocator::free(void* ptr) {
   auto it = in_use_.find(ptr);
   ERC_CHECK(it != in_use_.end(), device_name_, ": free of a pointer this allocator did not hand out (or freed twice)");
   stats_.in_use_bytes -= it->second;
-  if (caching_) {
+  if (caching_ && stats_.cached_bytes + it->second <= max_cached_bytes_) {
     stats_.cached_bytes += it->second;
     cached_.emplace(it->second, ptr);
   } else {

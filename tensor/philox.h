@@ -31,11 +31,19 @@ ERC_HOST_DEVICE inline PhiloxBlock philox4x32(PhiloxBlock c, uint32_t key0, uint
 
 // 64 random bits for element `i` of the draw that starts at counter `offset`: element i reads half (i % 2) of
 // block offset + i / 2, so a draw of n elements consumes ceil(n / 2) counters.
-ERC_HOST_DEVICE inline uint64_t philox_bits64(uint64_t seed, uint64_t offset, uint64_t i) {
-  const uint64_t block = offset + i / 2;
+// Counter block `block` as two 64-bit draws: elements 2j and 2j + 1 of a draw whose block is offset + j.
+struct PhiloxPair {
+  uint64_t even, odd;
+};
+ERC_HOST_DEVICE inline PhiloxPair philox_pair(uint64_t seed, uint64_t block) {
   const PhiloxBlock r =
       philox4x32({{uint32_t(block), uint32_t(block >> 32), 0, 0}}, uint32_t(seed), uint32_t(seed >> 32));
-  return i % 2 == 0 ? (uint64_t(r.word[0]) << 32 | r.word[1]) : (uint64_t(r.word[2]) << 32 | r.word[3]);
+  return {uint64_t(r.word[0]) << 32 | r.word[1], uint64_t(r.word[2]) << 32 | r.word[3]};
+}
+
+ERC_HOST_DEVICE inline uint64_t philox_bits64(uint64_t seed, uint64_t offset, uint64_t i) {
+  const PhiloxPair pair = philox_pair(seed, offset + i / 2);
+  return i % 2 == 0 ? pair.even : pair.odd;
 }
 
 // Uniform in [0, 1) from 64 bits: 53 bits for double, 24 for float, so a float draw never rounds up to 1.
@@ -59,13 +67,18 @@ ERC_HOST_DEVICE inline double add_mul_unfused(double a, double b, double c) {
 }
 
 // Element i of a uniform draw in [low, high), computed in T.
+// Each draw below is also given from the element's bits (and, for a normal, its pair's), for loops that compute a
+// counter block once for both of its elements (tensor/random.cpp).
 template <typename T>
-ERC_HOST_DEVICE T philox_uniform(uint64_t seed, uint64_t offset, uint64_t i, double low, double high) {
-  const uint64_t bits = philox_bits64(seed, offset, i);
+ERC_HOST_DEVICE T uniform_from_bits(uint64_t bits, double low, double high) {
   if constexpr (sizeof(T) == 4)
     return add_mul_unfused(float(low), float(high - low), unit_float(bits));
   else
     return add_mul_unfused(low, high - low, unit_double(bits));
+}
+template <typename T>
+ERC_HOST_DEVICE T philox_uniform(uint64_t seed, uint64_t offset, uint64_t i, double low, double high) {
+  return uniform_from_bits<T>(philox_bits64(seed, offset, i), low, high);
 }
 
 // The Box-Muller transform: two uniform draws u1 in (0, 1] (the log stays finite) and u2 in [0, 1) give two
@@ -79,17 +92,23 @@ ERC_HOST_DEVICE inline double box_muller(double u1, double u2, bool second) {
 // Element i of a normal draw: pair j = (2j, 2j + 1) takes u1 from element 2j's bits and u2 from element 2j + 1's,
 // and gives the pair's first normal to element 2j and its second to element 2j + 1.
 template <typename T>
+ERC_HOST_DEVICE T normal_from_bits(PhiloxPair pair, bool second, double mean, double stddev) {
+  const double u1 = 1.0 - unit_double(pair.even), u2 = unit_double(pair.odd);
+  return T(add_mul_unfused(mean, stddev, box_muller(u1, u2, second)));
+}
+template <typename T>
 ERC_HOST_DEVICE T philox_normal(uint64_t seed, uint64_t offset, uint64_t i, double mean, double stddev) {
-  const uint64_t pair = i / 2;
-  const double u1 = 1.0 - unit_double(philox_bits64(seed, offset, 2 * pair));
-  const double u2 = unit_double(philox_bits64(seed, offset, 2 * pair + 1));
-  return T(add_mul_unfused(mean, stddev, box_muller(u1, u2, i % 2 == 1)));
+  return normal_from_bits<T>(philox_pair(seed, offset + i / 2), i % 2 == 1, mean, stddev);
 }
 
 // Element i of a Bernoulli draw: 1 with probability p, else 0.
 template <typename T>
+ERC_HOST_DEVICE T bernoulli_from_bits(uint64_t bits, double p) {
+  return unit_double(bits) < p ? T(1) : T(0);
+}
+template <typename T>
 ERC_HOST_DEVICE T philox_bernoulli(uint64_t seed, uint64_t offset, uint64_t i, double p) {
-  return unit_double(philox_bits64(seed, offset, i)) < p ? T(1) : T(0);
+  return bernoulli_from_bits<T>(philox_bits64(seed, offset, i), p);
 }
 
 }  // namespace erc

@@ -1,27 +1,64 @@
 #include "tensor/tensor.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
+#include "tensor/caching_allocator.h"
 #include "tensor/convert.h"
 #include "tensor/device_backend.h"
 
 namespace erc {
+
+namespace {
+
+// Host blocks of this size and more come from the host cache; smaller ones from malloc, which keeps them itself.
+constexpr size_t kCachedHostBytes = size_t(1) << 20;
+
+void* aligned_block(size_t nbytes) {
+  // aligned_alloc wants a multiple of the alignment; one spare block also makes 0-byte tensors valid pointers.
+  return std::aligned_alloc(64, (nbytes + 63) / 64 * 64 + 64);
+}
+
+// At most a quarter of the machine's memory (and at least 1 GiB) is held free. Under AddressSanitizer nothing is:
+// a reused block would hide a use after free.
+CachingAllocator& host_allocator() {
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr bool caching = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  constexpr bool caching = false;
+#else
+  constexpr bool caching = true;
+#endif
+#else
+  constexpr bool caching = true;
+#endif
+  // Never destroyed: a static tensor elsewhere may outlive any static destroyed at exit.
+  static CachingAllocator* allocator = new CachingAllocator(
+      "host", aligned_block, [](void* ptr) { std::free(ptr); }, caching,
+      std::max(size_t(1) << 30, size_t(sysconf(_SC_PHYS_PAGES)) * size_t(sysconf(_SC_PAGESIZE)) / 4));
+  return *allocator;
+}
+
+}  // namespace
 
 Storage::Storage(size_t nbytes_, Device device_) : nbytes(nbytes_), device(device_) {
   if (device == Device::cuda) {
     data = device_backend().allocate(nbytes);
     return;
   }
-  // aligned_alloc wants a multiple of the alignment; one spare block also makes 0-byte tensors valid pointers.
-  size_t rounded = (nbytes + 63) / 64 * 64 + 64;
-  data = std::aligned_alloc(64, rounded);
+  data = nbytes >= kCachedHostBytes ? host_allocator().allocate(nbytes) : aligned_block(nbytes);
   ERC_CHECK(data != nullptr, "out of memory allocating ", nbytes, " bytes");
 }
 
 Storage::~Storage() {
   if (device == Device::cuda)
     device_backend().free(data);
+  else if (nbytes >= kCachedHostBytes)
+    host_allocator().free(data);
   else
     std::free(data);
 }

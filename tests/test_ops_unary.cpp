@@ -1,9 +1,12 @@
 // Gradient checks, known values, extremes and misuse for ops/unary, ops/softmax, ops/cross_entropy, ops/dropout.
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "autograd/backward.h"
 #include "grad_util.h"
 #include "ops/binary.h"
+#include "ops/cpu_isa.h"
 #include "ops/cross_entropy.h"
 #include "ops/dropout.h"
 #include "ops/reduce.h"
@@ -27,6 +30,14 @@ static Tensor away_from_zero(const Shape& shape, uint64_t seed) {
 }
 
 static Tensor f64(const std::vector<double>& v) { return Tensor::from_vector(v, {int64_t(v.size())}); }
+
+// Every ISA this build and CPU can run: baseline (the reference loops) first.
+static std::vector<ops::CpuIsa> available_isas() {
+  std::vector<ops::CpuIsa> isas;
+  for (ops::CpuIsa isa : {ops::CpuIsa::baseline, ops::CpuIsa::avx2, ops::CpuIsa::avx512})
+    if (ops::cpu_isa_available(isa)) isas.push_back(isa);
+  return isas;
+}
 
 // Expects `f` to throw an erc::Error whose message contains every one of `parts`.
 TEST(Gradcheck, ExpLogSqrt) {
@@ -121,38 +132,84 @@ TEST(Unary, KnownValues) {
                        0, 1e-15));
 }
 
+// Under every ISA: the vector fast paths (ops/unary_cpu.h) meet the same extremes.
 TEST(Unary, ExtremesStayFiniteAndExact) {
-  for (DType dtype : {DType::f64, DType::f32}) {
-    SCOPED_TRACE(dtype_name(dtype));
-    Tensor x = f64({-1000.0, 1000.0}).to(dtype).clone();
-    x.set_requires_grad(true);
-    Tensor s = ops::sigmoid(x);
-    EXPECT_TRUE(allclose(s, f64({0.0, 1.0}), 0, 0));
-    backward(s, Tensor::ones({2}, dtype));
-    EXPECT_TRUE(allclose(x.grad(), f64({0.0, 0.0}), 0, 0));  // y (1 - y) with y exactly 0 and 1
+  for (ops::CpuIsa isa : available_isas())
+    for (DType dtype : {DType::f64, DType::f32}) {
+      SCOPED_TRACE(std::string(dtype_name(dtype)) + " " + ops::cpu_isa_name(isa));
+      ops::CpuIsaGuard use(isa);
+      Tensor x = f64({-1000.0, 1000.0}).to(dtype).clone();
+      x.set_requires_grad(true);
+      Tensor s = ops::sigmoid(x);
+      EXPECT_TRUE(allclose(s, f64({0.0, 1.0}), 0, 0));
+      backward(s, Tensor::ones({2}, dtype));
+      EXPECT_TRUE(allclose(x.grad(), f64({0.0, 0.0}), 0, 0));  // y (1 - y) with y exactly 0 and 1
 
-    zero_grad({x});
-    Tensor sp = ops::softplus(x);
-    EXPECT_TRUE(allclose(sp, f64({0.0, 1000.0}), 0, 0));
-    backward(sp, Tensor::ones({2}, dtype));
-    EXPECT_TRUE(allclose(x.grad(), f64({0.0, 1.0}), 0, 0));
+      zero_grad({x});
+      Tensor sp = ops::softplus(x);
+      EXPECT_TRUE(allclose(sp, f64({0.0, 1000.0}), 0, 0));
+      backward(sp, Tensor::ones({2}, dtype));
+      EXPECT_TRUE(allclose(x.grad(), f64({0.0, 1.0}), 0, 0));
 
-    EXPECT_TRUE(allclose(ops::silu(x.detach()), f64({0.0, 1000.0}), 0, 0));
-    EXPECT_TRUE(allclose(ops::gelu(x.detach()), f64({0.0, 1000.0}), 0, 0));
-    EXPECT_TRUE(allclose(ops::tanh(x.detach()), f64({-1.0, 1.0}), 0, 0));
-    EXPECT_TRUE(allclose(ops::exp(f64({-1000.0}).to(dtype)), f64({0.0}), 0, 0));
+      EXPECT_TRUE(allclose(ops::silu(x.detach()), f64({0.0, 1000.0}), 0, 0));
+      EXPECT_TRUE(allclose(ops::gelu(x.detach()), f64({0.0, 1000.0}), 0, 0));
+      EXPECT_TRUE(allclose(ops::tanh(x.detach()), f64({-1.0, 1.0}), 0, 0));
+      EXPECT_TRUE(allclose(ops::exp(f64({-1000.0}).to(dtype)), f64({0.0}), 0, 0));
 
-    // log(1 + e^-1000 + e^-2000) is 0 to rounding, so these are exact.
-    Tensor logits = Tensor::from_vector<double>({1000, -1000, 0, -1000, -1000, -1000}, {2, 3}).to(dtype);
-    EXPECT_TRUE(allclose(ops::log_softmax(logits, -1),
-                         Tensor::from_vector<double>({0, -2000, -1000, -std::log(3.0), -std::log(3.0), -std::log(3.0)},
-                                                     {2, 3}),
-                         0, 1e-7));
-    EXPECT_TRUE(allclose(ops::softmax(logits, -1), Tensor::from_vector<double>({1, 0, 0, 1 / 3.0, 1 / 3.0, 1 / 3.0},
-                                                                               {2, 3}),
-                         0, 1e-7));
-    Tensor loss = ops::cross_entropy(logits, Tensor::from_vector<int64_t>({1, 0}, {2}));
-    EXPECT_TRUE(allclose(loss, Tensor::scalar((2000 + std::log(3.0)) / 2), 0, 1e-7));
+      // log(1 + e^-1000 + e^-2000) is 0 to rounding, so these are exact.
+      Tensor logits = Tensor::from_vector<double>({1000, -1000, 0, -1000, -1000, -1000}, {2, 3}).to(dtype);
+      EXPECT_TRUE(allclose(
+          ops::log_softmax(logits, -1),
+          Tensor::from_vector<double>({0, -2000, -1000, -std::log(3.0), -std::log(3.0), -std::log(3.0)}, {2, 3}), 0,
+          1e-7));
+      EXPECT_TRUE(allclose(ops::softmax(logits, -1),
+                           Tensor::from_vector<double>({1, 0, 0, 1 / 3.0, 1 / 3.0, 1 / 3.0}, {2, 3}), 0, 1e-7));
+      Tensor loss = ops::cross_entropy(logits, Tensor::from_vector<int64_t>({1, 0}, {2}));
+      EXPECT_TRUE(allclose(loss, Tensor::scalar((2000 + std::log(3.0)) / 2), 0, 1e-7));
+    }
+}
+
+// The float32 fast paths of sigmoid and SiLU against the reference loops: max |fast - reference| / max |reference|
+// for the output and for the input gradient, at sizes that leave a partial vector and span several pieces and
+// threads, inputs in [-30, 30] and at the extremes (subnormal results included). The bound is the measured worst
+// rounded up to a power of two (docs/TESTING.md); exactness at +-1000 is ExtremesStayFiniteAndExact's.
+TEST(UnaryFastPath, SigmoidAndSiluMatchTheReferenceLoops) {
+  const std::vector<ops::CpuIsa> isas = available_isas();
+  if (isas.size() == 1) GTEST_SKIP() << "no fast path on this build or CPU (baseline only)";
+  auto scaled_error = [](const Tensor& actual, const Tensor& expected) {
+    const std::vector<double> a = actual.to(DType::f64).to_vector<double>();
+    const std::vector<double> e = expected.to(DType::f64).to_vector<double>();
+    double diff = 0, scale = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      diff = std::max(diff, std::abs(a[i] - e[i]));
+      scale = std::max(scale, std::abs(e[i]));
+    }
+    return scale > 0 ? diff / scale : diff;
+  };
+  for (int64_t n : {1, 7, 8, 9, 8191, 8193, 70001}) {
+    std::vector<double> v = erc::test::random_tensor({n}, uint64_t(n), -30.0, 30.0).to_vector<double>();
+    const double extremes[] = {0.0, -0.0, -87.0, -88.0, -100.0, -104.0, 87.0, 89.0, -1000.0, 1000.0};
+    for (size_t i = 0; i < std::size(extremes) && i < v.size(); ++i) v[i] = extremes[i];
+    const Tensor x = Tensor::from_vector(v, {n}).to(DType::f32), g = erc::test::random_tensor({n}, 7).to(DType::f32);
+    auto run = [&](ops::CpuIsa isa, bool silu) {
+      ops::CpuIsaGuard use(isa);
+      Tensor leaf_x = x.clone().set_requires_grad(true);
+      Tensor y = silu ? ops::silu(leaf_x) : ops::sigmoid(leaf_x);
+      backward(y, g);
+      return std::pair{y.detach(), leaf_x.grad()};
+    };
+    for (bool silu : {false, true})
+      for (ops::CpuIsa isa : isas) {
+        if (isa == ops::CpuIsa::baseline) continue;
+        SCOPED_TRACE(std::string(silu ? "silu" : "sigmoid") + " " + ops::cpu_isa_name(isa) + " n " + std::to_string(n));
+        const auto [y_ref, dx_ref] = run(ops::CpuIsa::baseline, silu);
+        const auto [y, dx] = run(isa, silu);
+        if (std::getenv("ERC_PRINT_ERRORS") != nullptr)
+          std::printf("%s n %ld: y %.3g dx %.3g\n", silu ? "silu" : "sigmoid", long(n), scaled_error(y, y_ref),
+                      scaled_error(dx, dx_ref));
+        EXPECT_LE(scaled_error(y, y_ref), std::ldexp(1.0, -22));    // 2.4e-7
+        EXPECT_LE(scaled_error(dx, dx_ref), std::ldexp(1.0, -20));  // 9.5e-7
+      }
   }
 }
 
