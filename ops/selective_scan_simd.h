@@ -62,6 +62,22 @@ struct PieceBuffer {
   S* at(int64_t b, int64_t r) const { return data + (b * kPiece + r) * W; }
 };
 
+// A ([block][n] vectors), delta_bias and D ([block] vectors) of a range's blocks.
+template <typename V>
+void load_block_constants(const Inputs<typename V::scalar>& in, const Plan<typename V::scalar>& plan,
+                          const Blocks<V>& blocks, typename V::scalar* a, typename V::scalar* biases,
+                          typename V::scalar* d_skips) {
+  constexpr int64_t W = V::W;
+  const int64_t E = in.E, N = in.N;
+  for (int64_t b = 0; b < blocks.count; ++b) {
+    const Lanes<V> lanes = blocks.lanes(b);
+    const int64_t e = blocks.first(b);
+    for (int64_t n = 0; n < N; ++n) V::store(a + (b * N + n) * W, lanes.load(plan.A_by_state + n * E + e));
+    V::store(biases + b * W, lanes.load(in.delta_bias + e));
+    V::store(d_skips + b * W, lanes.load(in.D + e));
+  }
+}
+
 template <typename V>
 int64_t forward_scratch(int64_t channels, int64_t N, int64_t) {
   return (channels + V::W - 1) / V::W * V::W * (2 * N + 5 * kPiece + 2);
@@ -86,13 +102,7 @@ void forward_range(const Inputs<typename V::scalar>& in, const Plan<typename V::
   S* piece = d_skips + nb * W;
   const PieceBuffer<S, W> dts{piece}, us{piece + nb * kPiece * W}, dt_us{piece + 2 * nb * kPiece * W},
       zs{piece + 3 * nb * kPiece * W}, ys{piece + 4 * nb * kPiece * W};
-  for (int64_t b = 0; b < nb; ++b) {
-    const Lanes<V> lanes = blocks.lanes(b);
-    const int64_t e = blocks.first(b);
-    for (int64_t n = 0; n < N; ++n) V::store(a + (b * N + n) * W, lanes.load(plan.A_by_state + n * E + e));
-    V::store(biases + b * W, lanes.load(in.delta_bias + e));
-    V::store(d_skips + b * W, lanes.load(in.D + e));
-  }
+  load_block_constants(in, plan, blocks, a, biases, d_skips);
   for (int64_t s = 0; s < plan.n_seqs; ++s) {
     const int64_t begin = plan.seq_offsets[s], end = plan.seq_offsets[s + 1];
     for (int64_t i = 0; i < nb * N * W; ++i) h[i] = 0;
@@ -194,13 +204,7 @@ void backward_range(const Inputs<typename V::scalar>& in, const Plan<typename V:
   S* d_skips = biases + nb * W;
   double *dA = work.sums, *dD = dA + nb * N * W, *dbias = dD + nb * W;  // per block
   for (int64_t i = 0; i < nb * (N + 2) * W; ++i) work.sums[i] = 0;
-  for (int64_t b = 0; b < nb; ++b) {
-    const Lanes<V> lanes = blocks.lanes(b);
-    const int64_t e = blocks.first(b);
-    for (int64_t n = 0; n < N; ++n) V::store(a + (b * N + n) * W, lanes.load(plan.A_by_state + n * E + e));
-    V::store(biases + b * W, lanes.load(in.delta_bias + e));
-    V::store(d_skips + b * W, lanes.load(in.D + e));
-  }
+  load_block_constants(in, plan, blocks, a, biases, d_skips);
   const V one = V::set(S(1));
   for (int64_t s = 0; s < plan.n_seqs; ++s) {
     const int64_t begin = plan.seq_offsets[s], end = plan.seq_offsets[s + 1];
