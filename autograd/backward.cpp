@@ -8,18 +8,25 @@
 
 namespace erc {
 
-// Adds `g` to a gradient slot. A later gradient is added in place into the slot (Tensor::add_, on the slot's
-// device: autograd sits below ops/), so the slot must own its memory: the first gradient is taken as it is only
-// when nothing else can see its storage (the usual case: an op's freshly computed gradient), and copied otherwise
-// (a view, a saved tensor, a gradient passed through).
-static void accumulate(Tensor& slot, Tensor&& g) {
+// Whether nothing but this handle can see t's memory, which then may be added into in place.
+static bool sole_owner(const Tensor& t) {
+  return t.impl_ptr().use_count() == 1 && t.impl().storage.use_count() == 1 && !t.requires_grad();
+}
+
+// Adds `g` to a gradient slot; the sum is made with Tensor::add_ (on the slot's device: autograd sits below ops/).
+// A node's pending gradient (`leaf` false) is read by that node's backward and nothing else, and nothing writes into
+// a gradient once made: the first one is kept as it is even when other tensors share its memory (a residual add
+// hands one gradient to both of its inputs), as long as it is contiguous from its start, as every backward may
+// assume. A later one is added in place only into a slot that nothing else can see, and otherwise into a copy. A
+// leaf's .grad is the caller's to read and keep, so it always owns its memory.
+static void accumulate(Tensor& slot, Tensor&& g, bool leaf) {
   if (slot.defined()) {
+    if (!leaf && !sole_owner(slot)) slot = slot.detach().clone();
     slot.add_(g);
     return;
   }
-  const bool sole_owner = g.impl_ptr().use_count() == 1 && g.impl().storage.use_count() == 1 &&
-                          g.is_contiguous() && g.offset() == 0 && !g.requires_grad();
-  slot = sole_owner ? std::move(g) : g.detach().clone();
+  const bool as_it_is = g.is_contiguous() && g.offset() == 0 && !g.requires_grad() && (!leaf || sole_owner(g));
+  slot = as_it_is ? std::move(g) : g.detach().clone();
 }
 
 // Nodes in an order where every node comes before the nodes of its inputs (reverse post-order of a DFS).
@@ -56,7 +63,7 @@ void backward(const Tensor& root, const Tensor& grad_output) {
   NoGradGuard no_grad;
   if (root.is_leaf()) {
     Tensor g = root.grad();
-    accumulate(g, std::move(seed));
+    accumulate(g, std::move(seed), /*leaf=*/true);
     root.impl().grad = g.impl_ptr();
     return;
   }
@@ -77,13 +84,13 @@ void backward(const Tensor& root, const Tensor& grad_output) {
       const autograd::Edge& edge = node->next[i];
       if (!edge.needed() || !grads[i].defined()) continue;
       if (edge.node) {
-        accumulate(pending[edge.node.get()], std::move(grads[i]));
+        accumulate(pending[edge.node.get()], std::move(grads[i]), /*leaf=*/false);
       } else {
         ERC_CHECK(grads[i].shape() == edge.leaf->shape && grads[i].device() == edge.leaf->storage->device, node->name(),
                   ": gradient ", shape_str(grads[i].shape()), " on ", device_name(grads[i].device()), " for input ", i,
                   " ", shape_str(edge.leaf->shape), " on ", device_name(edge.leaf->storage->device));
         Tensor leaf_grad(edge.leaf->grad);
-        accumulate(leaf_grad, std::move(grads[i]));
+        accumulate(leaf_grad, std::move(grads[i]), /*leaf=*/true);
         edge.leaf->grad = leaf_grad.impl_ptr();
       }
     }

@@ -18,6 +18,18 @@ TEST(Autograd, SharedInputAccumulatesBothPaths) {
   EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{5.0, -5.0}));
 }
 
+// An add hands one gradient to both of its inputs, and autograd keeps it as both nodes' pending gradient without a
+// copy; when one of them then receives a second gradient, the sum must not be written into the memory the other
+// still reads. L = sum(a b + (a + b)) with a = 2x, b = 5x: the add runs first (its gradient reaches a and b as one
+// tensor), then the product adds b to a's gradient and a to b's. dL/da = b + 1, dL/db = a + 1, so dL/dx = 2 (b + 1)
+// + 5 (a + 1) = 20x + 7; summed in place, b's node would read 1 + b, not 1.
+TEST(Autograd, OneGradientForTwoInputsIsNeverSummedInPlace) {
+  Tensor x = Tensor::from_vector<double>({1.0, -2.0}, {2}).set_requires_grad(true);
+  Tensor a = ops::mul_scalar(x, 2.0), b = ops::mul_scalar(x, 5.0);
+  backward(ops::sum(ops::add(ops::mul(a, b), ops::add(a, b))));
+  EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{27.0, -33.0}));
+}
+
 TEST(Autograd, BackwardAddsIntoLeavesUntilZeroGrad) {
   Tensor x = Tensor::from_vector<double>({1.0, 2.0}, {2}).set_requires_grad(true);
   backward(ops::sum(ops::mul_scalar(x, 3.0)));
