@@ -4,9 +4,10 @@
 
 #include "autograd/checkpoint.h"
 #include "ops/binary.h"
-#include "ops/join.h"
+#include "ops/matmul.h"
 #include "ops/packed.h"
 #include "ops/segment_mean.h"
+#include "ops/shape.h"
 #include "ops/unary.h"
 
 namespace erc::nn {
@@ -32,7 +33,11 @@ BiMamba::BiMamba(const MambaConfig& config, Generator& init) {
 Tensor BiMamba::forward(const Tensor& a, const ops::SeqOffsets& seq_offsets) const {
   Tensor y_f = forward_mamba->forward(a, seq_offsets);
   Tensor y_b = ops::flip_sequences(backward_mamba->forward(ops::flip_sequences(a, seq_offsets), seq_offsets), seq_offsets);
-  return output_proj->forward(ops::cat({y_f, y_b}, 1));
+  // output_proj(cat(y_f, y_b)) as the sum of two GEMMs on its weight's column halves: no [T, 2D] concatenation in
+  // forward, and no strided copies of its gradient's halves in backward.
+  const int64_t D = y_f.size(1);
+  return ops::add(ops::linear(y_f, ops::slice(output_proj->weight, 1, 0, D), output_proj->bias),
+                  ops::linear(y_b, ops::slice(output_proj->weight, 1, D, D)));
 }
 
 BiMambaLayer::BiMambaLayer(const MambaConfig& config, double p, std::shared_ptr<Generator> dropout_gen, Generator& init)

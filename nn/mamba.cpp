@@ -56,8 +56,10 @@ Mamba::Mamba(const MambaConfig& config_, Generator& init) : config(config_) {
 
 Tensor Mamba::forward(const Tensor& a, const ops::SeqOffsets& seq_offsets) const {
   const int64_t E = config.d_inner(), N = config.d_state, R = config.dt_rank();
-  Tensor xz = in_proj->forward(a);                          // [T, 2E]
-  Tensor x = ops::slice(xz, 1, 0, E), z = ops::slice(xz, 1, E, E);
+  // in_proj(a) = [x | z] as two GEMMs on the halves of its weight: x and z come out contiguous, and backward adds
+  // two [T, D] input gradients instead of building a [T, 2E] one from two zero-padded halves (3x the bytes).
+  Tensor x = ops::linear(a, ops::slice(in_proj->weight, 0, 0, E));  // [T, E]
+  Tensor z = ops::linear(a, ops::slice(in_proj->weight, 0, E, E));  // [T, E]
   Tensor u = ops::silu(conv1d->forward(x, seq_offsets));    // [T, E]
   Tensor x_dbl = x_proj->forward(u);                        // [T, R + 2N]
   Tensor dt_low = ops::slice(x_dbl, 1, 0, R);
