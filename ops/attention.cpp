@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "autograd/node.h"
+#include "ops/attention_cpu.h"
 #include "ops/blas.h"
+#include "ops/cpu_isa.h"
 #include "ops/device.h"
 
 namespace erc::ops {
@@ -26,6 +29,16 @@ namespace {
 // Query rows are processed in blocks whose [rows, T_s] score matrix stays near 1M elements; 16 rows at least.
 constexpr int64_t kScoreBudget = int64_t(1) << 20;
 
+// Score elements over all sequences and heads: the work, which decides whether a parallel region is worth opening.
+int64_t score_count(const SeqOffsets& seq_offsets, int64_t H) {
+  int64_t count = 0;
+  for (size_t s = 0; s + 1 < seq_offsets.size(); ++s) {
+    const int64_t n = seq_offsets[s + 1] - seq_offsets[s];
+    count += n * n * H;
+  }
+  return count;
+}
+
 struct Geometry {
   int64_t T, H, Dh;
   int64_t HD() const { return H * Dh; }
@@ -40,30 +53,53 @@ void head_bias_table(const T* rel_embed, int64_t H, int64_t h, int64_t n, const 
   for (int64_t r = -(n - 1); r < n; ++r) table[size_t(r + n - 1)] = rel_embed[relative_bucket(r, buckets) * H + h];
 }
 
+// In place, row[j] = softmax_j(scale row[j] + gate bias[j]) for j < n: the reference loop (the sum in double).
+template <typename T>
+void probability_row_reference(T* row, const T* bias, T scale, T gate, int64_t n) {
+  T m = -INFINITY;
+  for (int64_t j = 0; j < n; ++j) {
+    row[j] = scale * row[j] + gate * bias[j];
+    m = std::max(m, row[j]);
+  }
+  double total = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    row[j] = std::exp(row[j] - m);
+    total += double(row[j]);
+  }
+  const T inv = T(1.0 / total);
+  for (int64_t j = 0; j < n; ++j) row[j] *= inv;
+}
+
+// attention_cpu::ProbabilityRow, for either dtype.
+template <typename T>
+using ProbabilityRow = void (*)(T* row, const T* bias, T scale, T gate, int64_t n);
+
+// The vector row of ops/attention_cpu.h where ops::cpu_isa() has one (float32 only), else the reference.
+template <typename T>
+ProbabilityRow<T> probability_row() {
+#ifdef ERC_HAVE_SLEEF
+  if constexpr (std::is_same_v<T, float>) {
+    switch (cpu_isa()) {
+      case CpuIsa::avx2: return attention_cpu::avx2();
+      case CpuIsa::avx512: return attention_cpu::avx512();
+      case CpuIsa::baseline: break;
+    }
+  }
+#endif
+  return probability_row_reference<T>;
+}
+
 // p [rows, n] = softmax over each row of scale q_blk k^T + gate[i] table[j - i]: rows i0 .. i0 + rows - 1 of a
 // sequence of n frames. q and k point at the sequence's first frame, head h's columns.
 template <typename T>
 void block_probabilities(const Geometry& geo, const T* q, const T* k, const T* gate, int64_t h,
-                         const std::vector<T>& table, int64_t n, int64_t i0, int64_t rows, T* p) {
+                         const std::vector<T>& table, int64_t n, int64_t i0, int64_t rows, ProbabilityRow<T> row_of,
+                         T* p) {
   const T scale = T(1) / std::sqrt(T(geo.Dh));
   blas::gemm<T>("attention", false, true, rows, n, geo.Dh, q + i0 * geo.HD(), geo.HD(), k, geo.HD(), T(0), p, n);
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t i = i0 + r;
-    const T g = gate[i * geo.H + h];
-    const T* bias = table.data() + (n - 1 - i);  // bias[j] = table[j - i + n - 1]
-    T* row = p + r * n;
-    T m = -INFINITY;
-    for (int64_t j = 0; j < n; ++j) {
-      row[j] = scale * row[j] + g * bias[j];
-      m = std::max(m, row[j]);
-    }
-    double total = 0;
-    for (int64_t j = 0; j < n; ++j) {
-      row[j] = std::exp(row[j] - m);
-      total += double(row[j]);
-    }
-    const T inv = T(1.0 / total);
-    for (int64_t j = 0; j < n; ++j) row[j] *= inv;
+    row_of(p + r * n, table.data() + (n - 1 - i), scale, gate[i * geo.H + h], n);  // bias[j] = table[j - i + n - 1]
   }
 }
 
@@ -86,9 +122,10 @@ std::vector<Tensor> AttentionBackward::backward(const Tensor& grad_output) {
     using scalar_t = decltype(tag);
     const int64_t H = geo.H, Dh = geo.Dh, HD = geo.HD(), S = int64_t(seq_offsets.size()) - 1;
     const scalar_t scale = scalar_t(1) / std::sqrt(scalar_t(Dh));
+    const ProbabilityRow<scalar_t> row_of = probability_row<scalar_t>();
     // One thread per head: every gradient element of a head (its bucket column of dembed included) is summed by
     // one thread in sequence and block order.
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) if (score_count(seq_offsets, H) > 16384)
     for (int64_t h = 0; h < H; ++h) {
       std::vector<scalar_t> table, dtable, p, dp;
       for (int64_t s = 0; s < S; ++s) {
@@ -106,7 +143,7 @@ std::vector<Tensor> AttentionBackward::backward(const Tensor& grad_output) {
         dp.resize(size_t(block * n));
         for (int64_t i0 = 0; i0 < n; i0 += block) {
           const int64_t rows = std::min(block, n - i0);
-          block_probabilities(geo, qs, ks, gate_s, h, table, n, i0, rows, p.data());
+          block_probabilities(geo, qs, ks, gate_s, h, table, n, i0, rows, row_of, p.data());
           // dp = g_blk v^T; dv += p^T g_blk
           blas::gemm<scalar_t>("attention backward", false, true, rows, n, Dh, gs + i0 * HD, HD, vs, HD, scalar_t(0),
                                dp.data(), n);
@@ -180,22 +217,27 @@ Tensor relative_position_attention(const Tensor& q, const Tensor& k, const Tenso
   dispatch_float(q.dtype(), "relative_position_attention", [&](auto tag) {
     using scalar_t = decltype(tag);
     const int64_t S = int64_t(seq_offsets.size()) - 1, HD = geo.HD(), Dh = geo.Dh;
-    // Tasks (sequence, head) own disjoint outputs; BLAS runs single-threaded inside the parallel region.
-#pragma omp parallel for schedule(dynamic)
-    for (int64_t task = 0; task < S * H; ++task) {
-      const int64_t s = task / H, h = task % H;
-      const int64_t t0 = seq_offsets[size_t(s)], n = seq_offsets[size_t(s) + 1] - t0;
-      const int64_t off = t0 * HD + h * Dh;
+    const ProbabilityRow<scalar_t> row_of = probability_row<scalar_t>();
+    // Tasks (sequence, head) own disjoint outputs; BLAS runs single-threaded inside the parallel region. A thread's
+    // buffers serve all its tasks: a fresh [rows, n] block per task would be zeroed once more per head.
+#pragma omp parallel if (score_count(seq_offsets, geo.H) > 16384)
+    {
       std::vector<scalar_t> table, p;
-      head_bias_table(ec.data<scalar_t>(), H, h, n, buckets, table);
-      const int64_t block = Geometry::block_rows(n);
-      p.resize(size_t(block * n));
-      for (int64_t i0 = 0; i0 < n; i0 += block) {
-        const int64_t rows = std::min(block, n - i0);
-        block_probabilities(geo, qc.data<scalar_t>() + off, kc.data<scalar_t>() + off, gc.data<scalar_t>() + t0 * H, h,
-                            table, n, i0, rows, p.data());
-        blas::gemm<scalar_t>("attention", false, false, rows, Dh, n, p.data(), n, vc.data<scalar_t>() + off, HD,
-                             scalar_t(0), out.data<scalar_t>() + off + i0 * HD, HD);
+#pragma omp for schedule(dynamic)
+      for (int64_t task = 0; task < S * H; ++task) {
+        const int64_t s = task / H, h = task % H;
+        const int64_t t0 = seq_offsets[size_t(s)], n = seq_offsets[size_t(s) + 1] - t0;
+        const int64_t off = t0 * HD + h * Dh;
+        head_bias_table(ec.data<scalar_t>(), H, h, n, buckets, table);
+        const int64_t block = Geometry::block_rows(n);
+        p.resize(std::max(p.size(), size_t(block * n)));
+        for (int64_t i0 = 0; i0 < n; i0 += block) {
+          const int64_t rows = std::min(block, n - i0);
+          block_probabilities(geo, qc.data<scalar_t>() + off, kc.data<scalar_t>() + off, gc.data<scalar_t>() + t0 * H,
+                              h, table, n, i0, rows, row_of, p.data());
+          blas::gemm<scalar_t>("attention", false, false, rows, Dh, n, p.data(), n, vc.data<scalar_t>() + off, HD,
+                               scalar_t(0), out.data<scalar_t>() + off + i0 * HD, HD);
+        }
       }
     }
   });

@@ -1,5 +1,7 @@
 // conv1d as torch.nn.functional.conv1d (zero padding on both sides, no dilation): WavLM's feature encoder and its
-// grouped positional convolution. im2col per group and tile of output positions, then one BLAS GEMM.
+// grouped positional convolution. im2col per group and tile of output positions, then one BLAS GEMM; a frames-major
+// x (x.transpose(1, 2) contiguous, as WavLM keeps its frames) skips im2col on the CPU's fast path (ops/cpu_isa.h):
+// GEMMs over x's own memory, and y comes back frames-major too (ops/conv1d.cpp).
 #pragma once
 #include "tensor/tensor.h"
 

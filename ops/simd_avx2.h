@@ -1,11 +1,13 @@
 // AVX2 + FMA vectors of float (8 lanes) and double (4 lanes) for the CPU fast paths: SLEEF's log1p and double exp
-// (1.0 ulp), and an inline float exp. Include only from a file compiled with -mavx2 -mfma (ops/CMakeLists.txt), and use
-// only from code that runs after ops::cpu_isa() said avx2.
+// (1.0 ulp), and the inline float exp of ops/simd_exp.h. Include only from a file compiled with -mavx2 -mfma
+// (ops/CMakeLists.txt), and use only from code that runs after ops::cpu_isa() said avx2.
 #pragma once
 #include <immintrin.h>
 #include <sleef.h>
 
 #include <cstdint>
+
+#include "ops/simd_exp.h"
 
 namespace erc::ops::simd_avx2 {
 
@@ -27,14 +29,21 @@ struct F32 {
   static F32 fma(F32 a, F32 b, F32 c) { return {_mm256_fmadd_ps(a.r, b.r, c.r)}; }
   static F32 min(F32 a, F32 b) { return {_mm256_min_ps(a.r, b.r)}; }
   static F32 abs(F32 a) { return {_mm256_andnot_ps(_mm256_set1_ps(-0.0f), a.r)}; }
-  // e^x inline (exp_f32 below): SLEEF's out-of-line call (Debian's 3.5 has no inline headers) costs 3x as much,
-  // most of it in saving and restoring every vector register around the call.
-  static F32 exp(F32 a) { return {exp_f32(a.r)}; }
+  static F32 max(F32 a, F32 b) { return {_mm256_max_ps(a.r, b.r)}; }
+  static F32 exp(F32 a) { return simd::exp_f32(a); }  // inline (ops/simd_exp.h)
   static F32 log1p(F32 a) { return {Sleef_log1pf8_u10avx2(a.r)}; }
   // Lane by lane: a > b, a >= b (false where either is NaN), and where(mask, if_true, if_false).
   static F32 greater(F32 a, F32 b) { return {_mm256_cmp_ps(a.r, b.r, _CMP_GT_OQ)}; }
   static F32 greater_equal(F32 a, F32 b) { return {_mm256_cmp_ps(a.r, b.r, _CMP_GE_OQ)}; }
   static F32 where(F32 mask, F32 if_true, F32 if_false) { return {_mm256_blendv_ps(if_false.r, if_true.r, mask.r)}; }
+  // 2^k1 and 2^k2, k1 = floor(k / 2) and k2 = k - k1, for the integer k in shifted's low bits (k + 1.5 2^23, as
+  // simd::exp_f32 makes it): each a normal float for k in [-150, 127].
+  static void pow2_halves(F32 shifted, F32& first, F32& second) {
+    const __m256i k = _mm256_sub_epi32(_mm256_castps_si256(shifted.r), _mm256_set1_epi32(0x4B400000));
+    const __m256i k1 = _mm256_srai_epi32(k, 1), k2 = _mm256_sub_epi32(k, k1), bias = _mm256_set1_epi32(127);
+    first = {_mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, bias), 23))};
+    second = {_mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, bias), 23))};
+  }
   // W running sums in double, kept in registers: acc_load, acc_add (acc + x, lane by lane), acc_store.
   struct Acc {
     __m256d low, high;
@@ -70,36 +79,6 @@ struct F32 {
  private:
   static __m256i first_lanes(int64_t n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-  }
-  // e^x = 2^k e^r with k = round(x / ln 2) and |r| <= ln 2 / 2, e^r by Cephes' expf polynomial (1 + r + r^2 p(r),
-  // p of degree 5), and 2^k applied as two powers of two so that results down to the subnormals round once. x is
-  // clamped to [-103.98, 88.38]: within 1 ulp of libm's expf there (measured at 481M points, docs/TESTING.md), 0
-  // below (as expf), 2.4e38 above (expf: up to 3.4e38, then +inf); NaN stays NaN. The fast paths' arguments are
-  // dt A <= 0 (A < 0 in Mamba), -|x| and softplus's x <= 20.
-  static __m256 exp_f32(__m256 x_in) {
-    // min and max return their second operand when one is NaN: x, in this order.
-    const __m256 x = _mm256_max_ps(_mm256_set1_ps(-103.98f), _mm256_min_ps(_mm256_set1_ps(88.3762626f), x_in));
-    const __m256 underflow = _mm256_cmp_ps(x_in, _mm256_set1_ps(-103.97208f), _CMP_LT_OQ);
-    // x log2(e) + 1.5 2^23 rounds to an integer k, which is then in the low bits of the float.
-    const __m256 shifted = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(12582912.0f));
-    const __m256 k = _mm256_sub_ps(shifted, _mm256_set1_ps(12582912.0f));
-    // r = x - k ln 2, with ln 2 in two parts so that k ln 2's rounding does not reach r.
-    __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    const __m256 e_r = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), _mm256_set1_ps(1.0f));
-    // 2^k = 2^k1 2^k2 with k1 = floor(k / 2): each a normal float for k in [-150, 127].
-    const __m256i k_int = _mm256_sub_epi32(_mm256_castps_si256(shifted), _mm256_set1_epi32(0x4B400000));
-    const __m256i k1 = _mm256_srai_epi32(k_int, 1), k2 = _mm256_sub_epi32(k_int, k1);
-    const __m256i bias = _mm256_set1_epi32(127);
-    const __m256 two_k1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, bias), 23));
-    const __m256 two_k2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, bias), 23));
-    return _mm256_andnot_ps(underflow, _mm256_mul_ps(_mm256_mul_ps(e_r, two_k1), two_k2));
   }
 };
 

@@ -31,6 +31,7 @@ Kernels avx2(UnaryKind kind) {
   switch (kind) {
     case UnaryKind::sigmoid: return {forward<simd::stable_sigmoid<V>>, nullptr};
     case UnaryKind::silu: return {forward<simd::silu<V>>, backward<simd::silu_slope<V>>};
+    case UnaryKind::gelu: return {forward<simd::gelu<V>>, nullptr};
     default: return {};
   }
 }

@@ -1,7 +1,7 @@
 // The vector fast paths of the unary ops' CPU loops (ops/unary_avx2.cpp), for the ops whose element function calls
-// exp: sigmoid's forward, SiLU's forward and backward. ops/unary.cpp calls them on contiguous float32 runs when
-// ops::cpu_isa() says avx2, and runs its plain loops otherwise. Plain declarations only (ops/selective_scan_cpu.h
-// says why).
+// exp or erf: sigmoid's forward, SiLU's forward and backward, GELU's forward (WavLM's, which takes no gradient).
+// ops/unary.cpp calls them on contiguous float32 runs when ops::cpu_isa() says avx2, and runs its plain loops
+// otherwise. Plain declarations only (ops/selective_scan_cpu.h says why).
 #pragma once
 #include <cstdint>
 

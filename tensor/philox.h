@@ -18,13 +18,17 @@ struct PhiloxBlock {
   uint32_t word[4];
 };
 
+// The round's multipliers and the key's Weyl increments (also read by the CPU's vector dropout, ops/dropout_avx2.cpp).
+inline constexpr uint32_t kPhiloxM0 = 0xD2511F53, kPhiloxM1 = 0xCD9E8D57, kPhiloxW0 = 0x9E3779B9,
+                          kPhiloxW1 = 0xBB67AE85;
+inline constexpr int kPhiloxRounds = 10;
+
 ERC_HOST_DEVICE inline PhiloxBlock philox4x32(PhiloxBlock c, uint32_t key0, uint32_t key1) {
-  constexpr uint32_t M0 = 0xD2511F53, M1 = 0xCD9E8D57, W0 = 0x9E3779B9, W1 = 0xBB67AE85;
-  for (int round = 0; round < 10; ++round) {
-    const uint64_t p0 = uint64_t(M0) * c.word[0], p1 = uint64_t(M1) * c.word[2];
+  for (int round = 0; round < kPhiloxRounds; ++round) {
+    const uint64_t p0 = uint64_t(kPhiloxM0) * c.word[0], p1 = uint64_t(kPhiloxM1) * c.word[2];
     c = {{uint32_t(p1 >> 32) ^ c.word[1] ^ key0, uint32_t(p1), uint32_t(p0 >> 32) ^ c.word[3] ^ key1, uint32_t(p0)}};
-    key0 += W0;
-    key1 += W1;
+    key0 += kPhiloxW0;
+    key1 += kPhiloxW1;
   }
   return c;
 }
@@ -106,6 +110,9 @@ template <typename T>
 ERC_HOST_DEVICE T bernoulli_from_bits(uint64_t bits, double p) {
   return unit_double(bits) < p ? T(1) : T(0);
 }
+// The same test in integers, for vector loops: bernoulli_from_bits(bits, p) is 1 exactly when (bits >> 11) <
+// bernoulli_keep_below(p), because k 2^-53 < p iff k < p 2^53 (both sides exact in double), iff k < ceil(p 2^53).
+ERC_HOST_DEVICE inline uint64_t bernoulli_keep_below(double p) { return uint64_t(ceil(p * 0x1.0p53)); }
 template <typename T>
 ERC_HOST_DEVICE T philox_bernoulli(uint64_t seed, uint64_t offset, uint64_t i, double p) {
   return bernoulli_from_bits<T>(philox_bits64(seed, offset, i), p);

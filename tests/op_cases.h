@@ -263,6 +263,16 @@ inline std::vector<OpCase> op_cases() {
           return ops::selective_scan(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], ops::one_sequence(T));
         });
   }
+  // Frames-major inputs, [B, L, C_in] seen as [B, C_in, L] (conv1d's fast path): read in place (no padding, one
+  // group), and copied per group with padding. Last, so that the cases above keep their indices and seeds.
+  for (int64_t T : {1, 2, 13, 2047, 2048, 2049}) {
+    add("conv1d", "frames_major", T, 1e-6, kCpuOnly,
+        [=](uint64_t s) { return Inputs{u({2, T + 2, 5}, s), u({3, 5, 3}, s + 1), u({3}, s + 2)}; },
+        [](const Inputs& x) { return ops::conv1d(ops::transpose(x[0], 1, 2), x[1], x[2], 2); });
+    add("conv1d", "frames_major_grouped", T, 1e-6, kCpuOnly,
+        [=](uint64_t s) { return Inputs{u({2, T + 2, 4}, s), u({6, 2, 5}, s + 1), u({6}, s + 2)}; },
+        [](const Inputs& x) { return ops::conv1d(ops::transpose(x[0], 1, 2), x[1], x[2], 2, 2, 2); });
+  }
   return cases;
 }
 // clang-format on

@@ -1,21 +1,31 @@
 // Gradient checks, known values and misuse for conv1d, causal_conv1d, segment_mean and flip_sequences, with the
-// packed-batch guarantee: a packed causal_conv1d equals running each sequence on its own.
+// packed-batch guarantee: a packed causal_conv1d equals running each sequence on its own; conv1d's fast path
+// (frames-major inputs) against its reference loops, under every ISA and thread count.
+#include <omp.h>
+
+#include <cstdio>
+#include <cstdlib>
+
 #include "autograd/backward.h"
+#include "fast_path_util.h"
 #include "grad_util.h"
 #include "ops/causal_conv1d.h"
 #include "ops/conv1d.h"
+#include "ops/cpu_isa.h"
 #include "ops/packed.h"
 #include "ops/segment_mean.h"
 #include "ops/shape.h"
 #include "test_util.h"
 
 using namespace erc;
-using erc::test::error_of;
-using erc::test::mentions;
 using erc::test::allclose;
+using erc::test::available_isas;
+using erc::test::error_of;
 using erc::test::gradcheck_ok;
 using erc::test::leaf;
+using erc::test::mentions;
 using erc::test::random_tensor;
+using erc::test::scaled_error;
 using Inputs = std::vector<Tensor>;
 
 TEST(Gradcheck, Conv1dStridePaddingGroups) {
@@ -45,10 +55,16 @@ TEST(Gradcheck, Conv1dStridePaddingGroups) {
   }
 }
 
-TEST(Gradcheck, Conv1dStridedInput) {  // x arrives as a transposed view [B, L, C_in] -> [B, C_in, L]
+// x arrives as a transposed view [B, L, C_in] -> [B, C_in, L]: frames-major, the fast path's input, whose forward
+// the check then runs (under every ISA: baseline is the reference loops).
+TEST(Gradcheck, Conv1dStridedInput) {
   Tensor x = leaf({2, 9, 4}, 20), w = leaf({2, 2, 3}, 21), b = leaf({2}, 22);
-  EXPECT_TRUE(gradcheck_ok([](const Inputs& v) { return ops::conv1d(ops::transpose(v[0], 1, 2), v[1], v[2], 2, 1, 2); },
-                           {x, w, b}));
+  for (ops::CpuIsa isa : available_isas()) {
+    ops::CpuIsaGuard use(isa);
+    EXPECT_TRUE(gradcheck_ok(
+        [](const Inputs& v) { return ops::conv1d(ops::transpose(v[0], 1, 2), v[1], v[2], 2, 1, 2); }, {x, w, b}))
+        << ops::cpu_isa_name(isa);
+  }
 }
 
 TEST(Gradcheck, CausalConv1dPackedLengths1_4_7) {  // K = 4: the first sequence is shorter than the kernel
@@ -114,6 +130,96 @@ TEST(Conv1d, TiledColumnsMatchDirectLoops) {
   EXPECT_TRUE(allclose(y, y_ref, 1e-12, 1e-10));
   EXPECT_TRUE(allclose(x.grad(), dx_ref, 1e-12, 1e-10));
   EXPECT_TRUE(allclose(w.grad(), dw_ref, 1e-12, 1e-10));
+}
+
+struct ConvCase {
+  int64_t B, C_in, L, C_out, K, stride, padding, groups;
+  bool bias;
+  std::string name() const {
+    char text[160];
+    std::snprintf(text, sizeof text, "B %ld C_in %ld L %ld C_out %ld K %ld stride %ld padding %ld groups %ld", long(B),
+                  long(C_in), long(L), long(C_out), long(K), long(stride), long(padding), long(groups));
+    return text;
+  }
+};
+
+// The fast path's shapes: around its pieces of at most `stride` taps (K below, at and above the stride, not a
+// multiple of it, K 1, stride above K so that frames go unread), C_in 1 (a waveform), padding (a padded copy),
+// groups (a copy per group, tasks in parallel), a batch; and WavLM's own, scaled down: encoder layers 0 and 1 (the
+// last large enough for OpenBLAS to thread its GEMMs) and the positional conv (K 128, padding 64, 16 groups).
+static const ConvCase kFastPathCases[] = {
+    {1, 1, 400, 8, 10, 5, 0, 1, false},    {1, 16, 41, 16, 3, 2, 0, 1, false}, {2, 4, 17, 3, 2, 2, 0, 1, true},
+    {1, 3, 13, 4, 1, 1, 0, 1, true},       {2, 6, 23, 9, 5, 2, 2, 3, true},    {1, 8, 29, 8, 8, 1, 4, 4, true},
+    {1, 5, 7, 2, 7, 3, 3, 1, false},       {3, 2, 50, 4, 4, 7, 1, 2, true},    {1, 64, 203, 64, 128, 1, 64, 16, true},
+    {1, 256, 801, 256, 3, 2, 0, 1, false},
+};
+
+// x [B, L, C_in] seen as [B, C_in, L] (frames-major, what the fast path takes), weight, bias: drawn in float64 and
+// rounded to `dtype`.
+static std::vector<Tensor> frames_major_inputs(const ConvCase& c, uint64_t seed, DType dtype) {
+  auto draw = [&](const Shape& shape, uint64_t s) { return random_tensor(shape, s, -1, 1, DType::f64).to(dtype); };
+  return {ops::transpose(draw({c.B, c.L, c.C_in}, seed), 1, 2), draw({c.C_out, c.C_in / c.groups, c.K}, seed + 1),
+          c.bias ? draw({c.C_out}, seed + 2) : Tensor()};
+}
+
+static Tensor run_conv(const ConvCase& c, const std::vector<Tensor>& in) {
+  return ops::conv1d(in[0], in[1], in[2], c.stride, c.padding, c.groups);
+}
+
+static Tensor reference_conv(const ConvCase& c, const std::vector<Tensor>& in) {
+  ops::CpuIsaGuard use(ops::CpuIsa::baseline);
+  return run_conv(c, in);
+}
+
+// The fast path's GEMMs over pieces of taps add in another order than im2col's one GEMM. float64: within 2^-48
+// (3.6e-15) of the reference loops, relative to the output's largest element; measured at most 1.5e-15 (the
+// scaled-down positional conv, 8192 terms per output). float32: the flash-attention rule, its error against the
+// float64 reference at most twice the reference loops' own float32 error, never held below 4 ulps (2.4e-7);
+// measured at most 1.7x, under the floor. ERC_PRINT_ERRORS=1 prints the measures (docs/TESTING.md).
+TEST(Conv1dFastPath, MatchesReferenceLoops) {
+  const std::vector<ops::CpuIsa> isas = available_isas();
+  if (isas.size() == 1) GTEST_SKIP() << "no fast path on this build or CPU (baseline only)";
+  uint64_t seed = 300;
+  for (const ConvCase& c : kFastPathCases) {
+    const std::vector<Tensor> in64 = frames_major_inputs(c, seed += 3, DType::f64),
+                              in32 = frames_major_inputs(c, seed, DType::f32);
+    const Tensor exact = reference_conv(c, in64), reference32 = reference_conv(c, in32);
+    for (ops::CpuIsa isa : isas) {
+      if (isa == ops::CpuIsa::baseline) continue;
+      SCOPED_TRACE(std::string(ops::cpu_isa_name(isa)) + " " + c.name());
+      ops::CpuIsaGuard use(isa);
+      const Tensor fast64 = run_conv(c, in64), fast32 = run_conv(c, in32);
+      EXPECT_TRUE(fast64.transpose(1, 2).is_contiguous()) << "frames-major in, frames-major out";
+      const double error64 = scaled_error(fast64, exact);
+      const double error32 = scaled_error(fast32, exact), reference_error32 = scaled_error(reference32, exact);
+      EXPECT_LE(error64, std::ldexp(1.0, -48));
+      EXPECT_LE(error32, std::max(2 * reference_error32, 2.4e-7)) << "reference loops' error " << reference_error32;
+      if (std::getenv("ERC_PRINT_ERRORS") != nullptr)
+        std::printf("conv1d %s %s: f64 %.3g; f32 %.3g, reference loops %.3g\n", ops::cpu_isa_name(isa),
+                    c.name().c_str(), error64, error32, reference_error32);
+      // A channels-first input (other than a waveform's, which is frames-major too) keeps to the reference loops.
+      if (c.C_in > 1) {
+        EXPECT_TRUE(allclose(run_conv(c, {in64[0].contiguous(), in64[1], in64[2]}), exact, 0, 0)) << "channels-first";
+      }
+    }
+  }
+}
+
+// Each output is one task's (a batch element and group's) GEMMs in a fixed order, and OpenBLAS splits a GEMM
+// between threads by rows and columns, never along the sum: the bits do not depend on the thread count.
+TEST(Conv1dFastPath, SameBitsWhateverTheThreadCount) {
+  const int max_threads = omp_get_max_threads();
+  for (const ConvCase& c : {kFastPathCases[4], kFastPathCases[8], kFastPathCases[9]}) {
+    SCOPED_TRACE(c.name());
+    const std::vector<Tensor> in = frames_major_inputs(c, 400, DType::f32);
+    omp_set_num_threads(1);
+    const Tensor one = run_conv(c, in);
+    for (int threads : {2, 3}) {
+      omp_set_num_threads(threads);
+      EXPECT_TRUE(allclose(run_conv(c, in), one, 0, 0)) << threads << " threads";
+    }
+  }
+  omp_set_num_threads(max_threads);
 }
 
 TEST(CausalConv1d, KnownValues) {

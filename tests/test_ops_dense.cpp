@@ -2,7 +2,11 @@
 // ops/join.
 #include <omp.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "autograd/backward.h"
+#include "fast_path_util.h"
 #include "grad_util.h"
 #include "ops/index.h"
 #include "ops/join.h"
@@ -13,12 +17,14 @@
 #include "test_util.h"
 
 using namespace erc;
-using erc::test::error_of;
-using erc::test::mentions;
 using erc::test::allclose;
+using erc::test::available_isas;
+using erc::test::error_of;
 using erc::test::gradcheck_ok;
 using erc::test::leaf;
+using erc::test::mentions;
 using erc::test::random_tensor;
+using erc::test::scaled_error;
 using Inputs = std::vector<Tensor>;
 
 static Tensor i64(const std::vector<int64_t>& v, const Shape& shape) { return Tensor::from_vector<int64_t>(v, shape); }
@@ -198,6 +204,44 @@ TEST(Determinism, ReductionsDoNotDependOnThreadCount) {
   auto one = run(1), many = run(4);
   omp_set_num_threads(max_threads);
   expect_same(one, many, 0.0);  // bit for bit
+}
+
+// The vector path against the reference loops: rows and widths around its 16-lane sums and 64-row pieces, rows far
+// from zero mean (where the variance would cancel if summed carelessly). The largest error over all elements,
+// relative to the largest reference value, is bounded from measurement (docs/TESTING.md).
+TEST(LayerNormFastPath, MatchesTheReferenceLoops) {
+  const std::vector<ops::CpuIsa> isas = available_isas();
+  if (isas.size() == 1) GTEST_SKIP() << "no fast path on this build or CPU (baseline only)";
+  const std::pair<int64_t, int64_t> shapes[] = {{1, 1},   {3, 3},   {5, 4},     {63, 15},
+                                                {64, 16}, {65, 17}, {200, 256}, {129, 1000}};
+  for (const auto& [rows, D] : shapes) {
+    std::vector<double> xv = random_tensor({rows, D}, uint64_t(rows * 1000 + D), -1, 1).to_vector<double>();
+    for (int64_t r = 0; r < rows; r += 3)
+      for (int64_t j = 0; j < D; ++j) xv[size_t(r * D + j)] = 1000.0 + xv[size_t(r * D + j)];  // mean 1000, spread 1
+    const Tensor x = Tensor::from_vector(xv, {rows, D}).to(DType::f32);
+    const Tensor w = random_tensor({D}, 2, 0.5, 1.5, DType::f32), b = random_tensor({D}, 3, -1, 1, DType::f32);
+    const Tensor g = random_tensor({rows, D}, 4, -1, 1, DType::f32);
+    auto run = [&](ops::CpuIsa isa) {
+      ops::CpuIsaGuard use(isa);
+      Tensor lx = x.clone().set_requires_grad(true), lw = w.clone().set_requires_grad(true);
+      Tensor lb = b.clone().set_requires_grad(true);
+      Tensor y = ops::layer_norm(lx, lw, lb);
+      backward(y, g);
+      return std::vector<Tensor>{y.detach(), lx.grad(), lw.grad(), lb.grad()};
+    };
+    const std::vector<Tensor> reference = run(ops::CpuIsa::baseline);
+    for (ops::CpuIsa isa : isas) {
+      if (isa == ops::CpuIsa::baseline) continue;
+      SCOPED_TRACE(std::string(ops::cpu_isa_name(isa)) + " rows " + std::to_string(rows) + " D " + std::to_string(D));
+      const std::vector<Tensor> fast = run(isa);
+      const char* names[] = {"y", "dx", "dweight", "dbias"};
+      for (size_t i = 0; i < fast.size(); ++i) {
+        const double error = scaled_error(fast[i], reference[i]);
+        if (std::getenv("ERC_PRINT_ERRORS") != nullptr) std::printf("%s: %.3g\n", names[i], error);
+        EXPECT_LE(error, std::ldexp(1.0, -22)) << names[i];
+      }
+    }
+  }
 }
 
 TEST(Errors, MatmulNamesBothShapes) {

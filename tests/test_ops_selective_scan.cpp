@@ -10,6 +10,7 @@
 
 #include "autograd/backward.h"
 #include "autograd/grad_mode.h"
+#include "fast_path_util.h"
 #include "grad_util.h"
 #include "ops/cpu_isa.h"
 #include "ops/selective_scan.h"
@@ -17,8 +18,10 @@
 
 using namespace erc;
 using erc::test::allclose;
+using erc::test::available_isas;
 using erc::test::gradcheck_ok;
 using erc::test::leaf;
+using erc::test::scaled_error;
 using Inputs = std::vector<Tensor>;
 
 namespace {
@@ -59,31 +62,10 @@ Result run_with_grads(const Inputs& values, const ops::SeqOffsets& seq_offsets, 
 
 const char* const kNames[] = {"u", "delta", "A", "B", "C", "D", "z", "delta_bias"};
 
-// Every ISA this build and CPU can run: baseline (the reference loops) first.
-std::vector<ops::CpuIsa> available_isas() {
-  std::vector<ops::CpuIsa> isas;
-  for (ops::CpuIsa isa : {ops::CpuIsa::baseline, ops::CpuIsa::avx2, ops::CpuIsa::avx512})
-    if (ops::cpu_isa_available(isa)) isas.push_back(isa);
-  return isas;
-}
-
 Inputs to_f32(const Inputs& in) {
   Inputs out;
   for (const Tensor& t : in) out.push_back(t.detach().to(DType::f32));
   return out;
-}
-
-// max |a - b| over max |b|: the error of a tensor relative to its own scale, so that sums over frames or channels
-// (which may be large) and per-frame values are judged alike.
-double scaled_error(const Tensor& actual, const Tensor& expected) {
-  const std::vector<double> a = actual.to(DType::f64).to_vector<double>(),
-                            e = expected.to(DType::f64).to_vector<double>();
-  double diff = 0, scale = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, std::abs(a[i] - e[i]));
-    scale = std::max(scale, std::abs(e[i]));
-  }
-  return scale > 0 ? diff / scale : diff;
 }
 
 // Per-frame results (out, du, ddelta, dz) come from the same operations in the same order whatever the chunking

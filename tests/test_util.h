@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -24,6 +25,13 @@ inline Tensor random_tensor(const Shape& shape, uint64_t seed, double low = -1.0
   Tensor t = rand(shape, gen, dtype, low, high);
   if (requires_grad) t.set_requires_grad(true);
   return t;
+}
+
+// The same shape, dtype and bytes, wherever each lives (compared on the host).
+inline bool same_bits(const Tensor& a, const Tensor& b) {
+  const Tensor ha = a.detach().to(Device::cpu).contiguous(), hb = b.detach().to(Device::cpu).contiguous();
+  return ha.shape() == hb.shape() && ha.dtype() == hb.dtype() &&
+         std::memcmp(ha.raw_data(), hb.raw_data(), size_t(ha.numel()) * dtype_size(ha.dtype())) == 0;
 }
 
 inline Tensor leaf(const Shape& shape, uint64_t seed, double low = -1.0, double high = 1.0) {

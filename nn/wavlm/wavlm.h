@@ -66,7 +66,7 @@ class WavLMPositionalConv : public Module {
  public:
   WavLMPositionalConv(const WavLMConfig& config, Generator& init);
   Tensor forward(const Tensor& x) const;  // x [T, F] (one utterance) -> GELU(conv(x)) [T, F]
-  Tensor weight() const;                  // the effective W [F, F / G, K]
+  Tensor weight() const;                  // the effective W [F, F / G, K], a view of taps-first memory
   Tensor weight_g, weight_v, bias;        // [1, 1, K], [F, F / G, K], [F]
   int64_t groups;
 };
