@@ -37,9 +37,17 @@ Tensor WavLMFeatureEncoder::forward(const Tensor& waveform, WavLMTrace* trace) c
   Tensor frames = ops::reshape(waveform, {1, waveform.size(0), 1});
   for (size_t i = 0; i < conv_layers.size(); ++i) {
     const ConvLayer& layer = *conv_layers[i];
-    const Tensor y = ops::transpose(layer.conv->forward(ops::transpose(frames, 1, 2)), 1, 2);  // [1, L_out, C_out]
-    frames = ops::gelu(layer.layer_norm->forward(y));
-    if (trace) (*trace)["conv." + std::to_string(i)] = frames.detach().view({y.size(1), y.size(2)}).transpose(0, 1);
+    Tensor y = ops::transpose(layer.conv->forward(ops::transpose(frames, 1, 2)), 1, 2);  // [1, L_out, C_out]
+    // Each input is let go as soon as its output is made: at most two of a layer's [L, C] tensors are held at once
+    // (62.5 MiB each at the first layer of a 10 s clip).
+    frames = Tensor();
+    Tensor normed = layer.layer_norm->forward(y);
+    y = Tensor();
+    frames = ops::gelu(normed);
+    if (trace) {
+      const int64_t L = frames.size(1), C = frames.size(2);
+      (*trace)["conv." + std::to_string(i)] = frames.detach().view({L, C}).transpose(0, 1);
+    }
   }
   return ops::reshape(frames, {frames.size(1), frames.size(2)});
 }
