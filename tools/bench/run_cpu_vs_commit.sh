@@ -58,9 +58,10 @@ for ((round = 1; round <= rounds; ++round)); do
   done
 done
 
-# The median over the rounds of a step's RESULT field, or of a scan line's milliseconds.
-step_ms() { sed -n "s/^RESULT .* $2=\([^ ]*\).*/\1/p" "$logs/step_$1" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-scan_ms() { sed -n "s/^  $2 *\([0-9.]*\) ms$/\1/p" "$logs/scan_$1" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# The median of numbers, one per line; over the rounds, a step's RESULT field and a scan line's milliseconds.
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+step_ms() { sed -n "s/^RESULT .* $2=\([^ ]*\).*/\1/p" "$logs/step_$1" | median; }
+scan_ms() { sed -n "s/^  $2 *\([0-9.]*\) ms$/\1/p" "$logs/scan_$1" | median; }
 row() {
   printf "%-30s %12s %12s %9s\n" "$1" "$2" "$3" "$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.2fx", a / b }')"
 }
