@@ -1,6 +1,5 @@
 // What the apps share: --fold and --threads handling, the label counts.
 #pragma once
-#include <cblas.h>
 #include <omp.h>
 
 #include <cstdio>
@@ -21,12 +20,12 @@ inline std::vector<int64_t> parse_folds(const std::string& fold, const std::vect
   return {int64_t(fold[0] - '0')};
 }
 
-// 0 keeps the defaults (all cores); OpenBLAS has its own pool, set alongside OpenMP's.
+// 0 keeps the defaults (all cores). OpenMP's threads run everything, GEMMs included (ops/blas.h): no bit depends on
+// the count.
 inline void set_threads(int threads) {
   ERC_CHECK(threads >= 0, "--threads must be >= 0, got ", threads);
   if (threads == 0) return;
   omp_set_num_threads(threads);
-  openblas_set_num_threads(threads);
 }
 
 // One line: "labelled N: ang a exc b ...; unlabelled M (oth x, sur y, xxx z)".

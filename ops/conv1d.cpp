@@ -82,7 +82,7 @@ void forward_reference(const Geometry& geo, const Tensor& xc, const Tensor& wc, 
     scalar_t* pc = col.data<scalar_t>();
     const scalar_t* px = xc.data<scalar_t>();
     const scalar_t* pw = wc.data<scalar_t>();
-    for (int64_t b = 0; b < geo.B; ++b)  // GEMMs in sequence: OpenBLAS threads each one
+    for (int64_t b = 0; b < geo.B; ++b)  // GEMMs in sequence, each one's tiles in parallel (ops/blas.h)
       for (int64_t grp = 0; grp < geo.groups; ++grp)
         for (int64_t l0 = 0; l0 < geo.L_out; l0 += tile) {
           const int64_t n = std::min(tile, geo.L_out - l0);
@@ -137,12 +137,12 @@ void forward_frames(const Geometry& geo, const T* x, const T* w_taps, const T* b
   };
   const int64_t tasks = geo.B * geo.groups;
   const int64_t buffer_size = in_place ? 0 : frames * cg_in;
-  if (tasks == 1) {  // one task: OpenBLAS threads each GEMM
+  if (tasks == 1) {  // one task: each GEMM's tiles run in parallel (ops/blas.h)
     std::vector<T> buffer(static_cast<size_t>(buffer_size));
     run(0, 0, buffer.data());
     return;
   }
-  // Tasks (batch element, group) write disjoint outputs; BLAS runs single-threaded inside the parallel region, which
+  // Tasks (batch element, group) write disjoint outputs; a GEMM's tiles run on its task's thread, in a region that
   // only work worth a thread's start-up opens.
   const int64_t macs = geo.B * geo.C_out * geo.L_out * K * cg_in;
 #pragma omp parallel if (macs > (int64_t(1) << 20))
@@ -172,8 +172,8 @@ struct Conv1dBackward : autograd::Node {
         const scalar_t* px = x.data<scalar_t>();
         const scalar_t* pw = weight.data<scalar_t>();
         const scalar_t* pg = gy.data<scalar_t>();
-        // GEMMs in sequence: OpenBLAS threads each one and must not be called from OpenMP threads. dweight sums
-        // over batch and tiles in this fixed order.
+        // GEMMs in sequence, each one's tiles in parallel (ops/blas.h). dweight sums over batch and tiles in this
+        // fixed order.
         for (int64_t b = 0; b < geo.B; ++b)
           for (int64_t grp = 0; grp < geo.groups; ++grp) {
             const int64_t x_off = (b * geo.C_in + grp * cg_in) * geo.L;

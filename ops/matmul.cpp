@@ -92,7 +92,7 @@ Tensor batched_product(const char* op, const Operand& a, bool ta, const Operand&
       std::fill_n(c.data<scalar_t>(), B * M * N, scalar_t(0));
       return;
     }
-    // One GEMM per batch, in sequence: OpenBLAS spreads each one over its own threads.
+    // One GEMM per batch, in sequence, each one's tiles spread over the threads (ops/blas.h).
     for (int64_t i = 0; i < B; ++i)
       blas::gemm<scalar_t>(op, a.trans != ta, b.trans != tb, M, N, K, a.ptr<scalar_t>(i), a.ld, b.ptr<scalar_t>(i),
                            b.ld, scalar_t(0), c.data<scalar_t>() + i * M * N, N);

@@ -1,6 +1,8 @@
 // WavLM against transformers' WavLMModel, stage by stage (tools/fixtures/wavlm.py): a tiny randomly initialised
 // model on a real speech clip, in float64 (agreement to rounding) and float32 (relative error < 1e-4, the bound
 // erc sets for WavLM); both checkpoint namings; the utterances of a batch packed; config and loading errors.
+#include <omp.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -101,6 +103,33 @@ TEST(GoldenWavLM, PackedUtterancesMatchOneByOne) {
   const char* names[] = {"odd", "short", "clip"};
   for (size_t u = 0; u < 3; ++u)
     EXPECT_TRUE(test::relative_error_below(out[u], stages().at(std::string(names[u]) + ".hidden.3"), 1e-4)) << names[u];
+}
+
+// Every stage of the packed batch gives the same bits on 1, 2 and 3 threads: the waveform convolution's GEMMs span
+// many tiles (ops/blas.h), the attention and the grouped convolutions run as parallel tasks.
+TEST(GoldenWavLM, SameBitsWhateverTheThreadCount) {
+  auto model = tiny_model("wavlm_tiny.safetensors", DType::f32);
+  NoGradGuard no_grad;
+  std::vector<Tensor> inputs;
+  for (const char* c : {"odd", "short", "clip"}) inputs.push_back(stages().at(std::string(c) + ".normalised").to(DType::f32));
+  const int max_threads = omp_get_max_threads();
+  auto run = [&](int threads) {
+    omp_set_num_threads(threads);
+    nn::WavLMTrace trace;
+    const std::vector<Tensor> out = model->forward(inputs, &trace);
+    std::vector<std::pair<std::string, std::vector<float>>> values;
+    for (size_t u = 0; u < out.size(); ++u) values.push_back({"output " + std::to_string(u), out[u].to_vector<float>()});
+    for (const auto& [name, t] : trace) values.push_back({name, t.contiguous().to_vector<float>()});
+    return values;
+  };
+  const auto one = run(1);
+  for (int threads : {2, 3}) {
+    const auto many = run(threads);
+    ASSERT_EQ(many.size(), one.size());
+    for (size_t i = 0; i < one.size(); ++i)
+      EXPECT_TRUE(many[i] == one[i]) << one[i].first << " differs on " << threads << " threads";
+  }
+  omp_set_num_threads(max_threads);
 }
 
 // Per test and process: CTest runs tests in parallel processes.

@@ -2,12 +2,15 @@
 // ops/join.
 #include <omp.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
 #include "autograd/backward.h"
 #include "fast_path_util.h"
 #include "grad_util.h"
+#include "ops/blas.h"
 #include "ops/index.h"
 #include "ops/join.h"
 #include "ops/layer_norm.h"
@@ -183,7 +186,89 @@ TEST(Ops, LinearBackwardOverManyRows) {  // more rows than one block of the bias
   EXPECT_TRUE(allclose(x.grad(), ops::matmul(g, w.detach()), 1e-12, 1e-12));
 }
 
-TEST(Determinism, ReductionsDoNotDependOnThreadCount) {
+// OpenBLAS's own threading would cut the output where the thread count says (ops/blas.h); erc's tiles depend on the
+// shape alone. Shapes on both sides of a tile's edge, every transpose, beta 0 and 1: each product is checked against
+// a loop in double (a tile reading from the wrong place is far off) and must give the same bits on 1, 2 and 3
+// threads and from inside a parallel region.
+TEST(Blas, TilesGiveTheSameBitsOnAnyThreadCount) {
+  const int max_threads = omp_get_max_threads();
+  const int64_t edge = ops::blas::kTileRows;
+  struct Shape3 {
+    int64_t M, N, K;
+  };
+  for (const Shape3 s : {Shape3{1, 600, 300}, {edge - 1, edge + 1, 64}, {2 * edge + 1, 3, 300}, {600, 513, 7}}) {
+    for (int ta = 0; ta < 2; ++ta)
+      for (int tb = 0; tb < 2; ++tb)
+        for (float beta : {0.0f, 1.0f}) {
+          SCOPED_TRACE(::testing::Message() << "M " << s.M << " N " << s.N << " K " << s.K << " ta " << ta << " tb "
+                                            << tb << " beta " << beta);
+          // Stored row-major: a is [M, K] or, transposed, [K, M]; likewise b; each with a leading dimension 3 wider.
+          const int64_t lda = (ta ? s.M : s.K) + 3, ldb = (tb ? s.K : s.N) + 3, ldc = s.N + 3;
+          auto values = [](int64_t n, uint64_t seed) {
+            return random_tensor({n}, seed, -1, 1, DType::f32).to_vector<float>();
+          };
+          const std::vector<float> a = values((ta ? s.K : s.M) * lda, 60), b = values((tb ? s.N : s.K) * ldb, 61);
+          const std::vector<float> c0 = values(s.M * ldc, 62);
+          auto product = [&](int threads, bool nested) {
+            std::vector<float> c = c0;
+            omp_set_num_threads(threads);
+            auto run = [&] {
+              ops::blas::gemm<float>("test", ta, tb, s.M, s.N, s.K, a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
+            };
+            if (!nested) {
+              run();
+            } else {
+#pragma omp parallel num_threads(2)
+#pragma omp single
+              run();
+            }
+            return c;
+          };
+          const std::vector<float> one = product(1, false);
+          double worst = 0;
+          for (int64_t i = 0; i < s.M; ++i)
+            for (int64_t j = 0; j < s.N; ++j) {
+              double sum = beta * double(c0[size_t(i * ldc + j)]);
+              for (int64_t k = 0; k < s.K; ++k) {
+                const float a_ik = a[size_t(ta ? k * lda + i : i * lda + k)];
+                sum += double(a_ik) * double(b[size_t(tb ? j * ldb + k : k * ldb + j)]);
+              }
+              worst = std::max(worst, std::fabs(sum - double(one[size_t(i * ldc + j)])));
+            }
+          EXPECT_LE(worst, 1e-5 * std::max<int64_t>(s.K, 1));  // f32 rounding of K products of terms up to 1
+          for (int64_t i = 0; i < s.M; ++i)  // the padding between rows is never written
+            for (int64_t j = s.N; j < ldc; ++j) ASSERT_EQ(one[size_t(i * ldc + j)], c0[size_t(i * ldc + j)]);
+          EXPECT_EQ(product(2, false), one);
+          EXPECT_EQ(product(3, false), one);
+          EXPECT_EQ(product(3, true), one);
+        }
+  }
+  omp_set_num_threads(max_threads);
+}
+
+// OpenBLAS follows the calling task's OpenMP thread count, so ops/blas.cpp sets it to 1 around its calls: it must be
+// put back, after a small GEMM, a tiled one and one from inside a parallel region.
+TEST(Blas, PutsOpenMpsThreadCountBack) {
+  const int max_threads = omp_get_max_threads();
+  omp_set_num_threads(3);
+  for (int64_t n : {8, 600}) {
+    Tensor a = random_tensor({n, n}, 63, -1, 1, DType::f32);
+    ops::matmul(a, a);
+    EXPECT_EQ(omp_get_max_threads(), 3) << n;
+#pragma omp parallel num_threads(2)
+    {
+      omp_set_num_threads(2);
+      ops::matmul(a, a);
+      EXPECT_EQ(omp_get_max_threads(), 2) << n;
+    }
+    EXPECT_EQ(omp_get_max_threads(), 3) << n;
+  }
+  omp_set_num_threads(max_threads);
+}
+
+// Every reduction and product of layer_norm, linear and embedding: the same bits on 1 and 4 threads. linear's rows
+// span several GEMM tiles (ops/blas.h) and the bias gradient several of its row blocks.
+TEST(Determinism, ReductionsAndProductsDoNotDependOnThreadCount) {
   Tensor x = random_tensor({3000, 64}, 47, -1, 1, DType::f32, true),
          w = random_tensor({64}, 48, -1, 1, DType::f32, true);
   Tensor b = random_tensor({64}, 49, -1, 1, DType::f32, true);
@@ -195,9 +280,10 @@ TEST(Determinism, ReductionsDoNotDependOnThreadCount) {
     auto ln = value_and_grads([](const Inputs& in) { return ops::layer_norm(in[0], in[1], in[2]); }, {x, w, b});
     auto lin = value_and_grads(
         [](const Inputs& in) { return ops::linear(in[0], in[1], in[2]); },
-        {x, random_tensor({8, 64}, 51, -1, 1, DType::f32, true), random_tensor({8}, 52, -1, 1, DType::f32, true)});
+        {x, random_tensor({300, 64}, 51, -1, 1, DType::f32, true), random_tensor({300}, 52, -1, 1, DType::f32, true)});
     auto emb = value_and_grads([&](const Inputs& in) { return ops::embedding(in[0], idx); }, {table});
-    ln.insert(ln.end(), {lin[3], emb[1]});  // dbias of linear, the scatter-added table gradient
+    ln.insert(ln.end(), lin.begin(), lin.end());  // y, dx, dweight, dbias of linear
+    ln.push_back(emb[1]);                         // the scatter-added table gradient
     return ln;
   };
   const int max_threads = omp_get_max_threads();

@@ -1,5 +1,7 @@
 // The training protocol end to end at a tiny size: run directory, resume bit for bit, and the failures a user
 // can cause (bad --init, empty fold, non-finite loss, Ctrl-C).
+#include <omp.h>
+
 #include <filesystem>
 
 #include "data/feature_cache.h"
@@ -119,6 +121,37 @@ TEST(Train, ResumeContinuesBitForBit) {
   train::train(part);
 
   EXPECT_EQ(checkpoint_values(full.out + "/last.safetensors"), checkpoint_values(part.out + "/last.safetensors"));
+}
+
+// A checkpoint moved to a machine with more cores resumes as if it had never moved: no bit of a step depends on the
+// thread count (docs/TESTING.md). Conversations of ~500 frames, 48 features and d_model 32, so that the products span
+// several GEMM tiles (ops/blas.h), the bias gradients several row blocks and the scan several channel groups.
+TEST(Train, ResumesOnAnotherThreadCountBitForBit) {
+  const int max_threads = omp_get_max_threads();
+  static const std::string cache = test::write_tiny_cache(test::temp_path("erc_train_long.h5"), 48, 80);
+  auto config = [&](const std::string& out, int64_t epochs) {
+    train::TrainConfig c = tiny_config(out);
+    c.features = cache;
+    c.d_model = 32;
+    c.dropout = 0.1;
+    c.epochs = epochs;
+    return c;
+  };
+  omp_set_num_threads(2);
+  train::TrainConfig full = config("erc_run_threads_full", 3);
+  train::train(full);
+  omp_set_num_threads(1);
+  train::TrainConfig part = config("erc_run_threads_part", 2);
+  train::train(part);
+  omp_set_num_threads(3);
+  part.epochs = 3;
+  part.resume = true;
+  train::train(part);
+  omp_set_num_threads(max_threads);
+  const auto resumed = checkpoint_values(part.out + "/last.safetensors");
+  for (const auto& [name, values] : checkpoint_values(full.out + "/last.safetensors"))
+    EXPECT_TRUE(resumed.at(name) == values) << name << " differs";
+  EXPECT_EQ(train::read_text(full.out + "/report.json"), train::read_text(part.out + "/report.json"));
 }
 
 TEST(Train, InitWithWrongTensorsListsThem) {

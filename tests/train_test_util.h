@@ -12,12 +12,14 @@ namespace erc::test {
 
 constexpr int64_t kTinyFeatureDim = 8;
 
-// Two sessions of two dialogues, six utterances each; features carry a little label signal. Written once per
-// process (CTest runs the tests of this file in parallel processes, each with its own file).
-inline std::string write_tiny_cache(const std::string& path) {
+// Two sessions of two dialogues, six utterances each of `min_frames` to `min_frames` + 2 frames; features carry a
+// little label signal. Written once per process (CTest runs the tests of this file in parallel processes, each with
+// its own file).
+inline std::string write_tiny_cache(const std::string& path, int64_t feature_dim = kTinyFeatureDim,
+                                    int64_t min_frames = 3) {
   data::CacheAttributes a;
   a.extractor = "test";
-  a.feature_dim = kTinyFeatureDim;
+  a.feature_dim = feature_dim;
   a.dtype = DType::f32;
   data::FeatureCacheWriter w(path, a);
   Generator gen(5);
@@ -34,10 +36,10 @@ inline std::string write_tiny_cache(const std::string& path) {
         info.label = labels[(s + d + u) % 7];
         info.start = u;
         info.end = u + 0.5;
-        Tensor f = randn({3 + u % 3, kTinyFeatureDim}, gen);
+        Tensor f = randn({min_frames + u % 3, feature_dim}, gen);
         const int64_t c = data::label_index(info.label);
         if (c >= 0)
-          for (int64_t t = 0; t < f.size(0); ++t) f.data<float>()[t * kTinyFeatureDim + c] += 2.0f;
+          for (int64_t t = 0; t < f.size(0); ++t) f.data<float>()[t * feature_dim + c] += 2.0f;
         w.write(info, f);
         order.push_back(info.utt_id);
       }

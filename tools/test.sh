@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite (what .ci/run runs), set up and built as needed:
 #   1. build/       the CPU build, with the real CUDA backend compiled by nvcc for sm_90 where nvcc is installed:
-#                   every CPU test (labels cpu, golden, slow), then the CUDA tests, which run on a GPU where one
-#                   answers and skip, saying why, where none does;
+#                   every CPU test (labels cpu, golden, slow), again under OPENBLAS_CORETYPE=Haswell ERC_CPU_ISA=avx2
+#                   (what an AVX2-only machine runs), then the CUDA tests, which run on a GPU where one answers and
+#                   skip, saying why, where none does;
 #   2. build-asan/  everything again under AddressSanitizer + UndefinedBehaviorSanitizer (-DERC_SANITIZE=ON), built
 #                   for the CUDA simulator (-DERC_CUDA=SIM): every CPU test, and every CUDA kernel on the simulator
 #                   against its CPU reference (`ctest -L cuda`); any sanitizer report fails its test;
@@ -22,6 +23,12 @@ if [ $# -gt 0 ]; then
 fi
 echo "==> the CPU suite (build/)"
 ctest --test-dir build --output-on-failure -j "$jobs" -LE cuda
+# Again as an AVX2-only machine runs it: OpenBLAS's Haswell kernels and erc's AVX2 fast paths. Development and CI
+# machines come with AVX-512 or with AVX2 only, and each proves here what the other kind will see (docs/TESTING.md).
+if grep -qw avx2 /proc/cpuinfo; then
+  echo "==> the CPU suite again with OpenBLAS's Haswell kernels and the AVX2 fast paths (build/)"
+  OPENBLAS_CORETYPE=Haswell ERC_CPU_ISA=avx2 ctest --test-dir build --output-on-failure -j "$jobs" -LE cuda
+fi
 if [ -x build/tests/test_cuda_ops ]; then  # a CUDA build (nvcc was found)
   echo "==> the CUDA suite on the GPU (build/: skips, saying why, where no GPU answers)"
   ctest --test-dir build --output-on-failure -j "$jobs" -L cuda
