@@ -28,7 +28,7 @@
 #include "tensor/random.h"
 
 #ifdef ERC_WITH_CUDA
-#include "cuda/allocator.h"
+#include "cuda/memory.h"
 #include "cuda/device.h"
 #include "cuda/stream.h"
 #include "cuda/timeline.h"

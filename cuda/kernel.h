@@ -4,8 +4,13 @@
 //   launch<scale_kernel<scalar_t>>(ERC_HERE, grid, block, shared_bytes, x, n);
 //
 // is `scale_kernel<scalar_t><<<grid, block, shared_bytes, erc's stream>>>(x, n)` under nvcc, followed by a check
-// that names the kernel, file and line; in a SIM build it runs the grid on the simulator. ERC_DYNAMIC_SHARED(T, name)
-// declares a kernel's dynamic shared memory (the `extern __shared__` array) as a T*.
+// that names the kernel, file and line; in a SIM build it runs the grid on the simulator. With CUDA_LAUNCH_BLOCKING=1
+// (in both builds) the launcher also waits for the kernel, so that a fault is reported at its own launch.
+//
+// Shared memory: ERC_SHARED(T, name) declares a T (`__shared__ T name`), ERC_SHARED_ARRAY(T, name, n) an array of n
+// (`__shared__ T name[n]`, n a constant), ERC_DYNAMIC_SHARED(T, name) the launch's dynamic shared memory (the
+// `extern __shared__` array) as a T*. Under nvcc they are exactly that; in a SIM build they are the block's bytes in
+// the simulator's shared memory, which its memory checker watches.
 //
 // The launcher and its helpers are in namespace erc itself, not erc::cuda, so that the kernels and launchers of
 // every op (in erc::ops::cuda) name them without qualification; only .cu files include this header.
@@ -46,6 +51,9 @@ const char* kernel_name() {
   return name.c_str();
 }
 
+// Whether CUDA_LAUNCH_BLOCKING=1 asks every launch to be waited for.
+bool launch_blocking();
+
 template <auto Kernel, typename... Args>
 void launch(Where where, dim3 grid, dim3 block, size_t shared_bytes, Args&&... args) {
   const bool timed = cuda::KernelTimeline::recording();
@@ -57,12 +65,14 @@ void launch(Where where, dim3 grid, dim3 block, size_t shared_bytes, Args&&... a
   // clang-format off
   Kernel<<<grid, block, shared_bytes, cuda::stream()>>>(std::forward<Args>(args)...);
   // clang-format on
-  const cudaError_t status = cudaGetLastError();
-  ERC_CHECK(status == cudaSuccess, "CUDA error ", cudaGetErrorName(status), " (", cudaGetErrorString(status),
-            ") launching kernel `", kernel_name<Kernel>(), "` with grid (", grid.x, ", ", grid.y, ", ", grid.z,
-            "), block (", block.x, ", ", block.y, ", ", block.z, "), ", shared_bytes, " bytes of shared memory, at ",
-            where.file, ":", where.line);
 #endif
+  cudaError_t status = cudaGetLastError();
+  const bool waited = status == cudaSuccess && launch_blocking();
+  if (waited) status = cudaStreamSynchronize(cuda::stream());
+  ERC_CHECK(status == cudaSuccess, "CUDA error ", cudaGetErrorName(status), " (", cudaGetErrorString(status), ") ",
+            waited ? "running" : "launching", " kernel `", kernel_name<Kernel>(), "` with grid (", grid.x, ", ", grid.y,
+            ", ", grid.z, "), block (", block.x, ", ", block.y, ", ", block.z, "), ", shared_bytes,
+            " bytes of shared memory, at ", where.file, ":", where.line);
   if (timed) cuda::KernelTimeline::end();
 }
 
@@ -82,8 +92,16 @@ __device__ inline int64_t grid_threads() { return int64_t(blockDim.x) * gridDim.
 
 #ifdef ERC_CUDA_SIM
 #define ERC_DYNAMIC_SHARED(T, name) T* name = ::erc::sim::dynamic_shared<T>()
+#define ERC_SHARED_ARRAY(T, name, n)                                       \
+  static const int erc_shared_slot_##name = ::erc::sim::new_shared_slot(); \
+  T* const name = ::erc::sim::static_shared<T>(erc_shared_slot_##name, size_t(n))
+#define ERC_SHARED(T, name)                  \
+  ERC_SHARED_ARRAY(T, erc_shared_##name, 1); \
+  T& name = *erc_shared_##name
 #else
 #define ERC_DYNAMIC_SHARED(T, name)                                    \
   extern __shared__ __align__(16) unsigned char erc_dynamic_shared_[]; \
   T* name = reinterpret_cast<T*>(erc_dynamic_shared_)
+#define ERC_SHARED_ARRAY(T, name, n) __shared__ T name[n]
+#define ERC_SHARED(T, name) __shared__ T name
 #endif

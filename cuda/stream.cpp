@@ -1,5 +1,8 @@
 #include "cuda/stream.h"
 
+#include <cstdlib>
+#include <cstring>
+
 #include "cuda/check.h"
 
 namespace erc::cuda {
@@ -14,6 +17,22 @@ cudaStream_t stream() {
 }
 
 void synchronize() { ERC_CUDA_CHECK(cudaStreamSynchronize(stream())); }
+
+}  // namespace erc::cuda
+
+namespace erc {
+
+bool launch_blocking() {
+  static const bool blocking = [] {
+    const char* value = std::getenv("CUDA_LAUNCH_BLOCKING");
+    return value && std::strcmp(value, "1") == 0;
+  }();
+  return blocking;
+}
+
+}  // namespace erc
+
+namespace erc::cuda {
 
 Event::Event() { ERC_CUDA_CHECK(cudaEventCreate(&event_)); }
 Event::~Event() { cudaEventDestroy(event_); }

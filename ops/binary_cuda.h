@@ -9,7 +9,7 @@ namespace erc::ops {
 enum class BinaryKind { add, sub, mul, div };
 
 template <typename T>
-ERC_HOST_DEVICE T apply_binary(BinaryKind k, T a, T b) {
+ERC_HOST_DEVICE inline T apply_binary(BinaryKind k, T a, T b) {
   switch (k) {
     case BinaryKind::add: return a + b;
     case BinaryKind::sub: return a - b;

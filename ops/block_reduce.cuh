@@ -11,7 +11,7 @@ namespace erc::ops {
 template <unsigned kThreads, typename T, typename Combine>
 __device__ T block_reduce(T value, T identity, Combine combine) {
   static_assert(kThreads % 32 == 0 && kThreads <= 1024, "a block of whole warps");
-  __shared__ T warp_partial[kThreads / 32];
+  ERC_SHARED_ARRAY(T, warp_partial, kThreads / 32);
   const unsigned lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   for (int distance = 16; distance > 0; distance /= 2)
     value = combine(value, __shfl_down_sync(0xffffffffu, value, distance));

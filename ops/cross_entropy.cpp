@@ -14,15 +14,17 @@ struct CrossEntropyBackward : autograd::Node {
   Tensor probs;    // [U, C], the logits' dtype
   Tensor targets;  // [U] i64, contiguous
   int64_t ignore_index = -100;
-  int64_t count = 0;  // rows not ignored
+  int64_t count = 0;    // rows not ignored (on the CPU)
+  Tensor count_tensor;  // the same, 0-d i64 on the device, where the host never reads it
   const char* name() const override { return "cross_entropy"; }
   std::vector<Tensor> backward(const Tensor& grad_output) override {
     Tensor grad = Tensor::zeros(probs.shape(), probs.dtype(), probs.device());
-    if (count == 0) return {grad, Tensor()};
     if (probs.device() == Device::cuda) {
-      ERC_CUDA_CALL(cuda::cross_entropy_backward(probs, targets, ignore_index, count, grad_output.detach(), grad));
+      ERC_CUDA_CALL(
+          cuda::cross_entropy_backward(probs, targets, ignore_index, count_tensor, grad_output.detach(), grad));
       return {grad, Tensor()};
     }
+    if (count == 0) return {grad, Tensor()};
     const double scale = grad_output.item_as_double() / double(count);
     const int64_t n_rows = probs.size(0), n_classes = probs.size(1);
     const int64_t* t = targets.data<int64_t>();
@@ -67,31 +69,28 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore
   ERC_CHECK(targets.dim() == 1 && targets.size(0) == logits.size(0), "cross_entropy: expected targets [U] = [",
             logits.size(0), "] for logits ", shape_str(logits.shape()), ", got ", shape_str(targets.shape()));
   const int64_t n_rows = logits.size(0), n_classes = logits.size(1);
-  // The targets are checked and counted on the host: U values, copied from the device when they are there.
-  Tensor tc = targets.detach().contiguous();
-  const Tensor host_targets = tc.to(Device::cpu);
-  const int64_t* t = host_targets.data<int64_t>();
-  int64_t count = 0;
-  for (int64_t u = 0; u < n_rows; ++u) {
-    if (t[u] == ignore_index) continue;
-    ERC_CHECK(t[u] >= 0 && t[u] < n_classes, "cross_entropy: target ", t[u], " of row ", u, " is outside [0, ",
-              n_classes, ") and is not ignore_index (", ignore_index, ")");
-    ++count;
-  }
-
-  Tensor xc = logits.detach().contiguous();
+  Tensor xc = logits.detach().contiguous(), tc = targets.detach().contiguous();
   Tensor probs = Tensor::empty(logits.shape(), logits.dtype(), device);
   Tensor loss = Tensor::empty({}, logits.dtype(), device);
-  if (device == Device::cuda)
-    ERC_CUDA_CALL(cuda::cross_entropy_forward(xc, tc, ignore_index, count, probs, loss));
-  else
-    cross_entropy_forward_cpu(xc, t, ignore_index, count, probs, loss);
-  if (!autograd::needs_grad({logits})) return loss;
   auto node = std::make_shared<CrossEntropyBackward>();
+  if (device == Device::cuda) {
+    // Checked and counted on the device: reading the targets back would wait for the stream.
+    node->count_tensor = Tensor::empty({}, DType::i64, device);
+    ERC_CUDA_CALL(cuda::cross_entropy_forward(xc, tc, ignore_index, probs, loss, node->count_tensor));
+  } else {
+    const int64_t* t = tc.data<int64_t>();
+    for (int64_t u = 0; u < n_rows; ++u) {
+      if (t[u] == ignore_index) continue;
+      ERC_CHECK(t[u] >= 0 && t[u] < n_classes, "cross_entropy: target ", t[u], " of row ", u, " is outside [0, ",
+                n_classes, ") and is not ignore_index (", ignore_index, ")");
+      ++node->count;
+    }
+    cross_entropy_forward_cpu(xc, t, ignore_index, node->count, probs, loss);
+  }
+  if (!autograd::needs_grad({logits})) return loss;
   node->probs = probs;
   node->targets = tc;
   node->ignore_index = ignore_index;
-  node->count = count;
   return autograd::record(loss, node, {logits, targets});
 }
 

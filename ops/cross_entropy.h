@@ -12,7 +12,9 @@ namespace erc::ops {
 // torch.nn.functional.cross_entropy(logits, targets, ignore_index=ignore_index, reduction='mean').
 // One difference: when every row is ignored PyTorch returns NaN (0 / 0); this returns 0 with a zero gradient, so
 // a conversation with no labelled utterance adds nothing to a training step instead of poisoning it.
-// A target outside [0, C) that is not ignore_index is an error naming the row and the value.
+// A target outside [0, C) that is not ignore_index is an error naming the row and the value, for host targets; device
+// targets are checked on the device (reading them back would wait for the stream), where such a target makes the
+// loss NaN.
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index = -100);
 
 }  // namespace erc::ops

@@ -14,8 +14,8 @@ namespace {
 
 class CudaBackend final : public DeviceBackend {
  public:
-  void* allocate(size_t nbytes) override { return erc::cuda::device_allocator().allocate(nbytes); }
-  void free(void* ptr) override { erc::cuda::device_allocator().free(ptr); }
+  void* allocate(size_t nbytes) override { return erc::cuda::allocate(nbytes); }
+  void free(void* ptr) override { erc::cuda::release(ptr); }
   void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t nbytes) override {
     erc::cuda::copy_bytes(dst, dst_device, src, src_device, nbytes);
   }

@@ -8,7 +8,7 @@ namespace erc::ops {
 
 // scale * the sum of n contiguous elements, accumulated in double in order.
 template <typename T>
-ERC_HOST_DEVICE T sum_row(const T* row, int64_t n, double scale) {
+ERC_HOST_DEVICE inline T sum_row(const T* row, int64_t n, double scale) {
   double acc = 0;
   for (int64_t j = 0; j < n; ++j) acc += double(row[j]);
   return T(acc * scale);
@@ -17,7 +17,7 @@ ERC_HOST_DEVICE T sum_row(const T* row, int64_t n, double scale) {
 // The index of the first maximum of n elements `stride` apart (a NaN wins only in first place, as no comparison
 // with it is true).
 template <typename T>
-ERC_HOST_DEVICE int64_t argmax_along(const T* row, int64_t n, int64_t stride) {
+ERC_HOST_DEVICE inline int64_t argmax_along(const T* row, int64_t n, int64_t stride) {
   int64_t best = 0;
   for (int64_t k = 1; k < n; ++k)
     if (row[k * stride] > row[best * stride]) best = k;

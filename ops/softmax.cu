@@ -23,7 +23,8 @@ __global__ void softmax_serial_kernel(const T* x, T* y, int64_t count, int64_t n
 // Long rows: one block each; the threads' strided partials of the max and the sum meet in block_reduce's fixed tree.
 template <typename T>
 __global__ void softmax_block_kernel(const T* x, T* y, int64_t n, int64_t inner, bool take_log) {
-  __shared__ double row_max, row_total;
+  ERC_SHARED(double, row_max);
+  ERC_SHARED(double, row_total);
   const T* xr = x + row_start(blockIdx.x, n, inner);
   T* yr = y + row_start(blockIdx.x, n, inner);
   double m = -INFINITY;
@@ -54,7 +55,7 @@ __global__ void softmax_backward_serial_kernel(const T* y, const T* g, T* gx, in
 
 template <typename T>
 __global__ void softmax_backward_block_kernel(const T* y, const T* g, T* gx, int64_t n, int64_t inner, bool take_log) {
-  __shared__ double row_dot;
+  ERC_SHARED(double, row_dot);
   const int64_t s = row_start(blockIdx.x, n, inner);
   double dot = 0;
   for (int64_t k = threadIdx.x; k < n; k += kThreads) {

@@ -11,7 +11,7 @@ namespace erc::ops {
 
 // y = softmax or log_softmax of one row of x, the maximum and the sum of exponentials in double.
 template <typename T>
-ERC_HOST_DEVICE void softmax_row(const T* x, T* y, int64_t n, int64_t stride, bool take_log) {
+ERC_HOST_DEVICE inline void softmax_row(const T* x, T* y, int64_t n, int64_t stride, bool take_log) {
   double m = -INFINITY;
   for (int64_t k = 0; k < n; ++k) m = fmax(m, double(x[k * stride]));
   double total = 0;
@@ -23,11 +23,11 @@ ERC_HOST_DEVICE void softmax_row(const T* x, T* y, int64_t n, int64_t stride, bo
 
 // The gradient of one row from the output y and its gradient g: y (g - sum(g y)), or g - e^y sum(g) for log_softmax.
 template <typename T>
-ERC_HOST_DEVICE T softmax_grad(double g, double y, double dot, bool take_log) {
+ERC_HOST_DEVICE inline T softmax_grad(double g, double y, double dot, bool take_log) {
   return take_log ? T(g - exp(y) * dot) : T(y * (g - dot));
 }
 template <typename T>
-ERC_HOST_DEVICE void softmax_row_backward(const T* y, const T* g, T* gx, int64_t n, int64_t stride, bool take_log) {
+ERC_HOST_DEVICE inline void softmax_row_backward(const T* y, const T* g, T* gx, int64_t n, int64_t stride, bool take_log) {
   double dot = 0;
   for (int64_t k = 0; k < n; ++k)
     dot += take_log ? double(g[k * stride]) : double(g[k * stride]) * double(y[k * stride]);

@@ -14,7 +14,7 @@ enum class UnaryKind { exp, log, sqrt, pow, sigmoid, tanh, relu, silu, gelu, sof
 // forward saved: y when kSavesOutput, else x. p is the exponent of pow and unused elsewhere.
 
 template <typename T>
-ERC_HOST_DEVICE T stable_sigmoid(T x) {
+ERC_HOST_DEVICE inline T stable_sigmoid(T x) {
   // e^-|x| never overflows; for x < 0 the form e^x / (1 + e^x) avoids 1 / (1 + inf).
   if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
   const T e = std::exp(x);
@@ -159,7 +159,7 @@ struct SoftplusAndSlope {
   T value, slope;
 };
 template <typename T>
-ERC_HOST_DEVICE SoftplusAndSlope<T> softplus_and_slope(T x) {
+ERC_HOST_DEVICE inline SoftplusAndSlope<T> softplus_and_slope(T x) {
   if (x > T(20)) return {x, T(1)};
   const T e = std::exp(x);
   return {std::log1p(e), e / (e + T(1))};

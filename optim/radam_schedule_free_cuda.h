@@ -12,7 +12,7 @@ namespace erc::optim {
 
 // p + weight (z - p), in the two forms torch.lerp uses (by weight), so f32 results round the same way.
 template <typename T>
-ERC_HOST_DEVICE T lerp(T p, T z, double weight) {
+ERC_HOST_DEVICE inline T lerp(T p, T z, double weight) {
   return weight < 0.5 ? p + T(weight) * (z - p) : z - (z - p) * (T(1) - T(weight));
 }
 

@@ -27,7 +27,10 @@ CachingAllocator::CachingAllocator(std::string device_name, RawAlloc raw_alloc, 
 
 CachingAllocator::~CachingAllocator() {
   std::lock_guard<std::mutex> lock(mutex_);
-  release_cached_locked();
+  try {
+    release_cached_locked();
+  } catch (...) {  // a destructor must not throw: at exit a device error has already been reported, or never will be
+  }
 }
 
 size_t CachingAllocator::round_size(size_t bytes) {

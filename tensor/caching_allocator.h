@@ -5,9 +5,8 @@
 //
 // Device-agnostic: the raw allocation is a pair of functions (cudaMalloc / cudaFree in cuda/, a counting fake in
 // the tests), so the policy is tested on any machine. With caching off every request goes to the backend at its
-// exact size and every free straight back: what the CUDA simulator wants, whose backend guards each buffer's end. With
-// one stream, work is ordered: a block freed by the host may be reused by the next kernel launched on that stream,
-// because that kernel runs after every earlier use.
+// exact size and every free straight back. With one stream, work is ordered: a block freed by the host may be reused
+// by the next kernel launched on that stream, because that kernel runs after every earlier use.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -33,7 +32,9 @@ class CachingAllocator {
   // With caching, at most max_cached_bytes are held free: a block freed beyond that goes back to the backend.
   CachingAllocator(std::string device_name, RawAlloc raw_alloc, RawFree raw_free, bool caching = true,
                    size_t max_cached_bytes = SIZE_MAX);
-  ~CachingAllocator();  // returns every cached block; blocks still in use are the caller's leak
+  // Returns every cached block (an error doing so is dropped: nothing could act on it at exit); blocks still in use
+  // are the caller's leak.
+  ~CachingAllocator();
   CachingAllocator(const CachingAllocator&) = delete;
   CachingAllocator& operator=(const CachingAllocator&) = delete;
 

@@ -59,14 +59,14 @@ ERC_HOST_DEVICE inline float add_mul_unfused(float a, float b, float c) {
 #ifdef __CUDA_ARCH__
   return __fadd_rn(a, __fmul_rn(b, c));
 #else
-  return a + b * c;
+  return a + unfused(b * c);
 #endif
 }
 ERC_HOST_DEVICE inline double add_mul_unfused(double a, double b, double c) {
 #ifdef __CUDA_ARCH__
   return __dadd_rn(a, __dmul_rn(b, c));
 #else
-  return a + b * c;
+  return a + unfused(b * c);
 #endif
 }
 
@@ -74,14 +74,14 @@ ERC_HOST_DEVICE inline double add_mul_unfused(double a, double b, double c) {
 // Each draw below is also given from the element's bits (and, for a normal, its pair's), for loops that compute a
 // counter block once for both of its elements (tensor/random.cpp).
 template <typename T>
-ERC_HOST_DEVICE T uniform_from_bits(uint64_t bits, double low, double high) {
+ERC_HOST_DEVICE inline T uniform_from_bits(uint64_t bits, double low, double high) {
   if constexpr (sizeof(T) == 4)
     return add_mul_unfused(float(low), float(high - low), unit_float(bits));
   else
     return add_mul_unfused(low, high - low, unit_double(bits));
 }
 template <typename T>
-ERC_HOST_DEVICE T philox_uniform(uint64_t seed, uint64_t offset, uint64_t i, double low, double high) {
+ERC_HOST_DEVICE inline T philox_uniform(uint64_t seed, uint64_t offset, uint64_t i, double low, double high) {
   return uniform_from_bits<T>(philox_bits64(seed, offset, i), low, high);
 }
 
@@ -96,25 +96,25 @@ ERC_HOST_DEVICE inline double box_muller(double u1, double u2, bool second) {
 // Element i of a normal draw: pair j = (2j, 2j + 1) takes u1 from element 2j's bits and u2 from element 2j + 1's,
 // and gives the pair's first normal to element 2j and its second to element 2j + 1.
 template <typename T>
-ERC_HOST_DEVICE T normal_from_bits(PhiloxPair pair, bool second, double mean, double stddev) {
+ERC_HOST_DEVICE inline T normal_from_bits(PhiloxPair pair, bool second, double mean, double stddev) {
   const double u1 = 1.0 - unit_double(pair.even), u2 = unit_double(pair.odd);
   return T(add_mul_unfused(mean, stddev, box_muller(u1, u2, second)));
 }
 template <typename T>
-ERC_HOST_DEVICE T philox_normal(uint64_t seed, uint64_t offset, uint64_t i, double mean, double stddev) {
+ERC_HOST_DEVICE inline T philox_normal(uint64_t seed, uint64_t offset, uint64_t i, double mean, double stddev) {
   return normal_from_bits<T>(philox_pair(seed, offset + i / 2), i % 2 == 1, mean, stddev);
 }
 
 // Element i of a Bernoulli draw: 1 with probability p, else 0.
 template <typename T>
-ERC_HOST_DEVICE T bernoulli_from_bits(uint64_t bits, double p) {
+ERC_HOST_DEVICE inline T bernoulli_from_bits(uint64_t bits, double p) {
   return unit_double(bits) < p ? T(1) : T(0);
 }
 // The same test in integers, for vector loops: bernoulli_from_bits(bits, p) is 1 exactly when (bits >> 11) <
 // bernoulli_keep_below(p), because k 2^-53 < p iff k < p 2^53 (both sides exact in double), iff k < ceil(p 2^53).
 ERC_HOST_DEVICE inline uint64_t bernoulli_keep_below(double p) { return uint64_t(ceil(p * 0x1.0p53)); }
 template <typename T>
-ERC_HOST_DEVICE T philox_bernoulli(uint64_t seed, uint64_t offset, uint64_t i, double p) {
+ERC_HOST_DEVICE inline T philox_bernoulli(uint64_t seed, uint64_t offset, uint64_t i, double p) {
   return bernoulli_from_bits<T>(philox_bits64(seed, offset, i), p);
 }
 

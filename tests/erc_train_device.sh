@@ -19,6 +19,7 @@ grep -q '"device": "cuda"' "$work/cuda/config.json" || { echo "config.json does 
 losses() { grep -o '"loss":[^,]*' "$1/metrics.jsonl" | cut -d: -f2; }
 paste <(losses "$work/cpu") <(losses "$work/cuda") | awk '
   { n++; d = $1 - $2; if (d < 0) d = -d; a = $1 < 0 ? -$1 : $1
-    if (d > 1e-5 * a) { printf "step %d: cpu %s, cuda %s\n", n, $1, $2; bad++ } }
+    if (d > 1e-5 * a) { printf "step %d: cpu %s, cuda %s\n", n, $1, $2; bad++ }
+    if (a > 0 && d / a > largest) largest = d / a }
   END { if (n < 10) { print "only " n " step losses"; exit 1 }
-        if (bad) exit 1; printf "%d step losses agree within 1e-5\n", n }'
+        if (bad) exit 1; printf "%d step losses agree within 1e-5 (largest relative difference %.3g)\n", n, largest }'

@@ -300,6 +300,19 @@ inline Difference difference(const Tensor& actual, const Tensor& expected) {
   return d;
 }
 
+// The float32 error a device's own math library can give an op. test_cuda_ops holds every kernel to the
+// flash-attention rule (its error against float64 at most twice the CPU float32's) and never below this floor: 4 ulps
+// (2.4e-7), or, where the op's transcendentals take more, the largest error over its cases in the simulator's ulp
+// mode (every device transcendental moved by CUDA's documented maximum error: cuda/sim/device_math.h), doubled and
+// rounded up (docs/TESTING.md).
+inline double device_f32_floor(const std::string& op) {
+  if (op == "exp") return 5e-7;             // measured 2.5e-7: expf is 2 ulps off
+  if (op == "pow") return 1e-6;             // 4.1e-7: powf, 4 ulps
+  if (op == "tanh") return 2e-6;            // 6.2e-7: tanhf, 2 ulps, and the slope 1 - y^2 made from y
+  if (op == "selective_scan") return 5e-6;  // 1.8e-6: dA, over 26,684 frames of expf
+  return 2.4e-7;
+}
+
 // Absolute floors (RMS) under every relative bound, for a gradient that is zero in exact arithmetic and only
 // rounding noise in practice (attention over a single frame: ~1e-17 in float64, exactly 0 in float32).
 constexpr double kFloor32 = 1e-8, kFloor64 = 1e-15;

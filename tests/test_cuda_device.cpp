@@ -30,4 +30,16 @@ TEST_F(CudaDevice, MemoryAndAKernelGiveBackWhatTheyWereGiven) {
   EXPECT_EQ(doubled.to(Device::cpu).to_vector<float>(), (std::vector<float>{3.0f, -4.0f, 6.5f, 0.0f, 14.0f}));
 }
 
+// Where none answers (this test's case on a machine without a GPU), the summary says why in words a user can act on,
+// not as the runtime's "CUDA driver version is insufficient for CUDA runtime version".
+TEST(CudaDeviceSummary, SaysPlainlyWhyNoDeviceAnswers) {
+  if (erc::cuda::device_count() > 0) GTEST_SKIP() << "a device answers: " << erc::cuda::device_summary();
+  const std::string summary = erc::cuda::device_summary();
+  EXPECT_EQ(summary.find("insufficient"), std::string::npos) << summary;
+  EXPECT_TRUE(summary.find("no NVIDIA driver is installed") != std::string::npos ||
+              summary.find("update the driver") != std::string::npos ||
+              summary.find("the driver finds no GPU") != std::string::npos)
+      << summary;
+}
+
 }  // namespace

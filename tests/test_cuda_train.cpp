@@ -3,6 +3,10 @@
 // count; the device's run directory says so, and its checkpoint is the CPU's format: it evaluates on the CPU with
 // the predictions the device gave, and it resumes on the device.
 // Runs on the simulator in a SIM build and on the GPU in a CUDA build with one; skips, saying why, without one.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "cuda_test_util.h"
@@ -42,8 +46,12 @@ TEST_F(CudaTrain, PerStepLossesMatchTheCpuRun) {
   const std::vector<double> cpu = step_losses(on_cpu.out), device = step_losses(on_device.out);
   ASSERT_EQ(cpu.size(), 6u);
   ASSERT_EQ(device.size(), cpu.size());
-  for (size_t step = 0; step < cpu.size(); ++step)
+  double largest = 0;
+  for (size_t step = 0; step < cpu.size(); ++step) {
     EXPECT_NEAR(device[step], cpu[step], 1e-5 * std::abs(cpu[step])) << "step " << step + 1;
+    largest = std::max(largest, std::abs(device[step] - cpu[step]) / std::abs(cpu[step]));
+  }
+  if (std::getenv("ERC_PRINT_ERRORS")) std::printf("train::train step losses: largest relative difference %.3g\n", largest);
   const nlohmann::json config = nlohmann::json::parse(train::read_text(on_device.out + "/config.json"));
   EXPECT_EQ(config.at("device"), "cuda");
 }

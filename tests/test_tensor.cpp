@@ -1,4 +1,6 @@
 // Tensor layout, views, dtype conversion and the seeded generator.
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 
@@ -71,6 +73,20 @@ TEST(Tensor, HalfAndBfloatConversionsRoundToNearestEven) {
   Tensor x = Tensor::from_vector<float>({0.1f, -3.5f, 1e-3f}, {3});
   EXPECT_TRUE(allclose(x.to(DType::bf16).to(DType::f32), x, 0, 1.0 / 256));
   EXPECT_TRUE(allclose(x.to(DType::f16).to(DType::f32), x, 0, 1.0 / 2048));
+}
+
+// A floating value beyond int64 becomes the nearest end, NaN 0, the rest toward zero: what a GPU's conversion gives
+// (tests/test_cuda_tensor.cpp checks the device gives these same values).
+TEST(Tensor, ToInt64SaturatesAsAGpuDoes) {
+  const double big = 0x1p63;
+  const Tensor x = Tensor::from_vector<double>(
+      {NAN, INFINITY, -INFINITY, big, -big, std::nextafter(big, 0.0), -9.2e18, 1e300, -1e300, 1.5, -1.5, -0.0},
+      {12});
+  const std::vector<int64_t> expected = {0,         INT64_MAX, INT64_MIN, INT64_MAX, INT64_MIN, int64_t(0x1p63 - 1024),
+                                         -9200000000000000000LL, INT64_MAX, INT64_MIN, 1, -1, 0};
+  EXPECT_EQ(x.to(DType::i64).to_vector<int64_t>(), expected);
+  EXPECT_EQ(x.to(DType::f32).to(DType::i64).to_vector<int64_t>()[1], INT64_MAX);
+  EXPECT_EQ(x.to(DType::f16).to(DType::i64).to_vector<int64_t>()[7], INT64_MAX) << "1e300 is infinity in f16";
 }
 
 TEST(Random, PhiloxMatchesThePublishedKnownAnswer) {

@@ -7,19 +7,24 @@
 #                                            erc_profile, erc_train, erc_synth and the Debian libraries they load
 #                                            into build-gpu/bundle/,
 #                                            with the mamba-ssm and causal-conv1d source distributions from PyPI
-#   bash tools/gpu_check.sh run [LOG_DIR]    there, with build-gpu/bundle carried: the machine's description; every
-#                                            CUDA test (what `ctest -L cuda` runs; the binaries are run directly,
-#                                            since ctest's files hold this machine's paths); erc_profile at T 14,776
-#                                            (FP32 and TF32) and 26,684 (with and without
-#                                            --recompute-layers); then the reference, PyTorch with mamba_ssm's
-#                                            official kernels (built there for sm_90 against its PyTorch, within a
-#                                            time limit; without them the reference says it ran without)
+#   bash tools/gpu_check.sh run [LOG_DIR] [--mamba]
+#                                            there, with build-gpu/bundle carried, in this order (what a short slot
+#                                            must see first comes first): the machine's description and the driver's
+#                                            version (CUDA 13 needs 580 or newer: with an older one every CUDA test
+#                                            would skip, so that is a failure here); every CUDA test (what `ctest -L
+#                                            cuda` runs; the binaries are run directly, since ctest's files hold this
+#                                            machine's paths) with CUDA_LAUNCH_BLOCKING=1, so that a fault names its
+#                                            launch; compute-sanitizer's initcheck and racecheck on the op registry's
+#                                            kernels at T 13, where the machine has it; erc_profile at T 14,776 (FP32
+#                                            and TF32) and 26,684 (with and without --recompute-layers); then the
+#                                            reference, PyTorch eager, with mamba_ssm's official kernels only with
+#                                            --mamba (building them for sm_90 takes up to ten minutes)
 #
 # run writes to LOG_DIR (default: $OUT, which the device tool brings back, else gpu_logs/): environment.txt
-# (nvidia-smi, nvcc, the libraries the tests load), cuda_tests.log (every test's output), summary.txt (one line per
-# test binary and per timing), profile_*.txt and .json (erc_profile), mamba_build.log and torch_*.txt (the reference).
-# It exits non-zero when a test fails. Here, without a GPU, run checks the script itself: every CUDA test then skips,
-# saying why, and the timings say there is no device.
+# (nvidia-smi, nvcc, the libraries the tests load), cuda_tests.log (every test's output), sanitizer_*.log,
+# summary.txt (one line per check and per timing), profile_*.txt and .json (erc_profile), mamba_build.log and
+# torch_*.txt (the reference). It exits non-zero when a check fails. Here, without a GPU, run checks the script
+# itself: the driver check fails, every CUDA test skips, saying why, and the timings say there is no device.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bundle=build-gpu/bundle
@@ -53,7 +58,10 @@ PY
 }
 
 run() {
-  local logs=${1:-${OUT:-gpu_logs}}
+  local logs=${OUT:-gpu_logs} mamba=0 arg
+  for arg in "$@"; do
+    if [ "$arg" = --mamba ]; then mamba=1; else logs=$arg; fi
+  done
   mkdir -p "$logs"
   [ -d "$bundle/bin" ] || { echo "no $bundle: run 'bash tools/gpu_check.sh prepare' first, here" >&2; exit 2; }
   # CUDA's libraries come from the machine: its toolkit, or the nvidia-* packages inside PyTorch's environment.
@@ -73,17 +81,45 @@ for p in nvidia.__path__:
   } > "$logs/environment.txt"
   : > "$logs/cuda_tests.log"
   : > "$logs/summary.txt"
-  local failed=0 bin name status out
+  local failed=0 bin name status out driver
+  # The driver first: CUDA 13 needs 580 or newer, and below it every CUDA test skips ("no CUDA GPU answers").
+  driver=$(nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>/dev/null | head -1 || true)
+  if [ -z "$driver" ]; then
+    status="FAILED: no NVIDIA driver answers (nvidia-smi)"; failed=1
+  elif [ "${driver%%.*}" -lt 580 ]; then
+    status="FAILED: driver $driver; CUDA 13 needs 580 or newer, and every CUDA test would skip"; failed=1
+  else
+    status="ok, driver $driver"
+  fi
+  echo "driver: $status" >> "$logs/summary.txt"
   out=$(mktemp)
   for bin in "$bundle"/bin/test_cuda_*; do
     name=$(basename "$bin")
-    if LD_LIBRARY_PATH=$libs timeout 300 "$bin" > "$out" 2>&1; then status=ok; else status="FAILED (exit $?)"; failed=1; fi
+    if CUDA_LAUNCH_BLOCKING=1 LD_LIBRARY_PATH=$libs timeout 300 "$bin" > "$out" 2>&1; then status=ok
+    else status="FAILED (exit $?)"; failed=1; fi
+    # A test that skips for want of a GPU where a driver answers is a GPU the tests cannot use: a failure too.
+    if [ -n "$driver" ] && grep -q 'no CUDA GPU answers' "$out"; then status="$status, NO GPU FOR THE TESTS"; failed=1; fi
     { echo "==> $name"; cat "$out"; } >> "$logs/cuda_tests.log"
     echo "$name: $status, $(grep -c '^\[       OK \].* ms)$' "$out") passed, $(grep -c '^\[  SKIPPED \].* ms)$' "$out") skipped" \
       >> "$logs/summary.txt"
   done
   rm -f "$out"
   grep -m1 -o "no CUDA GPU answers.*" "$logs/cuda_tests.log" || true
+
+  # NVIDIA's own checkers on the kernels of the op registry's cases at T 13 (the simulator runs them on every case).
+  local sanitizer tool
+  sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null || true)
+  for tool in initcheck racecheck; do
+    if [ -z "$sanitizer" ]; then
+      echo "compute-sanitizer $tool: not on this machine" >> "$logs/summary.txt"
+      continue
+    fi
+    if LD_LIBRARY_PATH=$libs timeout 150 "$sanitizer" --tool "$tool" --error-exitcode 3 \
+         "$bundle/bin/test_cuda_ops" --gtest_filter='Registry/CpuAgainstCuda.*_T13*' > "$logs/sanitizer_$tool.log" 2>&1
+    then status=ok; else status="FAILED (exit $?)"; failed=1; fi
+    echo "compute-sanitizer $tool: $status, $(grep -m1 -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$logs/sanitizer_$tool.log" || true)" \
+      >> "$logs/summary.txt"
+  done
   # erc_train --device cuda end to end against the CPU run (tests/erc_train_device.sh, as ctest runs it).
   if LD_LIBRARY_PATH=$libs timeout 120 bash tests/erc_train_device.sh "$bundle/bin" "$logs/erc_train_device" \
        > "$logs/erc_train_device.txt" 2>&1; then status=ok
@@ -105,8 +141,8 @@ for p in nvidia.__path__:
       >> "$logs/summary.txt"
   done
 
-  # The reference: PyTorch eager with mamba_ssm's official scan (and causal-conv1d) built for sm_90, at equal
-  # precision (FP32, then TF32). The build is capped so that the run stays within its slice of GPU time.
+  # The reference: PyTorch eager at equal precision (FP32, then TF32), with mamba_ssm's official scan (and
+  # causal-conv1d) built for sm_90 when asked (--mamba): the build is capped, but takes most of a slice.
   local site="$PWD/build-gpu/reference" sdist
   mkdir -p "$site"
   : > "$logs/mamba_build.log"
@@ -116,7 +152,7 @@ for p in nvidia.__path__:
       "$bundle"/sdist/$wheel-*.whl >> "$logs/mamba_build.log" 2>&1 || echo "no $wheel" >> "$logs/mamba_build.log"
   done
   for sdist in "$bundle"/sdist/causal_conv1d-*.tar.gz "$bundle"/sdist/mamba_ssm-*.tar.gz; do
-    [ -f "$sdist" ] || continue
+    [ -f "$sdist" ] && [ $mamba = 1 ] || continue
     MAMBA_FORCE_BUILD=TRUE CAUSAL_CONV1D_FORCE_BUILD=TRUE MAMBA_KEEP_CUDA_BUILD=TRUE TORCH_CUDA_ARCH_LIST=9.0 \
       MAX_JOBS=16 timeout 300 python3 -m pip install --no-deps --no-build-isolation --no-index --target "$site" \
       "$sdist" >> "$logs/mamba_build.log" 2>&1 || echo "build of $(basename "$sdist") failed or ran out of time" \

@@ -1,11 +1,15 @@
-#include <cblas.h>
-
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
 #include <type_traits>
 #include <vector>
 
 #include "cuda/sim/cublas_api.h"
 #include "cuda/sim/device_memory.h"
+#include "cuda/sim/device_state.h"
+#include "cuda/sim/memory_check.h"
 
 struct SimCublas {
   cudaStream_t stream = nullptr;
@@ -14,8 +18,55 @@ struct SimCublas {
 
 namespace {
 
-// One column-major GEMM per batch, C = alpha op(A) op(B) + beta C, after cuBLAS's own argument checks. The three
-// matrices are device memory: opened for the call, as a kernel's arguments are.
+constexpr int kBlockK = 32;
+
+float to_tf32(float x) {  // 10 explicit mantissa bits, to nearest even; infinities and NaN kept
+  if (!std::isfinite(x)) return x;
+  uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  bits += 0xfffu + ((bits >> 13) & 1u);
+  bits &= ~0x1fffu;
+  std::memcpy(&x, &bits, 4);
+  return x;
+}
+
+// Whether the columns of a column-major matrix [rows, cols] (leading dimension ld) lie in device memory in use and
+// were written: each column is a run of `rows` elements.
+template <typename T>
+bool reads_matrix(const T* m, int rows, int cols, int ld, const char* what) {
+  for (int j = 0; j < cols; ++j)
+    if (!erc::sim::library_reads(m + int64_t(j) * ld, size_t(rows) * sizeof(T), what)) return false;
+  return true;
+}
+
+// C = alpha op(A) op(B) + beta C for one batch, column-major.
+template <typename T>
+void product(bool ta, bool tb, int m, int n, int k, T alpha, const T* A, int lda, const T* B, int ldb, T beta, T* C,
+             int ldc, bool tf32) {
+  auto round = [tf32](T v) {
+    if constexpr (std::is_same_v<T, float>) return tf32 ? to_tf32(v) : v;
+    return v;
+  };
+#pragma omp parallel for schedule(static) if (int64_t(m) * n * k > 1 << 20)
+  for (int j = 0; j < n; ++j)
+    for (int i = 0; i < m; ++i) {
+      T acc = 0;
+      for (int l0 = 0; l0 < k; l0 += kBlockK) {
+        T part = 0;
+        for (int l = l0; l < std::min(k, l0 + kBlockK); ++l) {
+          const T a = ta ? A[l + int64_t(i) * lda] : A[i + int64_t(l) * lda];
+          const T b = tb ? B[j + int64_t(l) * ldb] : B[l + int64_t(j) * ldb];
+          part = std::fma(round(a), round(b), part);
+        }
+        acc += part;
+      }
+      T& c = C[i + int64_t(j) * ldc];
+      c = beta == T(0) ? alpha * acc : std::fma(alpha, acc, beta * c);
+    }
+}
+
+// One column-major GEMM per batch, after cuBLAS's own argument checks. The three matrices are device memory: opened
+// for the call, as a kernel's arguments are, and checked as a kernel's reads are.
 template <typename T>
 cublasStatus_t gemm(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k,
                     const T* alpha, const T* A, int lda, long long stride_a, const T* B, int ldb, long long stride_b,
@@ -25,7 +76,9 @@ cublasStatus_t gemm(cublasHandle_t handle, cublasOperation_t transa, cublasOpera
   if ((transa != CUBLAS_OP_N && !ta) || (transb != CUBLAS_OP_N && !tb) || m < 0 || n < 0 || k < 0 || batch_count < 0 ||
       lda < std::max(1, ta ? k : m) || ldb < std::max(1, tb ? n : k) || ldc < std::max(1, m))
     return CUBLAS_STATUS_INVALID_VALUE;
-  if (m == 0 || n == 0 || batch_count == 0) return CUBLAS_STATUS_SUCCESS;
+  erc::sim::run_waiting_copies();
+  // Nothing runs on a device that faulted; the fault surfaces at the next synchronisation.
+  if (m == 0 || n == 0 || batch_count == 0 || erc::sim::device_lost()) return CUBLAS_STATUS_SUCCESS;
   std::vector<uintptr_t> buffers;
   for (int b = 0; b < batch_count; ++b) {
     buffers.push_back(reinterpret_cast<uintptr_t>(A + b * stride_a));
@@ -33,14 +86,17 @@ cublasStatus_t gemm(cublasHandle_t handle, cublasOperation_t transa, cublasOpera
     buffers.push_back(reinterpret_cast<uintptr_t>(C + b * stride_c));
   }
   erc::sim::OpenBuffers open(buffers);
-  const CBLAS_TRANSPOSE ca = ta ? CblasTrans : CblasNoTrans, cb = tb ? CblasTrans : CblasNoTrans;
+  const bool tf32 = handle->mode == CUBLAS_TF32_TENSOR_OP_MATH;
   for (int b = 0; b < batch_count; ++b) {
-    if constexpr (std::is_same_v<T, float>)
-      cblas_sgemm(CblasColMajor, ca, cb, m, n, k, *alpha, A + b * stride_a, lda, B + b * stride_b, ldb, *beta,
-                  C + b * stride_c, ldc);
-    else
-      cblas_dgemm(CblasColMajor, ca, cb, m, n, k, *alpha, A + b * stride_a, lda, B + b * stride_b, ldb, *beta,
-                  C + b * stride_c, ldc);
+    const T *a = A + b * stride_a, *bm = B + b * stride_b;
+    T* c = C + b * stride_c;
+    if (k > 0 && (!reads_matrix(a, ta ? k : m, ta ? m : k, lda, "cuBLAS GEMM, matrix A") ||
+                  !reads_matrix(bm, tb ? n : k, tb ? k : n, ldb, "cuBLAS GEMM, matrix B")))
+      return CUBLAS_STATUS_SUCCESS;  // the fault surfaces at the next synchronisation, as a kernel's
+    if (*beta != T(0) && !reads_matrix(c, m, n, ldc, "cuBLAS GEMM, matrix C (beta is not 0)"))
+      return CUBLAS_STATUS_SUCCESS;
+    product(ta, tb, m, n, k, *alpha, a, lda, bm, ldb, *beta, c, ldc, tf32);
+    for (int j = 0; j < n; ++j) erc::sim::library_writes(c + int64_t(j) * ldc, size_t(m) * sizeof(T));
   }
   return CUBLAS_STATUS_SUCCESS;
 }
@@ -71,6 +127,7 @@ const char* cublasGetStatusName(cublasStatus_t status) {
     case CUBLAS_STATUS_SUCCESS: return "CUBLAS_STATUS_SUCCESS";
     case CUBLAS_STATUS_NOT_INITIALIZED: return "CUBLAS_STATUS_NOT_INITIALIZED";
     case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
+    case CUBLAS_STATUS_EXECUTION_FAILED: return "CUBLAS_STATUS_EXECUTION_FAILED";
   }
   return "CUBLAS_STATUS_UNKNOWN";
 }
@@ -79,6 +136,7 @@ const char* cublasGetStatusString(cublasStatus_t status) {
     case CUBLAS_STATUS_SUCCESS: return "success";
     case CUBLAS_STATUS_NOT_INITIALIZED: return "the library was not initialized";
     case CUBLAS_STATUS_INVALID_VALUE: return "an invalid numeric value was used as an argument";
+    case CUBLAS_STATUS_EXECUTION_FAILED: return "the GPU program failed to execute";
   }
   return "unknown error";
 }

@@ -1,7 +1,11 @@
-// The part of cuBLAS (cublas_v2.h) that erc calls, for a SIM build, served by CBLAS in column-major mode with the
-// same arguments, so that erc's mapping of row-major tensors onto cuBLAS's column-major GEMMs is tested as it
-// runs on a GPU. Arguments cuBLAS rejects are rejected alike (CUBLAS_STATUS_INVALID_VALUE). The math mode is
-// recorded, not emulated: the simulator computes in full FP32 whatever the mode.
+// The part of cuBLAS (cublas_v2.h) that erc calls, for a SIM build: column-major GEMMs with cuBLAS's arguments, so that
+// erc's mapping of row-major tensors onto cuBLAS's column-major GEMMs is tested as it runs on a GPU. Arguments cuBLAS
+// rejects are rejected alike (CUBLAS_STATUS_INVALID_VALUE). The products are the simulator's own, summed in an order
+// of its own, never the CPU's OpenBLAS path (so a test comparing device and CPU meets a GEMM's rounding, as on a GPU):
+// each element sums K in blocks of 32, each block a chain of fused multiply-adds from zero, the blocks' sums added in
+// order; then alpha acc + beta c as one fused multiply-add (C is not read when beta is 0). In TF32 mode each float
+// of A and B is first rounded to TF32 (10 bits of mantissa, to nearest even), as tensor cores take them. Reads of
+// device memory are checked as a kernel's (memcheck, initcheck: cuda/sim/memory_check.h).
 #pragma once
 #include "cuda/sim/runtime_api.h"
 
@@ -9,6 +13,7 @@ enum cublasStatus_t {
   CUBLAS_STATUS_SUCCESS = 0,
   CUBLAS_STATUS_NOT_INITIALIZED = 1,
   CUBLAS_STATUS_INVALID_VALUE = 7,
+  CUBLAS_STATUS_EXECUTION_FAILED = 13,
 };
 enum cublasOperation_t { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1 };
 enum cublasMath_t { CUBLAS_DEFAULT_MATH = 0, CUBLAS_TF32_TENSOR_OP_MATH = 3 };

@@ -3,10 +3,11 @@
 // uses something else fails to compile in the SIM build, and its author adds it, with a test in
 // tests/test_cuda_simulator.cu.
 //
-// Memory spaces: __shared__ variables are thread_local statics, one per host thread, which is one per running
-// block because blocks run one after another (they keep the previous block's values, as a GPU may; the dynamic
-// shared memory of ERC_DYNAMIC_SHARED is filled with NaN bytes before each block). Device memory is host memory the
-// simulator guards. Atomics are real atomics (std::atomic_ref).
+// Memory spaces: shared memory is declared with ERC_SHARED / ERC_SHARED_ARRAY (static) and ERC_DYNAMIC_SHARED
+// (cuda/kernel.h), which give each block its bytes in the simulator's shared memory, poison (0xff bytes, NaN in every
+// float type) and unwritten when the block starts, where the memory checker sees every access (memory_check.h); a
+// plain `__shared__` does not compile here, and says what to write instead. Device memory is host memory the
+// simulator guards. Atomics are real atomics (std::atomic_ref), announced to the memory checker first.
 #pragma once
 #include <math.h>
 
@@ -14,7 +15,9 @@
 #include <cstdint>
 #include <cstring>
 
+#include "cuda/sim/memory_check.h"
 #include "cuda/sim/scheduler.h"
+#include "tensor/host_device.h"
 
 // Function and variable qualifiers.
 #define __global__
@@ -22,7 +25,7 @@
 #define __host__
 #define __forceinline__ inline __attribute__((always_inline))
 #define __launch_bounds__(...)
-#define __shared__ static thread_local
+#define __shared__ erc_kernels_declare_shared_memory_with_ERC_SHARED_or_ERC_SHARED_ARRAY_from_cuda_kernel_h
 
 // The thread's coordinates.
 #define threadIdx (::erc::sim::this_thread().thread_idx)
@@ -73,23 +76,28 @@ T* dynamic_shared() {
 // Atomics (each returns the old value).
 template <typename T>
 T atomicAdd(T* address, T value) {
+  ::erc::sim::check_atomic(address, sizeof(T));
   return std::atomic_ref<T>(*address).fetch_add(value);
 }
 template <typename T>
 T atomicSub(T* address, T value) {
+  ::erc::sim::check_atomic(address, sizeof(T));
   return std::atomic_ref<T>(*address).fetch_sub(value);
 }
 template <typename T>
 T atomicExch(T* address, T value) {
+  ::erc::sim::check_atomic(address, sizeof(T));
   return std::atomic_ref<T>(*address).exchange(value);
 }
 template <typename T>
 T atomicCAS(T* address, T compare, T value) {
+  ::erc::sim::check_atomic(address, sizeof(T));
   std::atomic_ref<T>(*address).compare_exchange_strong(compare, value);
   return compare;
 }
 template <typename T>
 T atomicMax(T* address, T value) {
+  ::erc::sim::check_atomic(address, sizeof(T));
   std::atomic_ref<T> cell(*address);
   T old = cell.load();
   while (old < value && !cell.compare_exchange_weak(old, value)) {
@@ -98,6 +106,7 @@ T atomicMax(T* address, T value) {
 }
 template <typename T>
 T atomicMin(T* address, T value) {
+  ::erc::sim::check_atomic(address, sizeof(T));
   std::atomic_ref<T> cell(*address);
   T old = cell.load();
   while (value < old && !cell.compare_exchange_weak(old, value)) {
@@ -107,18 +116,19 @@ T atomicMin(T* address, T value) {
 inline void __threadfence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
 inline void __threadfence_block() { std::atomic_thread_fence(std::memory_order_seq_cst); }
 
-// Math intrinsics. The fast ones (__expf, __logf, __fdividef) compute the accurate function here: a kernel's error
-// against its CPU reference is measured on the GPU too, where they are less accurate.
+// Math intrinsics. The fast ones (__expf, __logf, __fdividef) compute the accurate function here (moved by expf's and
+// logf's bounds in the ulp mode of cuda/sim/device_math.h): a GPU's are less accurate still.
 inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
 inline double rsqrt(double x) { return 1.0 / sqrt(x); }
 inline float __expf(float x) { return expf(x); }
 inline float __logf(float x) { return logf(x); }
 inline float __fdividef(float a, float b) { return a / b; }
 inline float __saturatef(float x) { return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x); }
-inline float __fadd_rn(float a, float b) { return a + b; }
-inline float __fmul_rn(float a, float b) { return a * b; }
-inline double __dadd_rn(double a, double b) { return a + b; }
-inline double __dmul_rn(double a, double b) { return a * b; }
+// Rounded on their own, never fused into a multiply-add with their neighbours (the kernels are compiled to fuse).
+inline float __fadd_rn(float a, float b) { return erc::unfused(erc::unfused(a) + erc::unfused(b)); }
+inline float __fmul_rn(float a, float b) { return erc::unfused(a * b); }
+inline double __dadd_rn(double a, double b) { return erc::unfused(erc::unfused(a) + erc::unfused(b)); }
+inline double __dmul_rn(double a, double b) { return erc::unfused(a * b); }
 inline float __fmaf_rn(float a, float b, float c) { return fmaf(a, b, c); }
 inline double __fma_rn(double a, double b, double c) { return fma(a, b, c); }
 inline int __float_as_int(float x) {

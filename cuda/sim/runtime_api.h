@@ -1,6 +1,9 @@
 // The part of CUDA's runtime API (cuda_runtime.h) that erc calls, for a SIM build: the same names, types and error
 // codes, served by the simulator. Device memory is host memory that the simulator keeps unreadable except to the
-// kernels (and copies) given it (cuda/sim/device_memory.h); streams run their work at once, in order.
+// kernels (and copies) given it (cuda/sim/device_memory.h). Work runs in order, at once, except an asynchronous
+// copy to or from pinned host memory (cudaMallocHost), which waits until the stream's next operation or
+// synchronisation, so that host code that touches its buffer too early sees what it would see on a GPU. Errors are
+// kept as a GPU keeps them (cuda/sim/device_state.h).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -18,10 +21,16 @@ enum cudaError_t {
   cudaSuccess = 0,
   cudaErrorInvalidValue = 1,
   cudaErrorMemoryAllocation = 2,
+  cudaErrorCudartUnloading = 4,
   cudaErrorInvalidConfiguration = 9,
-  cudaErrorInvalidDevice = 101,
+  cudaErrorInsufficientDriver = 35,
   cudaErrorNoDevice = 100,
+  cudaErrorInvalidDevice = 101,
   cudaErrorInvalidResourceHandle = 400,
+  cudaErrorNotReady = 600,
+  cudaErrorIllegalAddress = 700,
+  cudaErrorLaunchOutOfResources = 701,
+  cudaErrorLaunchFailure = 719,
 };
 
 enum cudaMemcpyKind {
@@ -55,6 +64,8 @@ struct cudaDeviceProp {
   int multiProcessorCount;
 };
 
+cudaError_t cudaDriverGetVersion(int* version);   // the simulated driver's: 13000
+cudaError_t cudaRuntimeGetVersion(int* version);  // 13000
 cudaError_t cudaGetDeviceCount(int* count);
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device);
 cudaError_t cudaSetDevice(int device);
@@ -70,6 +81,8 @@ cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes);
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind);
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind,
                             cudaStream_t stream = nullptr);
+cudaError_t cudaMallocHost(void** ptr, size_t bytes);  // pinned host memory
+cudaError_t cudaFreeHost(void* ptr);
 cudaError_t cudaMemset(void* ptr, int value, size_t bytes);
 cudaError_t cudaMemsetAsync(void* ptr, int value, size_t bytes, cudaStream_t stream = nullptr);
 
@@ -81,6 +94,7 @@ cudaError_t cudaEventCreate(cudaEvent_t* event);
 cudaError_t cudaEventDestroy(cudaEvent_t event);
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream = nullptr);
 cudaError_t cudaEventSynchronize(cudaEvent_t event);
+cudaError_t cudaEventQuery(cudaEvent_t event);  // cudaSuccess once the work before the event has run
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end);  // the host's clock
 
 // Kernels are identified by their address, as CUDA does.

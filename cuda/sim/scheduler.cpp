@@ -9,13 +9,17 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <numeric>
 #include <string>
 
 #include "cuda/sim/device_memory.h"
+#include "cuda/sim/device_state.h"
 #include "cuda/sim/limits.h"
+#include "cuda/sim/memory_check.h"
 #include "tensor/check.h"
 
 // AddressSanitizer keeps its own record of which stack the code runs on; a fiber switch changes the stack under it
@@ -29,12 +33,15 @@
 #endif
 #endif
 #ifdef ERC_SIM_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
 namespace erc::sim {
 
 namespace ctx = boost::context;
+
+thread_local const ThreadContext* running_context = nullptr;
 
 namespace {
 
@@ -127,9 +134,9 @@ class StackPool {
     sc.size = kThreadStackBytes;
     return sc;
   }
-  void give_back(const ctx::stack_context& sc) {
+  void give_back(void* top) {
     std::lock_guard<std::mutex> lock(mutex_);
-    free_.push_back(sc.sp);
+    free_.push_back(top);
   }
 
  private:
@@ -149,15 +156,34 @@ struct PooledStack {  // Boost.Context's StackAllocator over the pool; tells `sp
     *span = {static_cast<char*>(sc.sp) - sc.size, sc.size};
     return sc;
   }
-  void deallocate(ctx::stack_context& sc) { stack_pool().give_back(sc); }
+  void deallocate(ctx::stack_context& sc) { stack_pool().give_back(sc.sp); }
 };
+
+// A suspended fiber dropped without unwinding it: its handle is moved where no destructor runs, and its stack goes
+// back to the pool by hand (in an ASan build unpoisoned first: the frames that never returned leave redzones).
+void drop_without_unwinding(ctx::fiber&& fiber, const StackSpan& stack) {
+  alignas(ctx::fiber) static unsigned char graveyard[sizeof(ctx::fiber)];
+  new (graveyard) ctx::fiber(std::move(fiber));
+#ifdef ERC_SIM_ASAN
+  __asan_unpoison_memory_region(stack.bottom, stack.size);
+#endif
+  stack_pool().give_back(static_cast<char*>(const_cast<void*>(stack.bottom)) + stack.size);
+}
 
 // ---- Threads, blocks, launches ------------------------------------------------------------------------------------
 
-enum class State { ready, at_barrier, at_warp, exited, failed };
+enum class State { ready, at_barrier, at_warp, exited, failed, faulted };
+
+// A launch stops at a fault: the scheduler carries it from the failed thread out of the launch.
+struct KernelFault {
+  cudaError_t error;
+  std::string what;
+  bool refused = false;  // a limit found while running that a GPU checks at the launch (static shared memory)
+};
 
 struct SimThread {
   ThreadIndex index;
+  ThreadContext context;
   unsigned linear = 0;  // x + y * bx + z * bx * by, as CUDA numbers the threads of a block
   State state = State::ready;
   ctx::fiber fiber;      // the thread itself, while it is suspended
@@ -168,6 +194,7 @@ struct SimThread {
   bool started = false;
   bool abandoned = false;  // resumed only to unwind: the block failed
   std::exception_ptr error;
+  KernelFault fault{cudaSuccess, {}};
   // Where it waits, and what it brought to a warp exchange.
   const char* file = nullptr;
   int line = 0;
@@ -179,14 +206,24 @@ struct SimThread {
 
 struct Running {  // the launch and thread now running on this host thread
   const KernelSite* site = nullptr;
+  const void* kernel = nullptr;
   SimThread* thread = nullptr;
-  unsigned char* shared = nullptr;
-  size_t shared_bytes = 0;
+  SharedArena* shared = nullptr;
+  size_t shared_allowed = 0;              // static + dynamic bytes this kernel may have
+  std::vector<int64_t>* slots = nullptr;  // each ERC_SHARED slot's offset in this block's shared memory, or -1
+  const LaunchArguments* arguments = nullptr;
 };
 thread_local Running running;
 
 std::mutex launch_mutex;  // one launch at a time: simulated device memory is opened and closed per launch
-uint64_t launch_count = 0;
+uint32_t launch_count = 0, block_run_count = 0;
+
+std::mutex slot_mutex;
+int slot_count = 0;
+std::map<const void*, size_t>& static_shared_seen() {  // per kernel, the static shared bytes a block has had
+  static std::map<const void*, size_t> seen;
+  return seen;
+}
 
 std::string dim_str(unsigned x, unsigned y, unsigned z) {
   return "(" + std::to_string(x) + ", " + std::to_string(y) + ", " + std::to_string(z) + ")";
@@ -194,11 +231,6 @@ std::string dim_str(unsigned x, unsigned y, unsigned z) {
 
 std::string site_str(const KernelSite& site) {
   return std::string("kernel `") + site.kernel + "` (launched at " + site.file + ":" + std::to_string(site.line) + ")";
-}
-
-[[noreturn]] void refuse(const KernelSite& site, const std::string& what) {
-  ERC_CHECK(false, "CUDA simulator refuses ", site_str(site), ": ", what);
-  std::abort();
 }
 
 const char* op_name(WarpOp op) {
@@ -236,61 +268,75 @@ void suspend(State why, const char* file, int line) {
   if (t.abandoned) throw Abandoned{};
 }
 
-void check_configuration(const KernelSite& site, const void* kernel, dim3 grid, dim3 block, size_t shared_bytes) {
+// Why a GPU would refuse this launch, or "" (cudaErrorInvalidConfiguration or cudaErrorInvalidValue: `error`).
+std::string refusal(const void* kernel, dim3 grid, dim3 block, size_t shared_bytes, size_t param_bytes,
+                    cudaError_t& error) {
   const DeviceLimits& limits = device_limits();
+  error = cudaErrorInvalidConfiguration;
   if (block.x == 0 || block.y == 0 || block.z == 0 || grid.x == 0 || grid.y == 0 || grid.z == 0)
-    refuse(site, "an empty grid " + dim_str(grid.x, grid.y, grid.z) + " or block " +
-                     dim_str(block.x, block.y, block.z) + " (cudaErrorInvalidConfiguration on a GPU)");
+    return "an empty grid " + dim_str(grid.x, grid.y, grid.z) + " or block " + dim_str(block.x, block.y, block.z);
   if (block.x > limits.max_block[0] || block.y > limits.max_block[1] || block.z > limits.max_block[2] ||
       uint64_t(block.x) * block.y * block.z > limits.max_threads_per_block)
-    refuse(site, "block " + dim_str(block.x, block.y, block.z) + " exceeds CUDA's limits (at most " +
-                     std::to_string(limits.max_threads_per_block) + " threads, each dimension at most " +
-                     dim_str(limits.max_block[0], limits.max_block[1], limits.max_block[2]) + ")");
+    return "block " + dim_str(block.x, block.y, block.z) + " exceeds CUDA's limits (at most " +
+           std::to_string(limits.max_threads_per_block) + " threads, each dimension at most " +
+           dim_str(limits.max_block[0], limits.max_block[1], limits.max_block[2]) + ")";
   if (grid.x > limits.max_grid[0] || grid.y > limits.max_grid[1] || grid.z > limits.max_grid[2])
-    refuse(site, "grid " + dim_str(grid.x, grid.y, grid.z) + " exceeds CUDA's limits " +
-                     dim_str(limits.max_grid[0], limits.max_grid[1], limits.max_grid[2]));
+    return "grid " + dim_str(grid.x, grid.y, grid.z) + " exceeds CUDA's limits " +
+           dim_str(limits.max_grid[0], limits.max_grid[1], limits.max_grid[2]);
+  error = cudaErrorInvalidValue;
+  if (param_bytes > limits.max_param_bytes)
+    return std::to_string(param_bytes) + " bytes of arguments, above the " + std::to_string(limits.max_param_bytes) +
+           " a kernel takes";
   const size_t allowed = dynamic_shared_allowed(kernel);
   if (shared_bytes > allowed)
-    refuse(site, std::to_string(shared_bytes) + " bytes of dynamic shared memory, above the " +
-                     std::to_string(allowed) + " this kernel may use" +
-                     (allowed < limits.max_shared_optin
-                          ? " (more needs cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, "
-                            "bytes), up to " +
-                                std::to_string(limits.max_shared_optin) + ")"
-                          : std::string(" (the device's most)")));
+    return std::to_string(shared_bytes) + " bytes of dynamic shared memory, above the " + std::to_string(allowed) +
+           " this kernel may use" +
+           (allowed < limits.max_shared_optin
+                ? " (more needs cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes), up "
+                  "to " +
+                      std::to_string(limits.max_shared_optin) + ")"
+                : std::string(" (the device's most)"));
+  size_t seen_static = 0;
+  {
+    std::lock_guard<std::mutex> lock(slot_mutex);
+    auto it = static_shared_seen().find(kernel);
+    if (it != static_shared_seen().end()) seen_static = it->second;
+  }
+  const size_t total = shared_total_allowed(kernel);
+  if (seen_static + shared_bytes > total)
+    return std::to_string(seen_static) + " bytes of static and " + std::to_string(shared_bytes) +
+           " of dynamic shared memory, above the " + std::to_string(total) + " a block of this kernel may have";
+  return {};
 }
 
-// The dynamic shared memory of one block: its own guarded mapping (so an access past its end faults), filled with
-// 0xff bytes (NaN in every float type) before each block, as a GPU gives no zeros.
-class BlockShared {
- public:
-  explicit BlockShared(size_t bytes) : bytes_(bytes) {
-    if (bytes == 0) return;
-    data_ = static_cast<unsigned char*>(device_allocate(bytes));
-    ERC_CHECK(data_ != nullptr, "CUDA simulator: out of memory for ", bytes, " bytes of shared memory");
-    open_ = std::make_unique<OpenBuffers>(std::vector<uintptr_t>{reinterpret_cast<uintptr_t>(data_)});
-  }
-  ~BlockShared() {
-    open_.reset();
-    if (data_) device_free(data_);
-  }
-  void poison() {
-    if (data_) std::memset(data_, 0xff, bytes_);
-  }
-  unsigned char* data() const { return data_; }
-
- private:
-  size_t bytes_;
-  unsigned char* data_ = nullptr;
-  std::unique_ptr<OpenBuffers> open_;
-};
+// The shared memory every block of every launch uses in turn, with its guard page and shadows: mapped once.
+SharedArena& shared_arena() {
+  static SharedArena* arena = [] {
+    const size_t page = size_t(sysconf(_SC_PAGESIZE));
+    const size_t data_pages = (device_limits().max_shared_optin + page - 1) / page;
+    const size_t capacity = data_pages * page;  // the checker's range; the limits are checked against `used`
+    auto* a = new SharedArena();
+    void* map = mmap(nullptr, (data_pages + 1) * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ERC_CHECK(map != MAP_FAILED, "CUDA simulator: out of memory for shared memory");
+    mprotect(static_cast<char*>(map) + data_pages * page, page, PROT_NONE);
+    a->data = static_cast<unsigned char*>(map);
+    a->capacity = capacity;
+    a->written = new uint8_t[capacity];
+    a->accesses = new WordAccesses[(capacity + 3) / 4];
+    return a;
+  }();
+  return *arena;
+}
 
 class BlockRun {
  public:
-  BlockRun(const KernelSite& site, dim3 grid, dim3 block, uint3 block_idx, uint64_t salt,
+  BlockRun(const KernelSite& site, dim3 grid, dim3 block, uint3 block_idx, uint32_t launch, uint64_t salt,
            const std::function<void()>& body)
       : site_(site), body_(body), salt_(salt) {
     const unsigned n = block.x * block.y * block.z;
+    const uint32_t run = ++block_run_count;
+    const uint32_t linear_block = block_idx.x + block_idx.y * grid.x + block_idx.z * grid.x * grid.y;
+    warp_syncs_.assign((n + 31) / 32, 0);
     threads_.resize(n);
     for (unsigned i = 0; i < n; ++i) {
       SimThread& t = threads_[i];
@@ -300,12 +346,13 @@ class BlockRun {
       t.index.block_dim = block;
       t.index.grid_dim = grid;
       t.scheduler_stack = &scheduler_stack_;
+      t.context = {&site, &t.index, launch, run, linear_block, i, &barriers_, &warp_syncs_[i / 32], running.shared};
     }
   }
 
   // Rounds: every ready thread runs (in the schedule's order) until it waits or exits; then the warp exchanges
   // whose lanes have all arrived complete; when none can, and every live thread waits at one __syncthreads, it
-  // opens. Anything else is a deadlock on a GPU, and refused here.
+  // opens. Anything else is a deadlock on a GPU, and a fault here.
   void run() {
     std::vector<uint32_t> order;
     for (uint64_t round = 0;; ++round) {
@@ -328,11 +375,11 @@ class BlockRun {
     }
   }
 
-  // Before the error of a failed block propagates, the threads left waiting are resumed to unwind (an Abandoned
+  // Before the fault of a failed block propagates, the threads left waiting are resumed to unwind (an Abandoned
   // thrown where they wait), so every fiber ends on its own stack through an announced switch.
   void abandon() {
     for (SimThread& t : threads_)
-      if (t.started && t.state != State::exited && t.state != State::failed) {
+      if (t.started && t.state != State::exited && t.state != State::failed && t.state != State::faulted) {
         t.abandoned = true;
         switch_to(t);
       }
@@ -342,6 +389,7 @@ class BlockRun {
  private:
   void switch_to(SimThread& t) {
     running.thread = &t;
+    running_context = &t.context;
     if (!t.started) {
       t.started = true;
       t.fiber = ctx::fiber(std::allocator_arg, PooledStack{&t.stack}, [this, &t](ctx::fiber&& scheduler) {
@@ -366,6 +414,8 @@ class BlockRun {
     t.fiber = std::move(t.fiber).resume();
     after_switch(scheduler_fake_stack_, nullptr);
     running.thread = nullptr;
+    running_context = nullptr;
+    if (t.state == State::faulted) drop_without_unwinding(std::move(t.fiber), t.stack);
   }
 
   void resume(SimThread& t) {
@@ -373,7 +423,16 @@ class BlockRun {
     if (t.state == State::failed) {
       std::exception_ptr error = t.error;
       abandon();
-      std::rethrow_exception(error);
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        throw KernelFault{cudaErrorLaunchFailure, e.what()};
+      }
+    }
+    if (t.state == State::faulted) {
+      KernelFault fault = t.fault;
+      abandon();
+      throw fault;
     }
   }
 
@@ -387,6 +446,7 @@ class BlockRun {
       fail("__syncthreads at " + std::string(first.file) + ":" + std::to_string(first.line) + " is reached by " +
            std::to_string(waiting) + " of the block's " + std::to_string(threads_.size()) + " threads; the other " +
            std::to_string(exited) + " returned before it (a GPU may hang or go on with stale shared memory)");
+    ++barriers_;
     for (SimThread& t : threads_)
       if (t.state == State::at_barrier) t.state = State::ready;
   }
@@ -424,12 +484,16 @@ class BlockRun {
     return progress;
   }
 
-  // Every lane of `mask` in the warp starting at `base` is waiting in the same exchange: compute all results.
+  // Every lane of `mask` in the warp starting at `base` is waiting in the same exchange: compute all results. Only
+  // a __syncwarp of every lane of the warp orders memory for the memory checker: shuffles and votes exchange values,
+  // and CUDA promises no memory ordering for them.
   void exchange(size_t base, size_t lanes, unsigned mask) {
     const SimThread& first = threads_[base + __builtin_ctz(mask)];
     uint64_t ballot = 0;
     for (size_t m = 0; m < lanes; ++m)
       if (mask >> m & 1u) ballot |= uint64_t(threads_[base + m].value != 0) << m;
+    const unsigned whole_warp = lanes == 32 ? 0xffffffffu : (1u << lanes) - 1;
+    if (first.op == WarpOp::sync && (mask & whole_warp) == whole_warp) ++warp_syncs_[base / 32];
     for (size_t m = 0; m < lanes; ++m) {
       if (!(mask >> m & 1u)) continue;
       SimThread& t = threads_[base + m];
@@ -480,16 +544,27 @@ class BlockRun {
   [[noreturn]] void fail(const std::string& why) {
     const uint3 b = threads_.empty() ? uint3{0, 0, 0} : threads_[0].index.block_idx;
     abandon();
-    refuse(site_, "block " + dim_str(b.x, b.y, b.z) + ": " + why);
+    throw KernelFault{cudaErrorLaunchFailure, site_str(site_) + ", block " + dim_str(b.x, b.y, b.z) + ": " + why};
   }
 
   const KernelSite& site_;
   const std::function<void()>& body_;
   uint64_t salt_;
   std::vector<SimThread> threads_;
+  uint32_t barriers_ = 0;
+  std::vector<uint32_t> warp_syncs_;
   StackSpan scheduler_stack_;  // the host thread's, learned by the first fiber to start
   void* scheduler_fake_stack_ = nullptr;
 };
+
+// The shared memory of the next block: the launch's dynamic bytes, poison and unwritten, and no static slot yet.
+void start_block_shared(SharedArena& arena, std::vector<int64_t>& slots) {
+  const size_t dirty = std::max(arena.used, arena.dynamic_bytes);
+  std::memset(arena.data, 0xff, dirty);
+  std::memset(arena.written, 0, dirty);
+  arena.used = arena.dynamic_bytes;
+  std::fill(slots.begin(), slots.end(), int64_t(-1));
+}
 
 }  // namespace
 
@@ -513,9 +588,42 @@ const ThreadIndex& this_thread() {
 
 unsigned char* dynamic_shared_memory() {
   ERC_CHECK(running.thread != nullptr, "CUDA simulator: dynamic shared memory used outside a kernel");
-  if (running.shared_bytes == 0)
-    refuse(*running.site, "it uses dynamic shared memory, and the launch asked for 0 bytes of it");
-  return running.shared;
+  if (running.shared->dynamic_bytes == 0)
+    kernel_fault(cudaErrorLaunchFailure, [] {
+      return describe_current_thread() + " uses dynamic shared memory, and the launch asked for 0 bytes of it";
+    });
+  return running.shared->data;
+}
+
+int new_shared_slot() {
+  std::lock_guard<std::mutex> lock(slot_mutex);
+  return slot_count++;
+}
+
+unsigned char* static_shared(int slot, size_t bytes, size_t alignment) {
+  ERC_CHECK(running.thread != nullptr, "CUDA simulator: ERC_SHARED outside a kernel");
+  std::vector<int64_t>& slots = *running.slots;
+  if (size_t(slot) >= slots.size()) slots.resize(size_t(slot) + 1, -1);
+  SharedArena& arena = *running.shared;
+  if (slots[size_t(slot)] < 0) {
+    const size_t at = (arena.used + alignment - 1) / alignment * alignment;
+    const size_t static_bytes = at + bytes - arena.dynamic_bytes;
+    size_t& seen = static_shared_seen()[running.kernel];  // under launch_mutex
+    seen = std::max(seen, static_bytes);
+    if (static_bytes > device_limits().max_static_shared || at + bytes > running.shared_allowed) {
+      running.thread->fault.refused = true;  // a limit a GPU checks at the launch
+      kernel_fault(cudaErrorInvalidValue, [&] {
+        return site_str(*running.site) + ": " + std::to_string(static_bytes) + " bytes of static and " +
+               std::to_string(arena.dynamic_bytes) + " of dynamic shared memory, above the " +
+               std::to_string(
+                   std::min(running.shared_allowed, arena.dynamic_bytes + device_limits().max_static_shared)) +
+               " a block of this kernel may have";
+      });
+    }
+    slots[size_t(slot)] = int64_t(at);
+    arena.used = at + bytes;
+  }
+  return arena.data + slots[size_t(slot)];
 }
 
 bool describe_current_thread(char* text, size_t size) {
@@ -527,6 +635,25 @@ bool describe_current_thread(char* text, size_t size) {
   return true;
 }
 
+std::string describe_current_thread() {
+  char text[768];
+  return describe_current_thread(text, sizeof text) ? std::string(text) : std::string("host code");
+}
+
+void record_thread_fault(cudaError_t error, std::string&& what) {
+  SimThread& t = *running.thread;
+  t.fault.error = error;
+  t.fault.what = std::move(what);
+}
+
+void drop_running_thread() {
+  SimThread& t = *running.thread;
+  t.state = State::faulted;
+  before_switch(nullptr, *t.scheduler_stack);  // this stack is never resumed
+  t.resume_to = std::move(t.resume_to).resume();
+  std::abort();  // unreachable: the scheduler drops this fiber without resuming it
+}
+
 void syncthreads(const char* file, int line) {
   ERC_CHECK(running.thread != nullptr, "CUDA simulator: __syncthreads outside a kernel");
   suspend(State::at_barrier, file, line);
@@ -536,8 +663,10 @@ uint64_t warp_exchange(WarpOp op, unsigned mask, uint64_t value, int arg, int wi
   ERC_CHECK(running.thread != nullptr, "CUDA simulator: ", op_name(op), " outside a kernel");
   SimThread& t = *running.thread;
   if (width <= 0 || width > 32 || (width & (width - 1)) != 0)
-    refuse(*running.site, std::string(op_name(op)) + " at " + file + ":" + std::to_string(line) + " with width " +
-                              std::to_string(width) + " (it must be a power of two up to 32)");
+    kernel_fault(cudaErrorLaunchFailure, [&] {
+      return describe_current_thread() + ": " + op_name(op) + " at " + file + ":" + std::to_string(line) +
+             " with width " + std::to_string(width) + " (it must be a power of two up to 32)";
+    });
   t.op = op;
   t.mask = mask;
   t.value = value;
@@ -547,32 +676,59 @@ uint64_t warp_exchange(WarpOp op, unsigned mask, uint64_t value, int arg, int wi
   return t.result;
 }
 
+int argument_pointing_into(uintptr_t begin, uintptr_t end) {
+  if (!running.arguments) return -1;
+  const LaunchArguments& a = *running.arguments;
+  for (size_t i = 0; i < a.words.size(); ++i)
+    if (a.words[i] >= begin && a.words[i] <= end) return a.argument[i];
+  return -1;
+}
+
 void run_grid(const KernelSite& site, const void* kernel, dim3 grid, dim3 block, size_t shared_bytes,
-              const std::vector<uintptr_t>& visible, const std::function<void()>& thread_body) {
+              const LaunchArguments& arguments, const std::function<void()>& thread_body) {
   std::lock_guard<std::mutex> lock(launch_mutex);
-  check_configuration(site, kernel, grid, block, shared_bytes);
+  run_waiting_copies();
+  if (device_lost()) return;  // the context is gone: nothing more runs
+  cudaError_t error = cudaSuccess;
+  const std::string why = refusal(kernel, grid, block, shared_bytes, arguments.bytes, error);
+  if (!why.empty()) {
+    launch_refused(error, site_str(site) + ": " + why);
+    return;
+  }
+  const uint64_t n_blocks = uint64_t(grid.x) * grid.y * grid.z;
+  if (n_blocks > (uint64_t(1) << 26)) {
+    launch_refused(cudaErrorInvalidConfiguration,
+                   site_str(site) + ": " + std::to_string(n_blocks) +
+                       " blocks: a valid grid, but more than the simulator runs in any useful time (a grid-stride "
+                       "loop needs far fewer)");
+    return;
+  }
   install_fault_handler();
-  const uint64_t launch = ++launch_count;
-  OpenBuffers open(visible);
-  BlockShared shared(shared_bytes);
+  const uint32_t launch = ++launch_count;
+  OpenBuffers open(arguments.words);
+  SharedArena& arena = shared_arena();
+  arena.dynamic_bytes = shared_bytes;
+  std::vector<int64_t> slots;
   const Running outer = running;
-  running = {&site, nullptr, shared.data(), shared_bytes};
+  running = {&site, kernel, nullptr, &arena, shared_total_allowed(kernel), &slots, &arguments};
   struct Restore {
     const Running& outer;
     ~Restore() { running = outer; }
   } restore{outer};
-  const uint64_t n_blocks = uint64_t(grid.x) * grid.y * grid.z;
-  if (n_blocks > (uint64_t(1) << 26))
-    refuse(site, std::to_string(n_blocks) +
-                     " blocks: a valid grid, but more than the simulator runs in any useful "
-                     "time (a grid-stride loop needs far fewer)");
   std::vector<uint32_t> order;
   arrange(order, size_t(n_blocks), launch);
-  for (uint32_t b : order) {
-    const uint3 block_idx{b % grid.x, (b / grid.x) % grid.y, unsigned(b / (uint64_t(grid.x) * grid.y))};
-    shared.poison();
-    BlockRun run(site, grid, block, block_idx, launch * 0x9E3779B97F4A7C15ull + b, thread_body);
-    run.run();
+  try {
+    for (uint32_t b : order) {
+      const uint3 block_idx{b % grid.x, (b / grid.x) % grid.y, unsigned(b / (uint64_t(grid.x) * grid.y))};
+      start_block_shared(arena, slots);
+      BlockRun run(site, grid, block, block_idx, launch, launch * 0x9E3779B97F4A7C15ull + b, thread_body);
+      run.run();
+    }
+  } catch (const KernelFault& fault) {
+    if (fault.refused)
+      launch_refused(fault.error, fault.what);
+    else
+      record_fault(fault.error, fault.what);
   }
 }
 
