@@ -1,4 +1,5 @@
-// --device for the apps whose model runs on the GPU (erc_train, erc_eval): the device, said on stderr.
+// --device for the apps that run on the GPU (erc_train, erc_eval, erc_predict, erc_extract): the device, said on
+// stderr.
 #pragma once
 #include <cstdio>
 #include <string>

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "app_common.h"
+#include "app_device.h"
 #include "data/iemocap.h"
 #include "extract/extract.h"
 #include "io/progress.h"
@@ -36,18 +37,20 @@ std::vector<data::AudioItem> read_corpus(const std::string& corpus, const std::v
   }
   std::vector<data::AudioItem> items;
   for (const data::UtteranceInfo& u : index.utterances) items.push_back({u, data::wav_path(where, u)});
-  std::printf("corpus: %lld dialogues, %zu utterances from %s\n", static_cast<long long>(index.dialogues),
-              items.size(), where.c_str());
+  std::printf("corpus: %lld dialogues, %zu utterances from %s\n", static_cast<long long>(index.dialogues), items.size(),
+              where.c_str());
   return items;
 }
 
-// An existing complete cache is either this run's result already (nothing to do) or something else (refused).
-bool already_complete(const std::string& out, const data::CacheAttributes& wanted,
-                      const std::vector<data::AudioItem>& items) {
+// An existing complete cache is either this run's result already (nothing to do, whichever device computed it) or
+// something else (refused).
+bool already_complete(const std::string& out, data::CacheAttributes wanted, const std::vector<data::AudioItem>& items) {
   if (!std::filesystem::exists(out)) return false;
   data::FeatureCacheReader existing(out);
+  wanted.computed_on = existing.attributes().computed_on;
   ERC_CHECK(existing.attributes() == wanted, out, " exists and was made with other settings (",
-            existing.attributes().describe(), "; this run: ", wanted.describe(), "); remove it or choose another --out");
+            existing.attributes().describe(), "; this run: ", wanted.describe(),
+            "); remove it or choose another --out");
   std::set<std::string> have;
   for (const auto& u : existing.utterances()) have.insert(u.utt_id);
   for (const auto& item : items)
@@ -61,32 +64,54 @@ bool already_complete(const std::string& out, const data::CacheAttributes& wante
 int main(int argc, char** argv) {
   CLI::App app{
       "erc_extract: run WavLM over every utterance of a corpus and cache one layer's hidden states (docs/MODEL.md §1)\n"
-      "in an HDF5 file for erc_train (or, with --frontend fbank, 80 log-mel bands at the same 50 frames/s). Audio in any format libsndfile reads is brought to 16 kHz mono; each\n"
+      "in an HDF5 file for erc_train (or, with --frontend fbank, 80 log-mel bands at the same 50 frames/s). Audio in "
+      "any format libsndfile reads is brought to 16 kHz mono; each\n"
       "waveform is normalised to zero mean and unit variance unless --no-normalise. The file is written to\n"
       "OUT.partial and renamed when complete; an interrupted run (Ctrl-C, a crash) resumes where it stopped when\n"
       "run again with the same settings. A cache made with other settings (weights, layer, normalisation, dtype)\n"
-      "is refused, never mixed.\n\n"
+      "is refused, never mixed (a different device or --precision only with --mix-devices). WavLM runs on the GPU\n"
+      "when one answers (--device auto), on the CPU otherwise.\n\n"
       "  erc_extract --corpus iemocap:IEMOCAP_full_release --wavlm wavlm-large/ --out features.h5\n"
       "  erc_extract --corpus iemocap:IEMOCAP_full_release --frontend fbank --out fbank.h5"};
   std::string corpus, out, dtype = "f16", device = "auto";
+  bool mix_devices = false;
   extract::FrontEndOptions front;
   std::vector<int64_t> sessions = {1, 2, 3, 4, 5};
   int threads = 0;
   bool no_normalise = false, quiet = false;
   double batch_seconds = 60;
-  app.add_option("--corpus", corpus, "iemocap:PATH (IEMOCAP_full_release) or list:CSV (columns path[,utt_id,"
-                 "dialogue,speaker,label,session])")->required();
+  app.add_option("--corpus", corpus,
+                 "iemocap:PATH (IEMOCAP_full_release) or list:CSV (columns path[,utt_id,"
+                 "dialogue,speaker,label,session])")
+      ->required();
   app.add_option("--sessions", sessions, "IEMOCAP sessions to extract")->delimiter(',')->capture_default_str();
-  app.add_option("--frontend", front.frontend, "wavlm (the paper's) or fbank (80 log-mel bands, Kaldi's, at 50 "
-                 "frames/s: no weights)")->check(CLI::IsMember({"wavlm", "fbank"}))->capture_default_str();
-  app.add_option("--wavlm", front.wavlm, "wavlm: a Hugging Face WavLM folder (config.json + model.safetensors or "
+  app.add_option("--frontend", front.frontend,
+                 "wavlm (the paper's) or fbank (80 log-mel bands, Kaldi's, at 50 "
+                 "frames/s: no weights)")
+      ->check(CLI::IsMember({"wavlm", "fbank"}))
+      ->capture_default_str();
+  app.add_option("--wavlm", front.wavlm,
+                 "wavlm: a Hugging Face WavLM folder (config.json + model.safetensors or "
                  "pytorch_model.bin, e.g. microsoft/wavlm-large), a weights file, or random:CONFIG.json for seeded "
                  "random weights");
-  app.add_option("--layer", front.layer, "hidden_states index to keep (1..blocks; the paper: 21)")->capture_default_str();
-  app.add_option("--dtype", dtype, "storage of the features")->check(CLI::IsMember({"f16", "f32"}))
+  app.add_option("--layer", front.layer, "hidden_states index to keep (1..blocks; the paper: 21)")
+      ->capture_default_str();
+  app.add_option("--dtype", dtype, "storage of the features")
+      ->check(CLI::IsMember({"f16", "f32"}))
       ->capture_default_str();
   app.add_option("--out", out, "the HDF5 feature cache to write")->required();
-  app.add_option("--device", device, "cpu | cuda | auto")->capture_default_str();
+  app.add_option("--device", device,
+                 "where WavLM runs: cpu | cuda | auto (the GPU when one answers); fbank runs on "
+                 "the CPU")
+      ->capture_default_str();
+  app.add_option("--precision", front.precision,
+                 "WavLM's GEMMs on the GPU: f32 (the CPU's features within 1e-4) or "
+                 "tf32 (tensor cores)")
+      ->check(CLI::IsMember({"f32", "tf32"}))
+      ->capture_default_str();
+  app.add_flag("--mix-devices", mix_devices,
+               "resume a .partial cache that another device or precision began (the "
+               "cache then names both); refused otherwise");
   app.add_option("--threads", threads, "CPU threads (0 = all cores)")->capture_default_str();
   app.add_option("--batch-seconds", batch_seconds, "audio seconds of one dialogue per WavLM call")
       ->capture_default_str();
@@ -97,10 +122,10 @@ int main(int argc, char** argv) {
 
   ProgressLine line(!quiet);
   try {
-    ERC_CHECK(device != "cuda", "--device cuda: erc_extract's WavLM has no CUDA path yet (its convolutions and ",
-              "attention run on the CPU); use --device cpu");
-    ERC_CHECK(device == "cpu" || device == "auto", "--device must be cpu, cuda or auto, got '", device, "'");
-    if (device == "auto") std::fprintf(stderr, "erc_extract: running on the CPU (WavLM has no CUDA path yet)\n");
+    if (front.frontend == "wavlm")
+      front.device = apps::choose_device(device, "erc_extract");
+    else if (device == "cuda")
+      std::fprintf(stderr, "erc_extract: fbank runs on the CPU (--device is for WavLM)\n");
     apps::set_threads(threads);
     for (int64_t s : sessions) ERC_CHECK(s >= 1 && s <= 5, "--sessions: sessions are 1..5, got ", s);
     const std::vector<data::AudioItem> items = read_corpus(corpus, sessions);
@@ -111,6 +136,7 @@ int main(int argc, char** argv) {
     options.normalise = !no_normalise;
     options.dtype = dtype == "f32" ? DType::f32 : DType::f16;
     options.max_batch_seconds = batch_seconds;
+    options.mix_devices = mix_devices;
     if (already_complete(out, extract::extract_attributes(*front_end, options), items)) {
       std::printf("%s is complete for this corpus and these settings: nothing to do\n", out.c_str());
       return 0;

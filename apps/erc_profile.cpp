@@ -1,7 +1,8 @@
 // erc_profile: the kernel profiling runs. Each op of the training step at the paper's shapes, forward and forward +
 // backward, timed on the device with CUDA events (on the CPU with the wall clock), the median after warm-up; its
 // bytes and FLOPs as counted below; achieved GB/s and GFLOP/s against the ceilings measured in the same run (a large
-// copy and a large GEMM); then one whole training step with its per-kernel breakdown and launch count.
+// copy and a large GEMM); then one whole training step with its per-kernel breakdown and launch count; then WavLM's
+// forward on one utterance and on one dialogue's batch.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
@@ -16,6 +17,7 @@
 #include "autograd/grad_mode.h"
 #include "io/atomic_file.h"
 #include "nn/erc_model.h"
+#include "nn/wavlm/wavlm.h"
 #include "ops/causal_conv1d.h"
 #include "ops/cross_entropy.h"
 #include "ops/layer_norm.h"
@@ -28,8 +30,8 @@
 #include "tensor/random.h"
 
 #ifdef ERC_WITH_CUDA
-#include "cuda/memory.h"
 #include "cuda/device.h"
+#include "cuda/memory.h"
 #include "cuda/stream.h"
 #include "cuda/timeline.h"
 #endif
@@ -240,6 +242,45 @@ nlohmann::json profile_op(OpCase& op, Device device, const Run& run, const Ceili
           {"forward_backward_ms", both_ms}};
 }
 
+// On the device: the peak memory in use since the last reset_peak, then `work` (one `per`) once more under the kernel
+// timeline, printed and added to `out` kernel by kernel with its launches.
+void report_kernels(Device device, const char* per, const std::function<void()>& work, nlohmann::json& out) {
+#ifdef ERC_WITH_CUDA
+  if (device != Device::cuda) return;
+  const double peak_mib = double(cuda::device_allocator().stats().peak_in_use_bytes) / (1 << 20);
+  std::vector<cuda::KernelTimeline::Kernel> kernels;
+  int64_t launches = 0;
+  {
+    cuda::KernelTimeline timeline;
+    work();
+    kernels = timeline.kernels();
+    launches = timeline.launches();
+  }
+  std::printf("launches per %s: %lld; peak device memory in use during the %ss: %.1f MiB\n", per,
+              static_cast<long long>(launches), per, peak_mib);
+  std::printf("%-44s %9s %10s %6s\n", "kernel", "launches", "ms", "%");
+  double total = 0;
+  for (const auto& k : kernels) total += k.ms;
+  for (const auto& k : kernels) {
+    std::printf("%-44s %9lld %10.3f %6.1f\n", k.name.substr(0, 44).c_str(), static_cast<long long>(k.launches), k.ms,
+                100 * k.ms / total);
+    out["kernels"].push_back({{"kernel", k.name}, {"launches", k.launches}, {"ms", k.ms}});
+  }
+  out["launches"] = launches;
+  out["peak_device_mib"] = peak_mib;
+#else
+  static_cast<void>(device), static_cast<void>(per), static_cast<void>(work), static_cast<void>(out);
+#endif
+}
+
+void reset_peak_memory(Device device) {
+#ifdef ERC_WITH_CUDA
+  if (device == Device::cuda) cuda::device_allocator().reset_peak();
+#else
+  static_cast<void>(device);
+#endif
+}
+
 // One training step of the full model on one conversation: forward, loss, backward, RAdamScheduleFree update.
 nlohmann::json profile_step(const Shapes& s, Device device, const Run& run, bool recompute_layers) {
   nn::ErcModelConfig config;
@@ -263,9 +304,7 @@ nlohmann::json profile_step(const Shapes& s, Device device, const Run& run, bool
     backward(ops::cross_entropy(model.forward(features, {0, s.T}, utterances), targets));
     optimizer.step();
   };
-#ifdef ERC_WITH_CUDA
-  if (device == Device::cuda) cuda::device_allocator().reset_peak();
-#endif
+  reset_peak_memory(device);
   const double ms = median_ms(device, run.warmup, run.repeats, step);
   nlohmann::json out = {{"frames", s.T},
                         {"recompute_layers", recompute_layers},
@@ -274,31 +313,48 @@ nlohmann::json profile_step(const Shapes& s, Device device, const Run& run, bool
                         {"frames_per_second", double(s.T) / ms * 1e3}};
   std::printf("\ntraining step, T %lld, %lld parameters: %.3f ms (%.0f frames/s)\n", static_cast<long long>(s.T),
               static_cast<long long>(model.parameter_count()), ms, double(s.T) / ms * 1e3);
-#ifdef ERC_WITH_CUDA
-  if (device == Device::cuda) {
-    const double peak_mib = double(cuda::device_allocator().stats().peak_in_use_bytes) / (1 << 20);
-    std::vector<cuda::KernelTimeline::Kernel> kernels;
-    int64_t launches = 0;
-    {
-      cuda::KernelTimeline timeline;
-      step();
-      kernels = timeline.kernels();
-      launches = timeline.launches();
+  report_kernels(device, "step", step, out);
+  return out;
+}
+
+// WavLM's forward (the front end erc_extract runs) up to `layer`, on one utterance and on one dialogue's batch: the
+// time, the GEMM FLOPs as counted here (convolutions, projections, attention's two products per utterance) against
+// the GEMM ceiling, the peak device memory and the kernels.
+nlohmann::json profile_wavlm(const nn::WavLMConfig& config, int64_t layer, const std::vector<int64_t>& lengths,
+                             const std::string& what, Device device, const Run& run, const Ceilings& c) {
+  Generator init(5);
+  nn::WavLM model(config, layer, init);
+  model.eval();
+  model.to(device);
+  std::vector<Tensor> waveforms;
+  double flops = 0, seconds = 0;
+  const double F = double(config.hidden_size), I = double(config.intermediate_size);
+  for (size_t u = 0; u < lengths.size(); ++u) {
+    Generator gen(10 + u);
+    waveforms.push_back(nn::normalise_waveform(randn({lengths[u]}, gen)).to(device));
+    seconds += double(lengths[u]) / 16000;
+    int64_t L = lengths[u], C_in = 1;
+    for (size_t i = 0; i < config.conv_dim.size(); ++i) {
+      L = (L - config.conv_kernel[i]) / config.conv_stride[i] + 1;
+      flops += 2.0 * double(config.conv_dim[i] * C_in * config.conv_kernel[i] * L);
+      C_in = config.conv_dim[i];
     }
-    std::printf("launches per step: %lld; peak device memory in use during the steps: %.1f MiB\n",
-                static_cast<long long>(launches), peak_mib);
-    std::printf("%-44s %9s %10s %6s\n", "kernel", "launches", "ms", "%");
-    double total = 0;
-    for (const auto& k : kernels) total += k.ms;
-    for (const auto& k : kernels) {
-      std::printf("%-44s %9lld %10.3f %6.1f\n", k.name.substr(0, 44).c_str(), static_cast<long long>(k.launches), k.ms,
-                  100 * k.ms / total);
-      out["kernels"].push_back({{"kernel", k.name}, {"launches", k.launches}, {"ms", k.ms}});
-    }
-    out["launches"] = launches;
-    out["peak_device_mib"] = peak_mib;
+    const double T = double(L);
+    flops += 2 * T * double(C_in) * F;  // projection
+    flops += 2 * T * F * F / double(config.num_conv_pos_embedding_groups) * double(config.num_conv_pos_embeddings);
+    flops += double(layer) * (2 * T * F * F * 4 + 2 * 2 * T * F * I + 2 * 2 * T * T * F);  // the blocks
   }
-#endif
+  NoGradGuard no_grad;
+  auto forward = [&] { model.forward(waveforms); };
+  reset_peak_memory(device);
+  const double ms = median_ms(device, run.warmup, run.repeats, forward);
+  nlohmann::json out = {
+      {"what", what}, {"utterances", lengths.size()},           {"audio_seconds", seconds},       {"layer", layer},
+      {"ms", ms},     {"real_time_factor", ms / 1e3 / seconds}, {"rates", rates(0, flops, ms, c)}};
+  std::printf("\nWavLM to layer %lld, %s (%.1f s of audio): %.3f ms, %.1f GFLOP/s (%.1f %% of the GEMM ceiling)\n",
+              static_cast<long long>(layer), what.c_str(), seconds, ms, flops / ms / 1e6,
+              100 * flops / ms / 1e6 / c.gemm_gflop_per_s);
+  report_kernels(device, "forward", forward, out);
   return out;
 }
 
@@ -310,12 +366,16 @@ int main(int argc, char** argv) {
       "(T 14,776 frames, D 256, E 512, N 16), forward and backward, as the median of CUDA-event timings after\n"
       "warm-up (the wall clock with --device cpu); counts its bytes and FLOPs; prints GB/s, GFLOP/s and the\n"
       "percentage of this device's ceilings, measured in the same run (a large copy, a large GEMM); then one whole\n"
-      "training step with its per-kernel breakdown and launch count. In a SIM build the kernels run once, at T 100\n"
-      "and D 32 unless given, on erc's simulator: the times are the simulator's, not a GPU's."};
+      "training step with its per-kernel breakdown and launch count; last WavLM-Large's forward to layer 21 (the "
+      "front\n"
+      "end) on a 10 s clip and on a dialogue's batch, with its kernels and peak memory. In a SIM build the kernels\n"
+      "run once, at T 100 and D 32 unless given and a tiny WavLM, on erc's simulator: the times are the simulator's,\n"
+      "not a GPU's."};
   std::string device = "auto", json_path;
   int64_t frames = 14776, d_model = 256;
   int warmup = -1, repeats = 0, threads = 0;
-  bool tf32 = false, step_only = false, recompute_layers = false;
+  bool tf32 = false, step_only = false, recompute_layers = false, no_wavlm = false;
+  std::string wavlm_config;
   app.add_option("--device", device, "cpu | cuda | auto (the GPU when one answers, else the CPU)")
       ->capture_default_str();
   app.add_option("--frames", frames, "frames of the conversation (the paper: mean 14,776, longest 26,684)")
@@ -326,6 +386,10 @@ int main(int argc, char** argv) {
   app.add_flag("--tf32", tf32, "GPU GEMMs in TF32 on tensor cores (the ceiling GEMM too)");
   app.add_flag("--step-only", step_only, "only the ceilings and the whole training step");
   app.add_flag("--recompute-layers", recompute_layers, "the step reruns each BiMamba layer in backward (erc_train's)");
+  app.add_option("--wavlm-config", wavlm_config,
+                 "WavLM's config.json for its profile (default: WavLM-Large's, to "
+                 "layer 21; in a SIM build a tiny one)");
+  app.add_flag("--no-wavlm", no_wavlm, "leave WavLM's profile out");
   app.add_option("--json", json_path, "also write everything measured to this JSON file");
   app.add_option("--threads", threads, "CPU threads (0 = all cores)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -371,6 +435,25 @@ int main(int argc, char** argv) {
                   static_cast<long long>(s.T), static_cast<long long>(s.D), static_cast<long long>(s.E),
                   static_cast<long long>(s.N), static_cast<long long>(s.U));
       for (OpCase& op : op_cases(s, on)) report["ops"].push_back(profile_op(op, on, run, ceilings));
+    }
+    if (!no_wavlm) {
+      // WavLM-Large to layer 21 on a 10 s clip and on a dialogue of eight utterances (49 s); in the simulator a
+      // tiny WavLM on 1 s and on three utterances, one of them a single frame.
+      nn::WavLMConfig config;
+      int64_t layer = 21;
+      std::vector<int64_t> clip = {160000}, dialogue = {32000, 48000, 64000, 96000, 112000, 128000, 144000, 160000};
+      if (!wavlm_config.empty()) {
+        config = nn::load_wavlm_config(wavlm_config);
+        layer = std::min(layer, config.num_hidden_layers);
+      } else if (run.simulated) {
+        config.hidden_size = 64, config.num_hidden_layers = 2, config.num_attention_heads = 2;
+        config.intermediate_size = 128, config.conv_dim = std::vector<int64_t>(7, 32);
+        config.num_conv_pos_embeddings = 16, config.num_conv_pos_embedding_groups = 4;
+        layer = 2;
+      }
+      if (run.simulated) clip = {16000}, dialogue = {8000, config.min_samples(), 12000};
+      report["wavlm"].push_back(profile_wavlm(config, layer, clip, "one utterance", on, run, ceilings));
+      report["wavlm"].push_back(profile_wavlm(config, layer, dialogue, "one dialogue's batch", on, run, ceilings));
     }
     if (!json_path.empty()) write_file_atomically(json_path, report.dump(2) + "\n");
     return 0;

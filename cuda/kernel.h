@@ -76,6 +76,18 @@ void launch(Where where, dim3 grid, dim3 block, size_t shared_bytes, Args&&... a
   if (timed) cuda::KernelTimeline::end();
 }
 
+// The dynamic shared memory a launch of Kernel may use: beyond the default 48 KiB a kernel must ask for it (H100 and
+// H200 give a block at most 227 KiB); more than that is an error naming what needed it.
+template <auto Kernel>
+size_t dynamic_shared_memory(size_t bytes, const std::string& needed_by) {
+  constexpr size_t kDefault = 48 * 1024, kMost = 227 * 1024;
+  ERC_CHECK(bytes <= kMost, needed_by, " needs ", bytes,
+            " bytes of shared memory per block on the device, more than the ", kMost, " a block may have");
+  if (bytes > kDefault)
+    ERC_CUDA_CHECK(cudaFuncSetAttribute(Kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)));
+  return bytes;
+}
+
 // The grid of an element-wise kernel over n > 0 elements with blocks of `threads`: one element per thread up to
 // 1024 blocks (enough to fill an H100's 132 SMs), beyond that a grid-stride loop,
 //   for (int64_t i = global_thread(); i < n; i += grid_threads())
@@ -89,6 +101,14 @@ __device__ inline int64_t grid_threads() { return int64_t(blockDim.x) * gridDim.
 }  // namespace erc
 
 #define ERC_HERE (::erc::Where{__FILE__, __LINE__})
+
+// Before a loop of constant trip count: nvcc unrolls it, so that a small array indexed by its counter lives in
+// registers rather than local memory. The host compiler of a SIM build decides for itself.
+#ifdef __CUDACC__
+#define ERC_UNROLL _Pragma("unroll")
+#else
+#define ERC_UNROLL
+#endif
 
 #ifdef ERC_CUDA_SIM
 #define ERC_DYNAMIC_SHARED(T, name) T* name = ::erc::sim::dynamic_shared<T>()

@@ -165,6 +165,7 @@ void write_attributes(hid_t file, const CacheAttributes& a, const std::string& p
   write_number_attr<double>(file, "frame_rate", a.frame_rate, path);
   write_number_attr<int64_t>(file, "feature_dim", a.feature_dim, path);
   write_string_attr(file, "dtype", dtype_name(a.dtype), path);
+  write_string_attr(file, "computed_on", a.computed_on, path);
 }
 
 CacheAttributes read_attributes(hid_t file, const std::string& path) {
@@ -180,6 +181,7 @@ CacheAttributes read_attributes(hid_t file, const std::string& path) {
   const std::string dtype = read_string_attr(file, "dtype", path);
   ERC_CHECK(dtype == "f16" || dtype == "f32", path, ": feature dtype must be f16 or f32, got ", dtype);
   a.dtype = dtype == "f16" ? DType::f16 : DType::f32;
+  if (H5Aexists(file, "computed_on") > 0) a.computed_on = read_string_attr(file, "computed_on", path);
   return a;
 }
 
@@ -217,17 +219,28 @@ Handle open_file(const std::string& path, unsigned flags) {
   return checked(H5Fopen(path.c_str(), flags, H5P_DEFAULT), H5Fclose, path, "open the file (corrupt?)");
 }
 
+// Whether a computed_on value, "a" or "a + b + ...", names `one` among its parts.
+bool names_computed_on(const std::string& all, const std::string& one) {
+  for (size_t begin = 0;;) {
+    const size_t end = all.find(" + ", begin);
+    if (all.compare(begin, end == std::string::npos ? std::string::npos : end - begin, one) == 0) return true;
+    if (end == std::string::npos) return false;
+    begin = end + 3;
+  }
+}
+
 }  // namespace
 
 bool CacheAttributes::operator==(const CacheAttributes& o) const {
   return extractor == o.extractor && layer == o.layer && normalised == o.normalised && sample_rate == o.sample_rate &&
-         frame_rate == o.frame_rate && feature_dim == o.feature_dim && dtype == o.dtype;
+         frame_rate == o.frame_rate && feature_dim == o.feature_dim && dtype == o.dtype && computed_on == o.computed_on;
 }
 
 std::string CacheAttributes::describe() const {
   std::ostringstream s;
-  s << "extractor " << extractor << ", layer " << layer << ", normalisation " << (normalised ? "on" : "off")
-    << ", " << sample_rate << " Hz, " << frame_rate << " frames/s, " << feature_dim << "-d, " << dtype_name(dtype);
+  s << "extractor " << extractor << ", layer " << layer << ", normalisation " << (normalised ? "on" : "off") << ", "
+    << sample_rate << " Hz, " << frame_rate << " frames/s, " << feature_dim << "-d, " << dtype_name(dtype)
+    << ", computed on " << computed_on;
   return s.str();
 }
 
@@ -242,7 +255,7 @@ struct FeatureCacheWriter::Impl {
   std::chrono::steady_clock::time_point last_flush = std::chrono::steady_clock::now();
 };
 
-FeatureCacheWriter::FeatureCacheWriter(const std::string& path, const CacheAttributes& attributes)
+FeatureCacheWriter::FeatureCacheWriter(const std::string& path, const CacheAttributes& attributes, bool mix_computed_on)
     : impl_(std::make_unique<Impl>()) {
   prepare_hdf5();
   ERC_CHECK(attributes.dtype == DType::f16 || attributes.dtype == DType::f32, path,
@@ -258,8 +271,18 @@ FeatureCacheWriter::FeatureCacheWriter(const std::string& path, const CacheAttri
   if (std::filesystem::exists(m.partial)) {
     m.file = open_file(m.partial, H5F_ACC_RDWR);
     CacheAttributes existing = read_attributes(m.file.get(), m.partial);
-    ERC_CHECK(existing == attributes, m.partial, ": an interrupted run with other settings left this file (",
-              existing.describe(), "; now ", attributes.describe(), "): delete it or use the same settings");
+    CacheAttributes compared = attributes;
+    if (mix_computed_on) compared.computed_on = existing.computed_on;
+    ERC_CHECK(existing == compared, m.partial, ": an interrupted run with other settings left this file (",
+              existing.describe(), "; now ", attributes.describe(), "): delete it or use the same settings",
+              existing.computed_on != attributes.computed_on
+                  ? " (erc_extract --mix-devices resumes it on this device all the same)"
+                  : "");
+    if (!names_computed_on(existing.computed_on, attributes.computed_on)) {  // mixing, as asked: the file says so
+      existing.computed_on += " + " + attributes.computed_on;
+      write_string_attr(m.file.get(), "computed_on", existing.computed_on, m.partial);
+    }
+    m.attributes = existing;
     m.features = checked(H5Gopen2(m.file.get(), "features", H5P_DEFAULT), H5Gclose, m.partial, "open /features");
     H5G_info_t info;
     check(H5Gget_info(m.features.get(), &info), m.partial, "list /features");
@@ -299,8 +322,8 @@ void FeatureCacheWriter::write(const UtteranceInfo& info, const Tensor& features
   Tensor f = features.detach().to(DType::f32).contiguous();
   const float* p = f.data<float>();
   for (int64_t i = 0; i < f.numel(); ++i)
-    ERC_CHECK(std::isfinite(p[i]), m.path, ": features of ", info.utt_id, " are not finite (frame ",
-              i / f.size(1), ", dim ", i % f.size(1), " = ", p[i], "); nothing was written for it");
+    ERC_CHECK(std::isfinite(p[i]), m.path, ": features of ", info.utt_id, " are not finite (frame ", i / f.size(1),
+              ", dim ", i % f.size(1), " = ", p[i], "); nothing was written for it");
   hsize_t dims[2] = {hsize_t(f.size(0)), hsize_t(f.size(1))};
   Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
   // f16 is converted by erc (tensor/dtype.h) and written as raw 16-bit values: HDF5's own float conversion is
@@ -339,8 +362,8 @@ void FeatureCacheWriter::finish(const std::vector<std::string>& order) {
     ERC_CHECK(it != m.written.end(), m.path, ": the index names ", id, ", which was not written");
     rows.push_back(&it->second);
   }
-  Handle index = checked(H5Gcreate2(m.file.get(), "index", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
-                         m.partial, "create /index");
+  Handle index = checked(H5Gcreate2(m.file.get(), "index", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, m.partial,
+                         "create /index");
   const hsize_t n = rows.size();
   auto write_strings = [&](const char* name, auto get) {
     size_t width = 1;
@@ -378,8 +401,7 @@ void FeatureCacheWriter::finish(const std::vector<std::string>& order) {
   m.features.reset();
   check(H5Fflush(m.file.get(), H5F_SCOPE_GLOBAL), m.partial, "flush");
   m.file.reset();
-  ERC_CHECK(std::rename(m.partial.c_str(), m.path.c_str()) == 0, m.path, ": cannot rename ", m.partial,
-            " into place");
+  ERC_CHECK(std::rename(m.partial.c_str(), m.path.c_str()) == 0, m.path, ": cannot rename ", m.partial, " into place");
 }
 
 // ---------------------------------------------------------------------------------------------------- reader

@@ -24,7 +24,7 @@ void extract_features(const FrontEnd& front_end, const std::vector<data::AudioIt
   ERC_CHECK(options.max_batch_seconds > 0, "extract: the batch budget must be positive, got ",
             options.max_batch_seconds);
   const Stopwatch time;
-  data::FeatureCacheWriter writer(out_path, extract_attributes(front_end, options));
+  data::FeatureCacheWriter writer(out_path, extract_attributes(front_end, options), options.mix_devices);
   ExtractProgress p;
   p.total = int64_t(items.size());
   std::vector<size_t> todo;

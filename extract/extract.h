@@ -13,16 +13,17 @@
 namespace erc::extract {
 
 struct ExtractOptions {
-  bool normalise = true;             // per-utterance zero mean, unit variance (docs/MODEL.md §1)
-  DType dtype = DType::f16;          // storage of the features
-  double max_batch_seconds = 60.0;   // audio per front-end call; one longer utterance still goes alone
+  bool normalise = true;            // per-utterance zero mean, unit variance (docs/MODEL.md §1)
+  DType dtype = DType::f16;         // storage of the features
+  double max_batch_seconds = 60.0;  // audio per front-end call; one longer utterance still goes alone
+  bool mix_devices = false;         // resume a .partial that another device or precision began (computed_on)
 };
 
 struct ExtractProgress {
-  int64_t done = 0, total = 0;    // utterances in the cache / to be there
-  int64_t skipped = 0;            // found already in an interrupted run's file
-  double audio_seconds = 0;       // of the utterances extracted by this run
-  double elapsed_seconds = 0;     // this run's wall time
+  int64_t done = 0, total = 0;  // utterances in the cache / to be there
+  int64_t skipped = 0;          // found already in an interrupted run's file
+  double audio_seconds = 0;     // of the utterances extracted by this run
+  double elapsed_seconds = 0;   // this run's wall time
 };
 using ExtractCallback = std::function<void(const ExtractProgress&)>;
 

@@ -32,10 +32,12 @@ struct FrontEndOptions {
   std::string wavlm;               // wavlm: a Hugging Face folder or weights file, or random:CONFIG.json
   int64_t layer = 21;              // wavlm: the hidden_states index kept
   uint64_t seed = 0;               // wavlm random:CONFIG.json: the seed of the weights
+  Device device = Device::cpu;     // wavlm: where it runs (its weights loaded there once); fbank runs on the CPU
+  std::string precision = "f32";   // wavlm on the device: the GEMMs in f32, or tf32 (tensor cores, ~1e-3 relative)
 };
 
-// Errors name a bad option (an unknown front end, --wavlm missing or given to fbank, a layer out of range) or
-// the weights that do not load.
+// Errors name a bad option (an unknown front end, --wavlm missing or given to fbank, a layer out of range, a
+// precision other than f32 and tf32, or tf32 on the CPU) or the weights that do not load.
 std::unique_ptr<FrontEnd> make_front_end(const FrontEndOptions& options);
 
 }  // namespace erc::extract

@@ -7,9 +7,11 @@
 
 #include "autograd/node.h"
 #include "ops/attention_cpu.h"
+#include "ops/attention_cuda.h"
 #include "ops/blas.h"
 #include "ops/cpu_isa.h"
 #include "ops/device.h"
+#include "ops/packed_cuda.h"
 
 namespace erc::ops {
 
@@ -42,7 +44,9 @@ int64_t score_count(const SeqOffsets& seq_offsets, int64_t H) {
 struct Geometry {
   int64_t T, H, Dh;
   int64_t HD() const { return H * Dh; }
-  static int64_t block_rows(int64_t n) { return std::min(n, std::max<int64_t>(16, kScoreBudget / std::max<int64_t>(n, 1))); }
+  static int64_t block_rows(int64_t n) {
+    return std::min(n, std::max<int64_t>(16, kScoreBudget / std::max<int64_t>(n, 1)));
+  }
 };
 
 // bias[r + n - 1] = rel_embed[bucket(r), h] for r = j - i in (-n, n): the bias of any (i, j) of one sequence.
@@ -103,6 +107,25 @@ void block_probabilities(const Geometry& geo, const T* q, const T* k, const T* g
   }
 }
 
+// The device kernels' inputs: the tensors on the device and the bucket of every distance they can meet, from
+// relative_bucket itself, so that each boundary falls exactly where it does on the CPU (a device's logf may differ
+// from the host's by an ulp). Distances from max_distance on are all in a side's last bucket, so the table stops
+// there, or at the longest sequence.
+cuda::AttentionArgs device_args(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& gate,
+                                const Tensor& rel_embed, const SeqOffsets& seq_offsets,
+                                const RelativeBuckets& buckets) {
+  cuda::AttentionArgs args{q,        k,          v, gate, rel_embed, seq_offsets_tensor(seq_offsets, Device::cuda),
+                           Tensor(), seq_offsets};
+  int64_t longest = 0;
+  for (size_t s = 0; s + 1 < seq_offsets.size(); ++s) longest = std::max(longest, seq_offsets[s + 1] - seq_offsets[s]);
+  const int64_t R = std::min(buckets.max_distance, std::max<int64_t>(longest - 1, 0));
+  std::vector<int64_t> distance_bucket(size_t(R + 1));
+  for (int64_t d = 0; d <= R; ++d) distance_bucket[size_t(d)] = relative_bucket(-d, buckets);
+  args.distance_bucket = Tensor::from_vector(distance_bucket, {R + 1}).to(Device::cuda);
+  args.num_buckets = buckets.num_buckets;
+  return args;
+}
+
 struct AttentionBackward : autograd::Node {
   Tensor q, k, v, gate, rel_embed, out;  // detached, contiguous
   SeqOffsets seq_offsets;
@@ -114,6 +137,12 @@ struct AttentionBackward : autograd::Node {
 
 std::vector<Tensor> AttentionBackward::backward(const Tensor& grad_output) {
   Tensor g = grad_output.detach().contiguous();
+  if (g.device() == Device::cuda) {
+    std::vector<Tensor> grads;
+    ERC_CUDA_CALL(grads = cuda::relative_position_attention_backward(
+                      device_args(q, k, v, gate, rel_embed, seq_offsets, buckets), out, g));
+    return grads;
+  }
   const DType dtype = q.dtype();
   Tensor dq = Tensor::zeros(q.shape(), dtype), dk = Tensor::zeros(k.shape(), dtype),
          dv = Tensor::zeros(v.shape(), dtype), dgate = Tensor::zeros(gate.shape(), dtype),
@@ -188,7 +217,7 @@ std::vector<Tensor> AttentionBackward::backward(const Tensor& grad_output) {
 Tensor relative_position_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& gate,
                                    const Tensor& rel_embed, const SeqOffsets& seq_offsets,
                                    const RelativeBuckets& buckets) {
-  require_cpu("relative_position_attention", {q, k, v, gate, rel_embed});
+  const Device device = device_of("relative_position_attention", {q, k, v, gate, rel_embed});
   ERC_CHECK(q.dim() == 2 && gate.dim() == 2 && rel_embed.dim() == 2,
             "relative_position_attention: expected q [T, H Dh], gate [T, H], rel_embed [buckets, H], got q ",
             shape_str(q.shape()), ", gate ", shape_str(gate.shape()), ", rel_embed ", shape_str(rel_embed.shape()));
@@ -199,9 +228,10 @@ Tensor relative_position_attention(const Tensor& q, const Tensor& k, const Tenso
   ERC_CHECK(gate.size(0) == T && H > 0 && q.size(1) % H == 0,
             "relative_position_attention: gate must be [T, H] with H dividing q's width, got q ", shape_str(q.shape()),
             ", gate ", shape_str(gate.shape()));
-  ERC_CHECK(buckets.num_buckets >= 4 && buckets.num_buckets % 2 == 0 && buckets.max_distance > buckets.num_buckets / 4,
-            "relative_position_attention: num_buckets must be even and >= 4 and max_distance above a quarter of it, got ",
-            buckets.num_buckets, " and ", buckets.max_distance);
+  ERC_CHECK(
+      buckets.num_buckets >= 4 && buckets.num_buckets % 2 == 0 && buckets.max_distance > buckets.num_buckets / 4,
+      "relative_position_attention: num_buckets must be even and >= 4 and max_distance above a quarter of it, got ",
+      buckets.num_buckets, " and ", buckets.max_distance);
   ERC_CHECK(rel_embed.size(0) == buckets.num_buckets && rel_embed.size(1) == H,
             "relative_position_attention: rel_embed must be [", buckets.num_buckets, ", ", H, "], got ",
             shape_str(rel_embed.shape()));
@@ -213,34 +243,38 @@ Tensor relative_position_attention(const Tensor& q, const Tensor& k, const Tenso
   const Geometry geo{T, H, q.size(1) / H};
   Tensor qc = q.detach().contiguous(), kc = k.detach().contiguous(), vc = v.detach().contiguous(),
          gc = gate.detach().contiguous(), ec = rel_embed.detach().contiguous();
-  Tensor out = Tensor::empty(q.shape(), q.dtype());
-  dispatch_float(q.dtype(), "relative_position_attention", [&](auto tag) {
-    using scalar_t = decltype(tag);
-    const int64_t S = int64_t(seq_offsets.size()) - 1, HD = geo.HD(), Dh = geo.Dh;
-    const ProbabilityRow<scalar_t> row_of = probability_row<scalar_t>();
-    // Tasks (sequence, head) own disjoint outputs; BLAS runs single-threaded inside the parallel region. A thread's
-    // buffers serve all its tasks: a fresh [rows, n] block per task would be zeroed once more per head.
+  Tensor out = Tensor::empty(q.shape(), q.dtype(), device);
+  if (device == Device::cuda)
+    ERC_CUDA_CALL(
+        cuda::relative_position_attention_forward(device_args(qc, kc, vc, gc, ec, seq_offsets, buckets), out));
+  else
+    dispatch_float(q.dtype(), "relative_position_attention", [&](auto tag) {
+      using scalar_t = decltype(tag);
+      const int64_t S = int64_t(seq_offsets.size()) - 1, HD = geo.HD(), Dh = geo.Dh;
+      const ProbabilityRow<scalar_t> row_of = probability_row<scalar_t>();
+      // Tasks (sequence, head) own disjoint outputs; BLAS runs single-threaded inside the parallel region. A thread's
+      // buffers serve all its tasks: a fresh [rows, n] block per task would be zeroed once more per head.
 #pragma omp parallel if (score_count(seq_offsets, geo.H) > 16384)
-    {
-      std::vector<scalar_t> table, p;
+      {
+        std::vector<scalar_t> table, p;
 #pragma omp for schedule(dynamic)
-      for (int64_t task = 0; task < S * H; ++task) {
-        const int64_t s = task / H, h = task % H;
-        const int64_t t0 = seq_offsets[size_t(s)], n = seq_offsets[size_t(s) + 1] - t0;
-        const int64_t off = t0 * HD + h * Dh;
-        head_bias_table(ec.data<scalar_t>(), H, h, n, buckets, table);
-        const int64_t block = Geometry::block_rows(n);
-        p.resize(std::max(p.size(), size_t(block * n)));
-        for (int64_t i0 = 0; i0 < n; i0 += block) {
-          const int64_t rows = std::min(block, n - i0);
-          block_probabilities(geo, qc.data<scalar_t>() + off, kc.data<scalar_t>() + off, gc.data<scalar_t>() + t0 * H,
-                              h, table, n, i0, rows, row_of, p.data());
-          blas::gemm<scalar_t>("attention", false, false, rows, Dh, n, p.data(), n, vc.data<scalar_t>() + off, HD,
-                               scalar_t(0), out.data<scalar_t>() + off + i0 * HD, HD);
+        for (int64_t task = 0; task < S * H; ++task) {
+          const int64_t s = task / H, h = task % H;
+          const int64_t t0 = seq_offsets[size_t(s)], n = seq_offsets[size_t(s) + 1] - t0;
+          const int64_t off = t0 * HD + h * Dh;
+          head_bias_table(ec.data<scalar_t>(), H, h, n, buckets, table);
+          const int64_t block = Geometry::block_rows(n);
+          p.resize(std::max(p.size(), size_t(block * n)));
+          for (int64_t i0 = 0; i0 < n; i0 += block) {
+            const int64_t rows = std::min(block, n - i0);
+            block_probabilities(geo, qc.data<scalar_t>() + off, kc.data<scalar_t>() + off, gc.data<scalar_t>() + t0 * H,
+                                h, table, n, i0, rows, row_of, p.data());
+            blas::gemm<scalar_t>("attention", false, false, rows, Dh, n, p.data(), n, vc.data<scalar_t>() + off, HD,
+                                 scalar_t(0), out.data<scalar_t>() + off + i0 * HD, HD);
+          }
         }
       }
-    }
-  });
+    });
   if (autograd::needs_grad({q, k, v, gate, rel_embed})) {
     auto node = std::make_shared<AttentionBackward>();
     node->q = qc, node->k = kc, node->v = vc, node->gate = gc, node->rel_embed = ec, node->out = out.detach();

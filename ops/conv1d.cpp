@@ -5,6 +5,8 @@
 
 #include "autograd/node.h"
 #include "ops/blas.h"
+#include "ops/conv1d_cuda.h"
+#include "ops/conv1d_geometry.h"
 #include "ops/cpu_isa.h"
 #include "ops/device.h"
 
@@ -12,25 +14,7 @@ namespace erc::ops {
 
 namespace {
 
-// The column matrix of one group holds (C_in / groups) K rows; its columns are cut into tiles of output positions
-// so that it stays near 2M elements (8 MiB in f32) however long the input: WavLM's second encoder layer on a
-// minute of audio would otherwise need a 1536 x 96000 matrix. 64 columns at least keep the GEMM efficient.
-constexpr int64_t kColBudget = int64_t(1) << 21;
-constexpr int64_t kMinTile = 64;
-
-struct Geometry {
-  int64_t B, C_in, L, C_out, K, L_out, stride, padding, groups;
-  int64_t cg_in() const { return C_in / groups; }
-  int64_t cg_out() const { return C_out / groups; }
-  int64_t rows() const { return cg_in() * K; }  // of a group's column matrix; also weight's row length
-  int64_t tile() const { return std::min(L_out, std::max(kMinTile, kColBudget / rows())); }
-  // Output positions l in [lo, hi) read x at l stride + k - padding inside [0, L); the others read padding.
-  int64_t valid_lo(int64_t k) const { return padding - k <= 0 ? 0 : (padding - k + stride - 1) / stride; }
-  int64_t valid_hi(int64_t k) const {
-    const int64_t end = L + padding - k;  // l stride < end
-    return std::min(L_out, end <= 0 ? 0 : (end + stride - 1) / stride);
-  }
-};
+using Geometry = Conv1dGeometry;
 
 // col [rows, n]: row c K + k, column j holds x[c, (l0 + j) stride + k - padding], zero in the padding.
 // x points at the group's first channel of one batch element.
@@ -161,6 +145,13 @@ struct Conv1dBackward : autograd::Node {
     Tensor gy = g.detach().contiguous();
     Tensor dx, dw, db;
     const bool want_x = needs_input_grad(0), want_w = needs_input_grad(1);
+    if (gy.device() == Device::cuda) {
+      if (want_x) dx = Tensor::zeros(x.shape(), x.dtype(), Device::cuda);
+      if (want_w) dw = Tensor::zeros(weight.shape(), x.dtype(), Device::cuda);
+      if (needs_input_grad(2)) db = Tensor::empty({geo.C_out}, x.dtype(), Device::cuda);
+      ERC_CUDA_CALL(cuda::conv1d_backward(geo, x, weight, gy, dx, dw, db));
+      return {dx, dw, db};
+    }
     if (want_x) dx = Tensor::zeros(x.shape(), x.dtype());
     if (want_w) dw = Tensor::zeros(weight.shape(), x.dtype());
     const int64_t rows = geo.rows(), tile = geo.tile(), cg_in = geo.cg_in(), cg_out = geo.cg_out();
@@ -184,10 +175,11 @@ struct Conv1dBackward : autograd::Node {
               if (want_w) {
                 im2col(geo, px + x_off, l0, n, pc);
                 blas::gemm<scalar_t>("conv1d", false, true, cg_out, rows, n, g_grp + l0, geo.L_out, pc, n, scalar_t(1),
-                               dw.data<scalar_t>() + grp * cg_out * rows, rows);
+                                     dw.data<scalar_t>() + grp * cg_out * rows, rows);
               }
               if (want_x) {
-                blas::gemm<scalar_t>("conv1d", true, false, rows, n, cg_out, w_grp, rows, g_grp + l0, geo.L_out, scalar_t(0), pc, n);
+                blas::gemm<scalar_t>("conv1d", true, false, rows, n, cg_out, w_grp, rows, g_grp + l0, geo.L_out,
+                                     scalar_t(0), pc, n);
                 col2im(geo, pc, l0, n, dx.data<scalar_t>() + x_off);
               }
             }
@@ -218,7 +210,7 @@ struct Conv1dBackward : autograd::Node {
 
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride, int64_t padding,
               int64_t groups) {
-  require_cpu("conv1d", {x, weight, bias});
+  const Device device = device_of("conv1d", {x, weight, bias});
   ERC_CHECK(x.dim() == 3 && weight.dim() == 3,
             "conv1d: expected x [B, C_in, L] and weight [C_out, C_in / groups, K], got ", shape_str(x.shape()), " and ",
             shape_str(weight.shape()));
@@ -251,7 +243,11 @@ Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t
 
   const bool record = autograd::needs_grad({x, weight, bias});
   Tensor y;
-  if (cpu_isa() != CpuIsa::baseline && frames_major(x)) {
+  if (device == Device::cuda) {
+    y = Tensor::empty({geo.B, geo.C_out, geo.L_out}, x.dtype(), device);
+    const Tensor bc = bias.defined() ? bias.detach().contiguous() : Tensor();
+    ERC_CUDA_CALL(cuda::conv1d_forward(geo, x.detach().contiguous(), weight.detach().contiguous(), bc, y));
+  } else if (cpu_isa() != CpuIsa::baseline && frames_major(x)) {
     // The fast path: frames-major in, frames-major out, as PyTorch's convolutions keep a channels-last input's layout.
     Tensor frames = Tensor::empty({geo.B, geo.L_out, geo.C_out}, x.dtype());
     Tensor xf = x.detach(), w_taps = weight.detach().permute({0, 2, 1}).contiguous();

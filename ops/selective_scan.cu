@@ -279,16 +279,7 @@ __global__ void sum_partials_kernel(const double* partial, int64_t n_parts, int6
   }
 }
 
-// Dynamic shared memory beyond the default 48 KiB must be asked for, per kernel.
-template <auto Kernel>
-size_t shared_memory_for(size_t bytes, int64_t N) {
-  constexpr size_t kDefault = 48 * 1024, kMost = 227 * 1024;
-  ERC_CHECK(bytes <= kMost, "selective_scan: N = ", N, " states need ", bytes,
-            " bytes of shared memory per block on the device, more than the ", kMost, " a block may have");
-  if (bytes > kDefault)
-    ERC_CUDA_CHECK(cudaFuncSetAttribute(Kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)));
-  return bytes;
-}
+std::string scan_needs(int64_t N) { return "selective_scan with N = " + std::to_string(N) + " states"; }
 
 template <typename T>
 ScanArgs<T> args_of(const std::vector<Tensor>& t, const Tensor& chunk_begin) {
@@ -328,16 +319,16 @@ Tensor selective_scan_forward(const std::vector<Tensor>& inputs, const SeqOffset
     Tensor decay_product = Tensor::empty(per_chunk, inputs[0].dtype(), Device::cuda);
     const dim3 grid = chunk_grid(chunks.count, E);
     const size_t rows = kScanChunk * N * sizeof(scalar_t);
-    launch<scan_chunk_local_kernel<scalar_t>>(ERC_HERE, grid, kChannels,
-                                              shared_memory_for<scan_chunk_local_kernel<scalar_t>>(rows, N), in,
-                                              h_local.device_data<scalar_t>(), decay_product.device_data<scalar_t>());
+    launch<scan_chunk_local_kernel<scalar_t>>(
+        ERC_HERE, grid, kChannels, dynamic_shared_memory<scan_chunk_local_kernel<scalar_t>>(rows, scan_needs(N)), in,
+        h_local.device_data<scalar_t>(), decay_product.device_data<scalar_t>());
     launch<scan_chunk_starts_kernel<scalar_t>>(ERC_HERE, grid_for(chunks.n_seqs * E * N, kThreads), kThreads, 0,
                                                h_local.device_data<scalar_t>(), decay_product.device_data<scalar_t>(),
                                                chunks.first_chunk.device_data<int64_t>(), chunks.n_seqs, E * N,
                                                states.device_data<scalar_t>());
-    launch<scan_chunk_output_kernel<scalar_t>>(ERC_HERE, grid, kChannels,
-                                               shared_memory_for<scan_chunk_output_kernel<scalar_t>>(2 * rows, N), in,
-                                               states.device_data<scalar_t>(), out.device_data<scalar_t>());
+    launch<scan_chunk_output_kernel<scalar_t>>(
+        ERC_HERE, grid, kChannels, dynamic_shared_memory<scan_chunk_output_kernel<scalar_t>>(2 * rows, scan_needs(N)),
+        in, states.device_data<scalar_t>(), out.device_data<scalar_t>());
   });
   return states;
 }
@@ -360,8 +351,8 @@ std::vector<Tensor> selective_scan_backward(const std::vector<Tensor>& inputs, c
     const size_t rows = kScanChunk * N * sizeof(scalar_t);
     const scalar_t* pg = g.device_data<scalar_t>();
     launch<scan_chunk_carry_kernel<scalar_t>>(
-        ERC_HERE, grid, kChannels, shared_memory_for<scan_chunk_carry_kernel<scalar_t>>(rows, N), in, pg,
-        carry_local.device_data<scalar_t>(), decay_product.device_data<scalar_t>());
+        ERC_HERE, grid, kChannels, dynamic_shared_memory<scan_chunk_carry_kernel<scalar_t>>(rows, scan_needs(N)), in,
+        pg, carry_local.device_data<scalar_t>(), decay_product.device_data<scalar_t>());
     launch<scan_chunk_carry_in_kernel<scalar_t>>(
         ERC_HERE, grid_for(chunks.n_seqs * E * N, kThreads), kThreads, 0, carry_local.device_data<scalar_t>(),
         decay_product.device_data<scalar_t>(), chunks.first_chunk.device_data<int64_t>(), chunks.n_seqs, E * N,
@@ -381,7 +372,8 @@ std::vector<Tensor> selective_scan_backward(const std::vector<Tensor>& inputs, c
                                dC_part.device_data<double>()};
     const size_t sums = 2 * kChannels * kScanChunk * sizeof(double);
     launch<scan_chunk_backward_kernel<scalar_t>>(
-        ERC_HERE, grid, kChannels, shared_memory_for<scan_chunk_backward_kernel<scalar_t>>(sums + 2 * rows, N), in,
+        ERC_HERE, grid, kChannels,
+        dynamic_shared_memory<scan_chunk_backward_kernel<scalar_t>>(sums + 2 * rows, scan_needs(N)), in,
         states.device_data<scalar_t>(), carry_in.device_data<scalar_t>(), pg, d, partial);
     auto sum = [&](const Tensor& part, int64_t n_parts, int64_t width, const Tensor& grad) {
       launch<sum_partials_kernel<scalar_t>>(ERC_HERE, grid_for(width, kThreads), kThreads, 0,

@@ -149,6 +149,7 @@ Predictor::Predictor(const RunChoice& run, extract::FrontEndOptions front) {
   if (front.layer == 0) front.layer = features_.layer;
   ERC_CHECK(front.frontend != "wavlm" || !front.wavlm.empty() || run_used_fbank, run.run_dir, "'s features came from ",
             features_.extractor, ", layer ", features_.layer, ": give those weights with --wavlm PATH");
+  if (front.frontend == "wavlm") front.device = run.device;
   front_end_ = extract::make_front_end(front);
   data::CacheAttributes offered = front_end_->attributes();
   offered.normalised = features_.normalised;

@@ -3,11 +3,21 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <string>
+
 #include "cuda/device.h"
 #include "tensor/tensor.h"
 #include "test_util.h"
 
 namespace erc::test {
+
+// The source tree, for a test that reads its files: $ERC_SOURCE_DIR where set (tools/gpu_check.sh runs the tests on a
+// GPU machine, from a copy of the tree at another path), else where CMake found it.
+inline std::string source_dir() {
+  const char* moved = std::getenv("ERC_SOURCE_DIR");
+  return moved ? moved : ERC_SOURCE_DIR;
+}
 
 class CudaTest : public ::testing::Test {
  protected:

@@ -223,10 +223,10 @@ inline std::vector<OpCase> op_cases() {
     add("linear", "noncontiguous", T, 1e-6, kCuda,
         [=](uint64_t s) { return Inputs{u({17, T}, s), u({17, 11}, s + 1), u({11}, s + 2)}; },
         [](const Inputs& x) { return ops::linear(ops::transpose(x[0], 0, 1), ops::transpose(x[1], 0, 1), x[2]); });
-    add("conv1d", "strided_grouped", T, 1e-6, kCpuOnly,
+    add("conv1d", "strided_grouped", T, 1e-6, kCuda,
         [=](uint64_t s) { return Inputs{u({2, 4, T + 2}, s), u({6, 2, 5}, s + 1), u({6}, s + 2)}; },
         [](const Inputs& x) { return ops::conv1d(x[0], x[1], x[2], 2, 2, 2); });
-    add("relative_position_attention", "packed", T, 3e-6, kCpuOnly,
+    add("relative_position_attention", "packed", T, 3e-6, kCuda,
         [=](uint64_t s) {
           return Inputs{u({T, 8}, s), u({T, 8}, s + 1), u({T, 8}, s + 2), u({T, 2}, s + 3, 0.5, 2), u({32, 2}, s + 4)};
         },
@@ -266,13 +266,35 @@ inline std::vector<OpCase> op_cases() {
   // Frames-major inputs, [B, L, C_in] seen as [B, C_in, L] (conv1d's fast path): read in place (no padding, one
   // group), and copied per group with padding. Last, so that the cases above keep their indices and seeds.
   for (int64_t T : {1, 2, 13, 2047, 2048, 2049}) {
-    add("conv1d", "frames_major", T, 1e-6, kCpuOnly,
+    add("conv1d", "frames_major", T, 1e-6, kCuda,
         [=](uint64_t s) { return Inputs{u({2, T + 2, 5}, s), u({3, 5, 3}, s + 1), u({3}, s + 2)}; },
         [](const Inputs& x) { return ops::conv1d(ops::transpose(x[0], 1, 2), x[1], x[2], 2); });
-    add("conv1d", "frames_major_grouped", T, 1e-6, kCpuOnly,
+    add("conv1d", "frames_major_grouped", T, 1e-6, kCuda,
         [=](uint64_t s) { return Inputs{u({2, T + 2, 4}, s), u({6, 2, 5}, s + 1), u({6}, s + 2)}; },
         [](const Inputs& x) { return ops::conv1d(ops::transpose(x[0], 1, 2), x[1], x[2], 2, 2, 2); });
   }
+  // The attention at WavLM's head width (64: two dimensions per lane on the device), its last sequence 31, 32 and 33
+  // frames long (the device's tile of 32 keys); and, at the narrow width, a 30 s utterance (1,499 frames) packed after
+  // a 1-frame one.
+  for (int64_t T : {48, 49, 50}) {
+    add("relative_position_attention", "wide", T, 3e-6, kCuda,
+        [=](uint64_t s) {
+          return Inputs{u({T, 128}, s), u({T, 128}, s + 1), u({T, 128}, s + 2), u({T, 2}, s + 3, 0.5, 2),
+                        u({320, 2}, s + 4)};
+        },
+        [T](const Inputs& x) {
+          return ops::relative_position_attention(x[0], x[1], x[2], x[3], x[4], packing(T), ops::RelativeBuckets{320, 800});
+        });
+  }
+  add("relative_position_attention", "thirty_seconds", 1500, 3e-6, kCuda,
+      [=](uint64_t s) {
+        return Inputs{u({1500, 8}, s), u({1500, 8}, s + 1), u({1500, 8}, s + 2), u({1500, 2}, s + 3, 0.5, 2),
+                      u({320, 2}, s + 4)};
+      },
+      [](const Inputs& x) {
+        return ops::relative_position_attention(x[0], x[1], x[2], x[3], x[4], ops::SeqOffsets{0, 1, 1500},
+                                                ops::RelativeBuckets{320, 800});
+      });
   return cases;
 }
 // clang-format on

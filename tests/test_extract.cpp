@@ -21,16 +21,19 @@ void write_text(const fs::path& path, const std::string& text) { std::ofstream(p
 fs::path make_list(const fs::path& dir) {
   const Tensor speech = data::load_audio(std::string(ERC_FIXTURE_DIR) + "/speech.wav");
   const int64_t lengths[] = {16000, 400, 12345, 30000};
-  for (int i = 0; i < 4; ++i) data::write_wav((dir / ("u" + std::to_string(i) + ".wav")).string(),
-                                              speech.narrow(0, 1000 * i, lengths[i]).contiguous(), 16000);
+  for (int i = 0; i < 4; ++i)
+    data::write_wav((dir / ("u" + std::to_string(i) + ".wav")).string(),
+                    speech.narrow(0, 1000 * i, lengths[i]).contiguous(), 16000);
   write_text(dir / "list.csv",
              "path,dialogue,speaker,label\nu0.wav,d1,F,ang\nu1.wav,d1,M,xxx\nu2.wav,d2,F,neu\nu3.wav,d2,M,sad\n");
   return dir / "list.csv";
 }
 
 std::unique_ptr<extract::FrontEnd> tiny_wavlm() {
-  return extract::make_front_end(
-      {.frontend = "wavlm", .wavlm = "random:" + std::string(ERC_FIXTURE_DIR) + "/wavlm_tiny.json", .layer = 2, .seed = 3});
+  return extract::make_front_end({.frontend = "wavlm",
+                                  .wavlm = "random:" + std::string(ERC_FIXTURE_DIR) + "/wavlm_tiny.json",
+                                  .layer = 2,
+                                  .seed = 3});
 }
 
 extract::ExtractOptions f32_options() {
@@ -103,6 +106,25 @@ TEST(Extract, ResumesAfterInterruption) {
     EXPECT_EQ(resumed.read(u).to_vector<float>(), uninterrupted.read(u).to_vector<float>()) << u;
   }
   fs::remove_all(dir);
+}
+
+// A .partial file begun on another device (or in another precision) is resumed only when asked, and the cache then
+// names both.
+TEST(Extract, ResumesWhatAnotherDeviceBeganOnlyWhenAskedAndThenNamesBoth) {
+  const fs::path dir = test::fresh_dir("mix");
+  const auto items = data::read_audio_list(make_list(dir).string());
+  auto model = tiny_wavlm();
+  const std::string out = (dir / "f.h5").string();
+  data::CacheAttributes on_gpu = extract::extract_attributes(*model, f32_options());
+  EXPECT_EQ(on_gpu.computed_on, "cpu f32");
+  on_gpu.computed_on = "cuda tf32";
+  { data::FeatureCacheWriter begun(out, on_gpu); }  // interrupted before its first utterance
+  EXPECT_TRUE(
+      mentions(error_of([&] { extract::extract_features(*model, items, out, f32_options()); }), "--mix-devices"));
+  extract::ExtractOptions mixed = f32_options();
+  mixed.mix_devices = true;
+  extract::extract_features(*model, items, out, mixed);
+  EXPECT_EQ(data::FeatureCacheReader(out).attributes().computed_on, "cuda tf32 + cpu f32");
 }
 
 TEST(Extract, RefusesBadLists) {

@@ -58,10 +58,9 @@ const std::set<std::string> kEveryOp = {"add",
                                         "selective_scan",
                                         "relative_position_attention"};  // sequences
 
-// The ops whose CUDA kernels are still to be written (CUDA backend II and the WavLM kernels): their cases run on the
+// The ops whose CUDA kernels are still to be written (the index ops): their cases run on the
 // CPU only. A kernel that lands marks its op's cases kCuda and leaves this list.
-const std::set<std::string> kCpuOnly = {"flip",   "embedding", "index_select",
-                                        "gather", "conv1d",    "relative_position_attention"};
+const std::set<std::string> kCpuOnly = {"flip", "embedding", "index_select", "gather"};
 
 TEST(OpRegistry, CoversEveryOp) {
   std::set<std::string> covered;

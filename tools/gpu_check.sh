@@ -34,7 +34,8 @@ prepare() {
     bash tools/setup.sh erc_cuda_tests
   rm -rf "$bundle"
   mkdir -p "$bundle/bin" "$bundle/lib"
-  cp build-gpu/tests/test_cuda_* build-gpu/apps/erc_profile build-gpu/apps/erc_train build-gpu/apps/erc_synth "$bundle/bin/"
+  cp build-gpu/tests/test_cuda_* build-gpu/apps/erc_profile build-gpu/apps/erc_train build-gpu/apps/erc_synth \
+    build-gpu/apps/erc_extract "$bundle/bin/"
   rm -f "$bundle"/bin/*.cmake
   # The shared libraries the tests load, but for glibc's, the C++ runtime's (the GPU machine's are newer) and CUDA's
   # (it brings its own CUDA 13).
@@ -95,7 +96,9 @@ for p in nvidia.__path__:
   out=$(mktemp)
   for bin in "$bundle"/bin/test_cuda_*; do
     name=$(basename "$bin")
-    if CUDA_LAUNCH_BLOCKING=1 LD_LIBRARY_PATH=$libs timeout 300 "$bin" > "$out" 2>&1; then status=ok
+    # The tests that read the tree or run erc_extract find them here, wherever the tree was when they were built.
+    if ERC_SOURCE_DIR=$PWD ERC_EXTRACT=$PWD/$bundle/bin/erc_extract CUDA_LAUNCH_BLOCKING=1 LD_LIBRARY_PATH=$libs \
+         timeout 300 "$bin" > "$out" 2>&1; then status=ok
     else status="FAILED (exit $?)"; failed=1; fi
     # A test that skips for want of a GPU where a driver answers is a GPU the tests cannot use: a failure too.
     if [ -n "$driver" ] && grep -q 'no CUDA GPU answers' "$out"; then status="$status, NO GPU FOR THE TESTS"; failed=1; fi

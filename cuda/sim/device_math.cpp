@@ -38,11 +38,13 @@ uint64_t bits(T x) {
 }
 
 // A kernel's result of function `fn` at `x`: libm's `y`, or in ulp mode `y` moved by `ulps` units in the last place,
-// up or down by the hash of (fn, x). Zeros, infinities and NaN stay (a GPU's are exact there too), and so does a
-// result the move would take out of range.
+// up or down by the hash of (fn, x). Zeros, infinities and NaN stay (a GPU's are exact there too), as does a
+// function of one argument at 0 (exp(0) is exactly 1 on a GPU: the softmax of a row's maximum is 1, not 1 + 2 ulps)
+// and a result the move would take out of range.
 template <typename T>
-T device_result(T y, uint64_t fn, uint64_t x_bits, int ulps) {
-  if (running_context == nullptr || current_mode() != MathMode::ulp || !std::isfinite(y) || y == T(0)) return y;
+T device_result(T y, uint64_t fn, uint64_t x_bits, int ulps, bool at_zero = false) {
+  if (running_context == nullptr || current_mode() != MathMode::ulp || !std::isfinite(y) || y == T(0) || at_zero)
+    return y;
   const T toward = (mix(x_bits ^ (fn * 0x9E3779B97F4A7C15ull)) & 1) ? T(INFINITY) : T(-INFINITY);
   T moved = y;
   for (int i = 0; i < ulps; ++i) moved = std::nextafter(moved, toward);
@@ -57,10 +59,10 @@ MathMode math() { return current_mode(); }
 }  // namespace erc::sim
 
 // name, its maximum ulp error on a GPU, and a number that tells the functions apart in the hash.
-#define ERC_SIM_WRAP1(name, type, ulps, id)                                              \
-  extern "C" type __real_##name(type);                                                   \
-  extern "C" type __wrap_##name(type x) {                                                \
-    return erc::sim::device_result<type>(__real_##name(x), id, erc::sim::bits(x), ulps); \
+#define ERC_SIM_WRAP1(name, type, ulps, id)                                                      \
+  extern "C" type __real_##name(type);                                                           \
+  extern "C" type __wrap_##name(type x) {                                                        \
+    return erc::sim::device_result<type>(__real_##name(x), id, erc::sim::bits(x), ulps, x == 0); \
   }
 #define ERC_SIM_WRAP2(name, type, ulps, id)                                                                          \
   extern "C" type __real_##name(type, type);                                                                         \

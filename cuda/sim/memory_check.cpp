@@ -132,7 +132,9 @@ void check_word(WordAccesses& w, const AccessRecord& now, const Region& region, 
 void check(const ThreadContext& t, const Region& region, size_t bytes, AccessKind kind, uint32_t site) {
   if (current_checks() != Checks::all) return;
   uint8_t* written = region.written + region.offset;
-  if (kind != AccessKind::write)
+  if (kind == AccessKind::write)
+    std::memset(written, 1, bytes);
+  else
     for (size_t i = 0; i < bytes; ++i)
       if (!written[i])
         kernel_fault(cudaErrorLaunchFailure, [&] {
@@ -141,7 +143,6 @@ void check(const ThreadContext& t, const Region& region, size_t bytes, AccessKin
                  std::to_string(region.offset + i) + " was never written " +
                  (region.device ? "since the buffer was handed out" : "in this block") + ", at " + source_line(site);
         });
-  std::memset(written, 1, bytes);
   AccessRecord now{region.epoch, t.block, *t.barriers, *t.warp_syncs, site, uint16_t(t.thread), 0, uint8_t(kind)};
   const size_t first = region.offset / 4, last = (region.offset + bytes - 1) / 4;
   for (size_t word = first; word <= last; ++word) {
