@@ -16,14 +16,16 @@
 #                                            machine's paths) with CUDA_LAUNCH_BLOCKING=1, so that a fault names its
 #                                            launch; compute-sanitizer's initcheck and racecheck on the op registry's
 #                                            kernels at T 13, where the machine has it; erc_profile at T 14,776 (FP32
-#                                            and TF32) and 26,684 (with and without --recompute-layers); then the
-#                                            reference, PyTorch eager, with mamba_ssm's official kernels only with
-#                                            --mamba (building them for sm_90 takes up to ten minutes)
+#                                            and TF32, each with WavLM-Large's forward on a 10 s clip and a dialogue)
+#                                            and 26,684 (with and without --recompute-layers); then the references,
+#                                            PyTorch eager, with mamba_ssm's official kernels only with --mamba
+#                                            (building them for sm_90 takes up to ten minutes), and transformers'
+#                                            WavLMModel in FP32, TF32 and bf16 (tools/bench/torch_cuda_wavlm.py)
 #
 # run writes to LOG_DIR (default: $OUT, which the device tool brings back, else gpu_logs/): environment.txt
 # (nvidia-smi, nvcc, the libraries the tests load), cuda_tests.log (every test's output), sanitizer_*.log,
 # summary.txt (one line per check and per timing), profile_*.txt and .json (erc_profile), mamba_build.log and
-# torch_*.txt (the reference). It exits non-zero when a check fails. Here, without a GPU, run checks the script
+# torch_*.txt (the references). It exits non-zero when a check fails. Here, without a GPU, run checks the script
 # itself: the driver check fails, every CUDA test skips, saying why, and the timings say there is no device.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -133,14 +135,14 @@ for p in nvidia.__path__:
   # erc's kernels at the paper's shapes, and the whole step at the longest conversation (its peak memory).
   local name_args
   for name_args in "profile_fp32:--frames 14776" "profile_tf32:--frames 14776 --tf32" \
-                   "profile_26684:--frames 26684 --step-only --tf32" \
-                   "profile_26684_recompute:--frames 26684 --step-only --tf32 --recompute-layers"; do
+                   "profile_26684:--frames 26684 --step-only --tf32 --no-wavlm" \
+                   "profile_26684_recompute:--frames 26684 --step-only --tf32 --recompute-layers --no-wavlm"; do
     name=${name_args%%:*}
     # shellcheck disable=SC2086
     if LD_LIBRARY_PATH=$libs timeout 240 "$bundle/bin/erc_profile" --device cuda ${name_args#*:} \
          --json "$logs/$name.json" > "$logs/$name.txt" 2>&1; then status=ok
     else status="FAILED (exit $?): $(grep -m1 '^erc_profile: [^r]' "$logs/$name.txt" || true)"; fi
-    echo "erc_profile ${name_args#*:}: $status, $(grep -E '^(training step|launches per step)' "$logs/$name.txt" | tr '\n' ' ' || true)" \
+    echo "erc_profile ${name_args#*:}: $status, $(grep -E '^(training step|launches per step|WavLM to layer)' "$logs/$name.txt" | tr '\n' ' ' || true)" \
       >> "$logs/summary.txt"
   done
 
@@ -166,6 +168,14 @@ for p in nvidia.__path__:
     PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}" timeout 240 python3 tools/bench/torch_cuda_train_step.py \
       --frames 14776 $([ $precision = tf32 ] && echo --tf32) > "$logs/torch_$precision.txt" 2>&1 || true
     echo "reference $precision: $(grep -m1 '^RESULT' "$logs/torch_$precision.txt" || tail -1 "$logs/torch_$precision.txt")" \
+      >> "$logs/summary.txt"
+  done
+  # WavLM's reference: transformers' WavLMModel to layer 21 on the same GPU, at each precision erc_extract offers
+  # (erc's own WavLM timings are in the profile_* logs above).
+  for precision in fp32 tf32 bf16; do
+    timeout 240 python3 tools/bench/torch_cuda_wavlm.py --precision $precision > "$logs/torch_wavlm_$precision.txt" 2>&1 \
+      || true
+    echo "reference WavLM $precision: $(grep '^RESULT' "$logs/torch_wavlm_$precision.txt" | tr '\n' ' ' || tail -1 "$logs/torch_wavlm_$precision.txt")" \
       >> "$logs/summary.txt"
   done
   cat "$logs/summary.txt"
