@@ -81,13 +81,12 @@ int main(int argc, char** argv) {
   bool no_normalise = false, quiet = false;
   double batch_seconds = 60;
   app.add_option("--corpus", corpus,
-                 "iemocap:PATH (IEMOCAP_full_release) or list:CSV (columns path[,utt_id,"
-                 "dialogue,speaker,label,session])")
+                 "iemocap:PATH (IEMOCAP_full_release) or list:CSV (columns "
+                 "path[,utt_id,dialogue,speaker,label,session])")
       ->required();
   app.add_option("--sessions", sessions, "IEMOCAP sessions to extract")->delimiter(',')->capture_default_str();
   app.add_option("--frontend", front.frontend,
-                 "wavlm (the paper's) or fbank (80 log-mel bands, Kaldi's, at 50 "
-                 "frames/s: no weights)")
+                 "wavlm (the paper's) or fbank (80 log-mel bands, Kaldi's, at 50 frames/s: no weights)")
       ->check(CLI::IsMember({"wavlm", "fbank"}))
       ->capture_default_str();
   app.add_option("--wavlm", front.wavlm,
@@ -101,17 +100,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--out", out, "the HDF5 feature cache to write")->required();
   app.add_option("--device", device,
-                 "where WavLM runs: cpu | cuda | auto (the GPU when one answers); fbank runs on "
-                 "the CPU")
+                 "where WavLM runs: cpu | cuda | auto (the GPU when one answers); fbank runs on the CPU")
       ->capture_default_str();
   app.add_option("--precision", front.precision,
-                 "WavLM's GEMMs on the GPU: f32 (the CPU's features within 1e-4) or "
-                 "tf32 (tensor cores)")
+                 "WavLM's GEMMs on the GPU: f32 (the CPU's features within 1e-4) or tf32 (tensor cores)")
       ->check(CLI::IsMember({"f32", "tf32"}))
       ->capture_default_str();
   app.add_flag("--mix-devices", mix_devices,
-               "resume a .partial cache that another device or precision began (the "
-               "cache then names both); refused otherwise");
+               "resume a .partial cache that another device or precision began (the cache then names "
+               "both); refused otherwise");
   app.add_option("--threads", threads, "CPU threads (0 = all cores)")->capture_default_str();
   app.add_option("--batch-seconds", batch_seconds, "audio seconds of one dialogue per WavLM call")
       ->capture_default_str();

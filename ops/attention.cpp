@@ -118,10 +118,10 @@ cuda::AttentionArgs device_args(const Tensor& q, const Tensor& k, const Tensor& 
                            Tensor(), seq_offsets};
   int64_t longest = 0;
   for (size_t s = 0; s + 1 < seq_offsets.size(); ++s) longest = std::max(longest, seq_offsets[s + 1] - seq_offsets[s]);
-  const int64_t R = std::min(buckets.max_distance, std::max<int64_t>(longest - 1, 0));
-  std::vector<int64_t> distance_bucket(size_t(R + 1));
-  for (int64_t d = 0; d <= R; ++d) distance_bucket[size_t(d)] = relative_bucket(-d, buckets);
-  args.distance_bucket = Tensor::from_vector(distance_bucket, {R + 1}).to(Device::cuda);
+  const int64_t reach = std::min(buckets.max_distance, std::max<int64_t>(longest - 1, 0));
+  std::vector<int64_t> distance_bucket(size_t(reach + 1));
+  for (int64_t d = 0; d <= reach; ++d) distance_bucket[size_t(d)] = relative_bucket(-d, buckets);
+  args.distance_bucket = Tensor::from_vector(distance_bucket, {reach + 1}).to(Device::cuda);
   args.num_buckets = buckets.num_buckets;
   return args;
 }

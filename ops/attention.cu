@@ -21,8 +21,8 @@ struct Pointers {
   const T *q, *k, *v, *gate, *rel_embed;
   const int64_t *offsets, *distance_bucket;
   int64_t n_seqs, H, Dh;
-  int64_t R;     // distances at or beyond R share one bucket per side
-  int64_t half;  // num_buckets / 2: the buckets of j > i start here
+  int64_t reach;  // distances at or beyond reach share one bucket per side
+  int64_t half;   // num_buckets / 2: the buckets of j > i start here
 };
 
 template <typename T>
@@ -46,21 +46,21 @@ Pointers<T> pointers_of(const AttentionArgs& a) {
 template <typename T>
 __device__ int64_t bucket_of(const Pointers<T>& p, int64_t r) {
   const int64_t d = r < 0 ? -r : r;
-  return (r > 0 ? p.half : 0) + p.distance_bucket[d < p.R ? d : p.R];
+  return (r > 0 ? p.half : 0) + p.distance_bucket[d < p.reach ? d : p.reach];
 }
 
 // Block (tile, h) computes rows tile_first[tile] .. + kRows - 1 (within one sequence) of head h; warp w owns row
 // first + w. Each lane keeps a softmax of its own over the keys it takes (l, l + 32, ... of every tile): its running
 // maximum, its sum and its share of the output over all Dh dimensions, rescaled when its maximum moves (the online
 // softmax). The 32 lanes' shares meet once, at the end, in a butterfly: no lane waits for another within a tile.
-// Shared memory: the head's bias for r = -R .. R, the rows' queries, and a tile of keys and of values (rows padded
-// by one element, so that the lanes, each on its own key, fall in distinct banks).
+// Shared memory: the head's bias for r = -reach .. reach, the rows' queries, and a tile of keys and of values (rows
+// padded by one element, so that the lanes, each on its own key, fall in distinct banks).
 template <typename T, int64_t MaxDh>
 __global__ void attention_forward_kernel(Pointers<T> p, const int64_t* tile_first, T scale, T* out) {
   ERC_DYNAMIC_SHARED(T, shared);
-  const int64_t Dh = p.Dh, HD = p.H * Dh, h = blockIdx.y, R = p.R;
-  T* bias = shared;                       // [2 R + 1]
-  T* q_rows = bias + 2 * R + 1;           // [kRows, Dh]
+  const int64_t Dh = p.Dh, HD = p.H * Dh, h = blockIdx.y, reach = p.reach;
+  T* bias = shared;                       // [2 reach + 1]
+  T* q_rows = bias + 2 * reach + 1;       // [kRows, Dh]
   T* k_tile = q_rows + kRows * Dh;        // [kKeys, Dh + 1]
   T* v_tile = k_tile + kKeys * (Dh + 1);  // [kKeys, Dh + 1]
   const int64_t first = tile_first[blockIdx.x];
@@ -68,7 +68,8 @@ __global__ void attention_forward_kernel(Pointers<T> p, const int64_t* tile_firs
   const unsigned lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   const int64_t i = first + warp;
   const bool has_row = i < end;  // the same for the whole warp, so its shuffles have every lane
-  for (int64_t e = threadIdx.x; e < 2 * R + 1; e += blockDim.x) bias[e] = p.rel_embed[bucket_of(p, e - R) * p.H + h];
+  for (int64_t e = threadIdx.x; e < 2 * reach + 1; e += blockDim.x)
+    bias[e] = p.rel_embed[bucket_of(p, e - reach) * p.H + h];
   for (int64_t e = threadIdx.x; e < int64_t(kRows) * Dh; e += blockDim.x) {
     const int64_t row = first + e / Dh;
     q_rows[e] = row < end ? p.q[row * HD + h * Dh + e % Dh] : T(0);
@@ -89,8 +90,8 @@ __global__ void attention_forward_kernel(Pointers<T> p, const int64_t* tile_firs
       T dot = 0;
       for (int64_t d = 0; d < Dh; ++d) dot += q_rows[warp * Dh + d] * k_tile[jj * (Dh + 1) + d];
       int64_t r = j0 + jj - i;
-      r = r < -R ? -R : (r > R ? R : r);
-      const T score = scale * dot + gate * bias[r + R];
+      r = r < -reach ? -reach : (r > reach ? reach : r);
+      const T score = scale * dot + gate * bias[r + reach];
       if (score > m) {  // the maximum moves: what was summed under the old one is rescaled
         const T rescale = std::exp(m - score);
         total *= rescale;
@@ -251,7 +252,7 @@ void relative_position_attention_forward(const AttentionArgs& args, const Tensor
   dispatch_float(args.q.dtype(), "relative_position_attention", [&](auto tag) {
     using scalar_t = decltype(tag);
     const Pointers<scalar_t> p = pointers_of<scalar_t>(args);
-    const size_t bytes = size_t(2 * p.R + 1 + kRows * Dh + 2 * kKeys * (Dh + 1)) * sizeof(scalar_t);
+    const size_t bytes = size_t(2 * p.reach + 1 + kRows * Dh + 2 * kKeys * (Dh + 1)) * sizeof(scalar_t);
     const dim3 grid(unsigned(firsts.size()), unsigned(H));
     auto run = [&](auto kernel_tag) {  // each lane's share of a row in registers: 64 of them for WavLM's heads
       constexpr auto kernel = attention_forward_kernel<scalar_t, decltype(kernel_tag)::value>;
