@@ -2,8 +2,6 @@
 // --device cuda writes the cache --device cpu writes, within erc's float32 bound for WavLM (1e-4 relative), and
 // records where it was computed; erc_predict's front end on the device gives the CPU's probabilities. The demo's
 // WavLM configuration on random weights (tools/demo_wavlm.json). In a SIM build on the simulator.
-#include <sys/wait.h>
-
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -56,29 +54,18 @@ const World& world() {
   return w;
 }
 
-struct Outcome {
-  int status = 0;
-  std::string output;
-};
-
-Outcome run_extract(const std::string& device, const std::string& out) {
-  const std::string line = extract_program() + " --corpus list:" + world().list + " --wavlm " + kDemoWavLM +
-                           " --layer 2 --seed 3 --dtype f32 --quiet --device " + device + " --out " + out + " 2>&1";
-  Outcome o;
-  FILE* pipe = popen(line.c_str(), "r");
-  char buf[4096];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) o.output.append(buf, n);
-  o.status = WEXITSTATUS(pclose(pipe));
-  return o;
+test::ProgramOutcome run_extract(const std::string& device, const std::string& out) {
+  return test::run_program(extract_program() + " --corpus list:" + world().list + " --wavlm " + kDemoWavLM +
+                           " --layer 2 --seed 3 --dtype f32 --quiet --device " + device + " --out " + out);
 }
 
 class CudaExtract : public test::CudaTest {};
 
 TEST_F(CudaExtract, ProgramOnTheDeviceWritesTheCpusCacheWithinTheFloat32Bound) {
   const std::string cpu = (world().dir / "cpu.h5").string(), cuda = (world().dir / "cuda.h5").string();
-  const Outcome on_cpu = run_extract("cpu", cpu);
+  const test::ProgramOutcome on_cpu = run_extract("cpu", cpu);
   ASSERT_EQ(on_cpu.status, 0) << on_cpu.output;
-  const Outcome on_cuda = run_extract("cuda", cuda);
+  const test::ProgramOutcome on_cuda = run_extract("cuda", cuda);
   ASSERT_EQ(on_cuda.status, 0) << on_cuda.output;
   EXPECT_TRUE(test::mentions(on_cuda.output, "on the CUDA device, GEMMs in f32")) << on_cuda.output;
   const data::FeatureCacheReader a(cpu), b(cuda);
@@ -92,7 +79,7 @@ TEST_F(CudaExtract, ProgramOnTheDeviceWritesTheCpusCacheWithinTheFloat32Bound) {
   }
   // Finished on the CPU, the cache is this run's result on the device too: nothing to do, nothing rewritten.
   const auto before = fs::last_write_time(cpu);
-  const Outcome again = run_extract("cuda", cpu);
+  const test::ProgramOutcome again = run_extract("cuda", cpu);
   EXPECT_EQ(again.status, 0) << again.output;
   EXPECT_TRUE(test::mentions(again.output, "nothing to do")) << again.output;
   EXPECT_EQ(fs::last_write_time(cpu), before);

@@ -1,7 +1,6 @@
 // erc_predict's library and program: the probabilities equal erc_eval's on the same utterances through an f32
 // feature cache, a recording cut at its turns gives what its utterance files give, and bad input (another front
 // end, an unparsable or impossible turn, an unreadable recording) is refused naming it, with nothing written.
-#include <sys/wait.h>
 
 #include <cmath>
 #include <cstdio>
@@ -202,20 +201,9 @@ TEST(Predict, MismatchOfNormalisationIsNamed) {
 
 // ---- the program: each bad input is a clear error with file and line, exit status 1, and no output folder.
 
-struct Outcome {
-  int status = 0;
-  std::string output;
-};
-
-Outcome run_predict(const std::string& args) {
-  const std::string line = std::string(ERC_PREDICT_PATH) + " --run " + world().conversation_run + " --wavlm " +
-                           kTinyWavLM + " --seed 3 " + args + " 2>&1";
-  Outcome o;
-  FILE* pipe = popen(line.c_str(), "r");
-  char buf[4096];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) o.output.append(buf, n);
-  o.status = WEXITSTATUS(pclose(pipe));
-  return o;
+test::ProgramOutcome run_predict(const std::string& args) {
+  return test::run_program(std::string(ERC_PREDICT_PATH) + " --run " + world().conversation_run + " --wavlm " +
+                           kTinyWavLM + " --seed 3 " + args);
 }
 
 void expect_refused(const std::string& what, const std::string& segments_text, const std::string& message,
@@ -225,8 +213,8 @@ void expect_refused(const std::string& what, const std::string& segments_text, c
   const std::string segments = (dir / (what + ".rttm")).string();
   write_text(segments, segments_text);
   const fs::path out = dir / "out";
-  const Outcome o = run_predict("--audio " + (recording.empty() ? world().recording : recording) + " --segments " +
-                                segments + " --out " + out.string());
+  const test::ProgramOutcome o = run_predict("--audio " + (recording.empty() ? world().recording : recording) +
+                                             " --segments " + segments + " --out " + out.string());
   EXPECT_EQ(o.status, 1) << o.output;
   EXPECT_TRUE(mentions(o.output, message)) << what;
   EXPECT_FALSE(fs::exists(out)) << what << ": " << out << " was written";
@@ -234,7 +222,7 @@ void expect_refused(const std::string& what, const std::string& segments_text, c
 
 TEST(PredictProgram, WritesPredictionsTimelineAndPrintsTheAtmosphere) {
   const fs::path out = world().dir / "program_out";
-  const Outcome o =
+  const test::ProgramOutcome o =
       run_predict("--audio " + world().recording + " --segments " + world().rttm + " --out " + out.string());
   ASSERT_EQ(o.status, 0) << o.output;
   EXPECT_TRUE(mentions(o.output, "d3: 3 utterances"));
@@ -252,8 +240,8 @@ TEST(PredictProgram, SeveralRecordingsInOneCallEachGetTheirRowsAndTimeline) {
   const fs::path copy = dir / "e3.wav";
   fs::copy_file(world().recording, copy);
   const fs::path out = dir / "out";
-  const Outcome o = run_predict("--audio " + world().recording + " " + copy.string() + " --segments " + world().rttm +
-                                " " + world().rttm + " --out " + out.string());
+  const test::ProgramOutcome o = run_predict("--audio " + world().recording + " " + copy.string() + " --segments " +
+                                             world().rttm + " " + world().rttm + " --out " + out.string());
   ASSERT_EQ(o.status, 0) << o.output;
   const std::string csv = test::file_bytes((out / "predictions.csv").string());
   EXPECT_TRUE(mentions(csv, "\nd3,d3_003,"));
@@ -264,8 +252,8 @@ TEST(PredictProgram, SeveralRecordingsInOneCallEachGetTheirRowsAndTimeline) {
 
 TEST(PredictProgram, TwoRecordingsOfOneNameAreRefused) {
   const fs::path out = world().dir / "same_name_out";
-  const Outcome o = run_predict("--audio " + world().recording + " " + world().recording + " --segments " +
-                                world().rttm + " " + world().rttm + " --out " + out.string());
+  const test::ProgramOutcome o = run_predict("--audio " + world().recording + " " + world().recording + " --segments " +
+                                             world().rttm + " " + world().rttm + " --out " + out.string());
   EXPECT_EQ(o.status, 1);
   EXPECT_TRUE(mentions(o.output, "two conversations are named 'd3'"));
   EXPECT_FALSE(fs::exists(out));

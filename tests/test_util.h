@@ -2,9 +2,11 @@
 // checks are in grad_util.h and the PyTorch fixtures in golden_util.h, for the tests that need those layers.
 #pragma once
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -147,6 +149,22 @@ template <typename F>
     if (message.find(part) == std::string::npos)
       return ::testing::AssertionFailure() << "'" << part << "' not in: " << message;
   return ::testing::AssertionSuccess();
+}
+
+// A program run through the shell (`command` with its arguments): its exit status and what it printed on stdout and
+// stderr together.
+struct ProgramOutcome {
+  int status = 0;
+  std::string output;
+};
+
+inline ProgramOutcome run_program(const std::string& command) {
+  ProgramOutcome o;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) o.output.append(buf, n);
+  o.status = WEXITSTATUS(pclose(pipe));
+  return o;
 }
 
 }  // namespace erc::test
