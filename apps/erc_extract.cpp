@@ -103,8 +103,9 @@ int main(int argc, char** argv) {
                  "where WavLM runs: cpu | cuda | auto (the GPU when one answers); fbank runs on the CPU")
       ->capture_default_str();
   app.add_option("--precision", front.precision,
-                 "WavLM's GEMMs on the GPU: f32 (the CPU's features within 1e-4) or tf32 (tensor cores)")
-      ->check(CLI::IsMember({"f32", "tf32"}))
+                 "WavLM's GEMMs on the GPU: f32 (the CPU's features within 1e-4), tf32 or bf16 (tensor "
+                 "cores; bf16 weights, f32 sums: the fastest, docs/FEATURES.md says how close)")
+      ->check(CLI::IsMember({"f32", "tf32", "bf16"}))
       ->capture_default_str();
   app.add_flag("--mix-devices", mix_devices,
                "resume a .partial cache that another device or precision began (the cache then names "

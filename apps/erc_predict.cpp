@@ -55,8 +55,9 @@ int main(int argc, char** argv) {
   app.add_option("--checkpoint", which, "best | last")->capture_default_str();
   app.add_option("--device", device, "cpu | cuda | auto: where WavLM and the model run (fbank on the CPU)")
       ->capture_default_str();
-  app.add_option("--precision", front.precision, "WavLM's GEMMs on the GPU: f32 or tf32 (tensor cores)")
-      ->check(CLI::IsMember({"f32", "tf32"}))
+  app.add_option("--precision", front.precision,
+                 "WavLM's GEMMs on the GPU: f32, tf32 or bf16 (tensor cores; bf16 weights, f32 sums)")
+      ->check(CLI::IsMember({"f32", "tf32", "bf16"}))
       ->capture_default_str();
   app.add_option("--threads", threads, "CPU threads (0 = all cores)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);

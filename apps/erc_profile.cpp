@@ -320,11 +320,13 @@ nlohmann::json profile_step(const Shapes& s, Device device, const Run& run, bool
 // WavLM's forward (the front end erc_extract runs) up to `layer`, on one utterance and on one dialogue's batch: the
 // time, the GEMM FLOPs as counted here (convolutions, projections, attention's two products per utterance) against
 // the GEMM ceiling, the peak device memory and the kernels.
+// With `bf16`, its frame-wise GEMMs in bf16 (erc_extract --precision bf16).
 nlohmann::json profile_wavlm(const nn::WavLMConfig& config, int64_t layer, const std::vector<int64_t>& lengths,
-                             const std::string& what, Device device, const Run& run, const Ceilings& c) {
+                             const std::string& what, bool bf16, Device device, const Run& run, const Ceilings& c) {
   Generator init(5);
   nn::WavLM model(config, layer, init);
   model.eval();
+  if (bf16) model.store_gemm_weights(DType::bf16);
   model.to(device);
   std::vector<Tensor> waveforms;
   double flops = 0, seconds = 0;
@@ -348,11 +350,16 @@ nlohmann::json profile_wavlm(const nn::WavLMConfig& config, int64_t layer, const
   auto forward = [&] { model.forward(waveforms); };
   reset_peak_memory(device);
   const double ms = median_ms(device, run.warmup, run.repeats, forward);
-  nlohmann::json out = {
-      {"what", what}, {"utterances", lengths.size()},           {"audio_seconds", seconds},       {"layer", layer},
-      {"ms", ms},     {"real_time_factor", ms / 1e3 / seconds}, {"rates", rates(0, flops, ms, c)}};
-  std::printf("\nWavLM to layer %lld, %s (%.1f s of audio): %.3f ms, %.1f GFLOP/s (%.1f %% of the GEMM ceiling)\n",
-              static_cast<long long>(layer), what.c_str(), seconds, ms, flops / ms / 1e6,
+  nlohmann::json out = {{"what", what},
+                        {"utterances", lengths.size()},
+                        {"audio_seconds", seconds},
+                        {"layer", layer},
+                        {"bf16_gemms", bf16},
+                        {"ms", ms},
+                        {"real_time_factor", ms / 1e3 / seconds},
+                        {"rates", rates(0, flops, ms, c)}};
+  std::printf("\nWavLM to layer %lld%s, %s (%.1f s of audio): %.3f ms, %.1f GFLOP/s (%.1f %% of the GEMM ceiling)\n",
+              static_cast<long long>(layer), bf16 ? " (bf16 GEMMs)" : "", what.c_str(), seconds, ms, flops / ms / 1e6,
               100 * flops / ms / 1e6 / c.gemm_gflop_per_s);
   report_kernels(device, "forward", forward, out);
   return out;
@@ -374,7 +381,7 @@ int main(int argc, char** argv) {
   std::string device = "auto", json_path;
   int64_t frames = 14776, d_model = 256;
   int warmup = -1, repeats = 0, threads = 0;
-  bool tf32 = false, step_only = false, recompute_layers = false, no_wavlm = false;
+  bool tf32 = false, step_only = false, recompute_layers = false, no_wavlm = false, wavlm_bf16 = false;
   std::string wavlm_config;
   app.add_option("--device", device, "cpu | cuda | auto (the GPU when one answers, else the CPU)")
       ->capture_default_str();
@@ -390,6 +397,8 @@ int main(int argc, char** argv) {
                  "WavLM's config.json for its profile (default: WavLM-Large's, to "
                  "layer 21; in a SIM build a tiny one)");
   app.add_flag("--no-wavlm", no_wavlm, "leave WavLM's profile out");
+  app.add_flag("--wavlm-bf16", wavlm_bf16,
+               "WavLM's frame-wise GEMMs in bf16 with f32 sums (erc_extract --precision bf16; the GPU only)");
   app.add_option("--json", json_path, "also write everything measured to this JSON file");
   app.add_option("--threads", threads, "CPU threads (0 = all cores)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -402,6 +411,7 @@ int main(int argc, char** argv) {
     if (warmup < 0) warmup = on == Device::cuda ? 3 : 1;
     if (repeats == 0) repeats = on == Device::cuda ? 20 : 3;
     ERC_CHECK(!tf32 || on == Device::cuda, "--tf32 is for the GPU's GEMMs; this profile runs on the CPU");
+    ERC_CHECK(!wavlm_bf16 || on == Device::cuda, "--wavlm-bf16 is for the GPU's GEMMs; this profile runs on the CPU");
     ops::use_tf32_gemms(tf32);
     apps::set_threads(threads);
     Run run{device_name(on), false, warmup, repeats};
@@ -452,8 +462,9 @@ int main(int argc, char** argv) {
         layer = 2;
       }
       if (run.simulated) clip = {16000}, dialogue = {8000, config.min_samples(), 12000};
-      report["wavlm"].push_back(profile_wavlm(config, layer, clip, "one utterance", on, run, ceilings));
-      report["wavlm"].push_back(profile_wavlm(config, layer, dialogue, "one dialogue's batch", on, run, ceilings));
+      report["wavlm"].push_back(profile_wavlm(config, layer, clip, "one utterance", wavlm_bf16, on, run, ceilings));
+      report["wavlm"].push_back(
+          profile_wavlm(config, layer, dialogue, "one dialogue's batch", wavlm_bf16, on, run, ceilings));
     }
     if (!json_path.empty()) write_file_atomically(json_path, report.dump(2) + "\n");
     return 0;

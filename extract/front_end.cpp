@@ -24,9 +24,10 @@ class WavLMFrontEnd final : public FrontEnd {
         device_(device),
         computed_on_(computed_on(device, precision)) {
     if (device_ == Device::cuda) {
+      if (precision == "bf16") model_->store_gemm_weights(DType::bf16);  // before the move: half the bytes to copy
       model_->to(device_);
       ops::use_tf32_gemms(precision == "tf32");
-      summary_ += "; on the CUDA device, GEMMs in " + precision;
+      summary_ += "; on the CUDA device, GEMMs in " + precision + (precision == "bf16" ? " with f32 sums" : "");
     }
   }
 
@@ -93,9 +94,10 @@ class FbankFrontEnd final : public FrontEnd {
 
 std::unique_ptr<FrontEnd> make_wavlm(const FrontEndOptions& o) {
   ERC_CHECK(!o.wavlm.empty(), "the wavlm front end needs --wavlm PATH (WavLM weights, or random:CONFIG.json)");
-  ERC_CHECK(o.precision == "f32" || o.precision == "tf32", "--precision must be f32 or tf32, got '", o.precision, "'");
-  ERC_CHECK(o.precision == "f32" || o.device == Device::cuda,
-            "--precision tf32 is for the CUDA device's tensor cores; on the CPU WavLM runs in f32");
+  ERC_CHECK(o.precision == "f32" || o.precision == "tf32" || o.precision == "bf16",
+            "--precision must be f32, tf32 or bf16, got '", o.precision, "'");
+  ERC_CHECK(o.precision == "f32" || o.device == Device::cuda, "--precision ", o.precision,
+            " is for the CUDA device's tensor cores; on the CPU WavLM runs in f32");
   if (o.wavlm.rfind("random:", 0) == 0) {
     const std::string config_path = o.wavlm.substr(7);
     const nn::WavLMConfig config = nn::load_wavlm_config(config_path);

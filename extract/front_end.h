@@ -33,11 +33,13 @@ struct FrontEndOptions {
   int64_t layer = 21;              // wavlm: the hidden_states index kept
   uint64_t seed = 0;               // wavlm random:CONFIG.json: the seed of the weights
   Device device = Device::cpu;     // wavlm: where it runs (its weights loaded there once); fbank runs on the CPU
-  std::string precision = "f32";   // wavlm on the device: the GEMMs in f32, or tf32 (tensor cores, ~1e-3 relative)
+  // wavlm on the device: the GEMMs in f32; tf32 (tensor cores, ~1e-3 relative); or bf16 (the frame-wise GEMMs'
+  // weights stored in bf16, their inputs rounded to it, f32 sums: nn::WavLM::store_gemm_weights)
+  std::string precision = "f32";
 };
 
 // Errors name a bad option (an unknown front end, --wavlm missing or given to fbank, a layer out of range, a
-// precision other than f32 and tf32, or tf32 on the CPU) or the weights that do not load.
+// precision other than f32, tf32 and bf16, or tf32 or bf16 on the CPU) or the weights that do not load.
 std::unique_ptr<FrontEnd> make_front_end(const FrontEndOptions& options);
 
 }  // namespace erc::extract

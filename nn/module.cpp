@@ -47,8 +47,11 @@ static void replace_value(const Tensor& param, const Tensor& value) {
 }
 
 void Module::to(DType dtype) {
-  for (auto& [name, p] : named_parameters())
-    if (p.dtype() != dtype) replace_value(p, p.detach().to(dtype));
+  for (auto& [name, p] : named_parameters()) to(p, dtype);
+}
+
+void Module::to(const Tensor& parameter, DType dtype) {
+  if (parameter.dtype() != dtype) replace_value(parameter, parameter.detach().to(dtype));
 }
 
 void Module::to(Device device) {

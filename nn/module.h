@@ -27,6 +27,8 @@ class Module {
 
   // Converts every parameter in place (as PyTorch's model.double()); handles to them stay valid.
   void to(DType dtype);
+  // Converts one parameter in place, as to(DType) converts them all (e.g. WavLM's GEMM weights alone to bf16).
+  static void to(const Tensor& parameter, DType dtype);
   // Moves every parameter to `device` in place (as PyTorch's model.to(device)); handles to them stay valid.
   void to(Device device);
 

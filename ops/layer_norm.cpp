@@ -9,6 +9,7 @@
 #include "ops/device.h"
 #include "ops/layer_norm_cpu.h"
 #include "ops/layer_norm_cuda.h"
+#include "ops/unary.h"
 
 namespace erc::ops {
 
@@ -155,9 +156,7 @@ void layer_norm_forward_cpu(const Tensor& xc, const Tensor& wc, const Tensor& bc
   });
 }
 
-}  // namespace
-
-Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
+void check_arguments(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
   device_of("layer_norm", {x, weight, bias});
   ERC_CHECK(x.dim() >= 1 && x.size(-1) > 0, "layer_norm: expected x [..., D] with D > 0, got ", shape_str(x.shape()));
   const int64_t D = x.size(-1);
@@ -168,7 +167,13 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
             "layer_norm: x, weight and bias must share a dtype, got ", dtype_name(x.dtype()), ", ",
             dtype_name(weight.dtype()), " and ", dtype_name(bias.dtype()));
   ERC_CHECK(eps >= 0, "layer_norm: expected eps >= 0, got ", eps);
-  const int64_t rows = x.numel() / D;
+}
+
+}  // namespace
+
+Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
+  check_arguments(x, weight, bias, eps);
+  const int64_t D = x.size(-1), rows = x.numel() / D;
   Tensor xc = x.detach().reshape({rows, D});
   Tensor wc = weight.detach().contiguous(), bc = bias.detach().contiguous();
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
@@ -185,6 +190,17 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
   node->rstd = rstd;
   node->x_shape = x.shape();
   return autograd::record(y, node, {x, weight, bias});
+}
+
+Tensor layer_norm_gelu(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
+  if (x.device() == Device::cpu || autograd::needs_grad({x, weight, bias}))
+    return gelu(layer_norm(x, weight, bias, eps));
+  check_arguments(x, weight, bias, eps);
+  const int64_t D = x.size(-1), rows = x.numel() / D;
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  ERC_CUDA_CALL(cuda::layer_norm_gelu_forward(x.detach().reshape({rows, D}), weight.detach().contiguous(),
+                                              bias.detach().contiguous(), eps, y));
+  return y;
 }
 
 }  // namespace erc::ops

@@ -4,6 +4,7 @@
 #include "ops/block_reduce.cuh"
 #include "ops/device.h"
 #include "ops/layer_norm_cuda.h"
+#include "ops/unary_cuda.h"
 
 namespace erc::ops::cuda {
 
@@ -13,7 +14,8 @@ namespace {
 // sums meet in a butterfly that leaves them in every lane.
 constexpr unsigned kThreads = 256, kRowsPerBlock = kThreads / 32;
 
-template <typename T>
+// With kGelu, y = GELU(layer_norm(x)) as the two ops give it, and no statistics are kept (mean, rstd null).
+template <typename T, bool kGelu>
 __global__ void layer_norm_forward_kernel(const T* x, const T* weight, const T* bias, T* y, double* mean, double* rstd,
                                           int64_t rows, int64_t D, double eps) {
   const int64_t r = int64_t(blockIdx.x) * kRowsPerBlock + threadIdx.x / 32;
@@ -26,9 +28,11 @@ __global__ void layer_norm_forward_kernel(const T* x, const T* weight, const T* 
   double sq = 0;
   for (int64_t j = lane; j < D; j += 32) sq += (double(xr[j]) - m) * (double(xr[j]) - m);
   const double s = 1.0 / sqrt(warp_all_reduce(sq, Plus{}) / double(D) + eps);
-  for (int64_t j = lane; j < D; j += 32)
-    y[r * D + j] = T((double(xr[j]) - m) * s * double(weight[j]) + double(bias[j]));
-  if (lane == 0) mean[r] = m, rstd[r] = s;
+  for (int64_t j = lane; j < D; j += 32) {
+    const T normed = T((double(xr[j]) - m) * s * double(weight[j]) + double(bias[j]));
+    y[r * D + j] = kGelu ? Gelu::value(normed, normed) : normed;
+  }
+  if (!kGelu && lane == 0) mean[r] = m, rstd[r] = s;
 }
 
 template <typename T>
@@ -94,10 +98,21 @@ void layer_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bia
   if (rows == 0) return;
   dispatch_float(x.dtype(), "layer_norm", [&](auto tag) {
     using scalar_t = decltype(tag);
-    launch<layer_norm_forward_kernel<scalar_t>>(ERC_HERE, row_blocks(rows), kThreads, 0, x.device_data<scalar_t>(),
-                                                weight.device_data<scalar_t>(), bias.device_data<scalar_t>(),
-                                                y.device_data<scalar_t>(), mean.device_data<double>(),
-                                                rstd.device_data<double>(), rows, D, eps);
+    launch<layer_norm_forward_kernel<scalar_t, false>>(
+        ERC_HERE, row_blocks(rows), kThreads, 0, x.device_data<scalar_t>(), weight.device_data<scalar_t>(),
+        bias.device_data<scalar_t>(), y.device_data<scalar_t>(), mean.device_data<double>(), rstd.device_data<double>(),
+        rows, D, eps);
+  });
+}
+
+void layer_norm_gelu_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps, const Tensor& y) {
+  const int64_t rows = x.size(0), D = x.size(1);
+  if (rows == 0) return;
+  dispatch_float(x.dtype(), "layer_norm_gelu", [&](auto tag) {
+    using scalar_t = decltype(tag);
+    launch<layer_norm_forward_kernel<scalar_t, true>>(
+        ERC_HERE, row_blocks(rows), kThreads, 0, x.device_data<scalar_t>(), weight.device_data<scalar_t>(),
+        bias.device_data<scalar_t>(), y.device_data<scalar_t>(), nullptr, nullptr, rows, D, eps);
   });
 }
 

@@ -8,4 +8,8 @@ namespace erc::ops {
 // population variance var are taken over each row of D values.
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps = 1e-5);
 
+// GELU(layer_norm(x)): WavLM's feature encoder after each convolution. On the device, with no gradient to record,
+// one kernel that reads x once (bit for bit the two ops' result); otherwise the two ops.
+Tensor layer_norm_gelu(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps = 1e-5);
+
 }  // namespace erc::ops

@@ -24,6 +24,8 @@ namespace cuda {
 // x [rows, D] contiguous, weight and bias [D] -> y [rows, D]; mean and rstd (f64 [rows]) get the row statistics.
 void layer_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps, const Tensor& y,
                         const Tensor& mean, const Tensor& rstd);
+// y = GELU(layer_norm(x)) in one pass, bit for bit the two ops' result, keeping no statistics (inference).
+void layer_norm_gelu_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps, const Tensor& y);
 // From the saved x, weight, mean, rstd and the gradient g [rows, D]: dx (when defined), dweight and dbias (when
 // defined), dweight and dbias summed in kLayerNormRowBlocks row blocks as the CPU sums them.
 void layer_norm_backward(const Tensor& x, const Tensor& weight, const Tensor& mean, const Tensor& rstd, const Tensor& g,

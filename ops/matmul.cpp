@@ -54,9 +54,14 @@ void device_product(const Operand& a, bool ta, const Operand& b, bool tb, int64_
     if (beta == 0) c.fill_(0.0);
     return;
   }
-  ERC_CUDA_CALL(cuda::gemm(c.dtype(), a.trans != ta, b.trans != tb, M, N, K, a.t.device_raw_data(), a.ld,
-                           a.batch_stride(), b.t.device_raw_data(), b.ld, b.batch_stride(), beta, c.device_raw_data(),
-                           N, M * N, B));
+  if (a.t.dtype() == DType::bf16)
+    ERC_CUDA_CALL(cuda::gemm_bf16(a.trans != ta, b.trans != tb, M, N, K, a.t.device_raw_data(), a.ld, a.batch_stride(),
+                                  b.t.device_raw_data(), b.ld, b.batch_stride(), beta, c.device_raw_data(), N, M * N,
+                                  B));
+  else
+    ERC_CUDA_CALL(cuda::gemm(c.dtype(), a.trans != ta, b.trans != tb, M, N, K, a.t.device_raw_data(), a.ld,
+                             a.batch_stride(), b.t.device_raw_data(), b.ld, b.batch_stride(), beta, c.device_raw_data(),
+                             N, M * N, B));
 }
 
 // c [M, N] = op(a) op(b) for two operands; `ta`/`tb` transpose the logical matrices on top of their storage.
@@ -171,6 +176,29 @@ struct LinearBackward : autograd::Node {
   }
 };
 
+// linear with a bf16 weight (WavLM's GEMMs at --precision bf16; inference only): x is rounded to bf16 as well, each
+// product of two bf16 values is exact in f32, and the products are summed in f32; bias and y stay f32. On the device
+// that is a tensor-core GEMM; on the CPU the same products go through the f32 GEMM, the reference the device meets.
+Tensor bf16_linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  ERC_CHECK(x.dtype() == DType::f32 && (!bias.defined() || bias.dtype() == DType::f32),
+            "linear: a bf16 weight takes an f32 x and bias, got x ", dtype_name(x.dtype()),
+            bias.defined() ? std::string(" and bias ") + dtype_name(bias.dtype()) : std::string());
+  ERC_CHECK(!autograd::needs_grad({x, weight, bias}),
+            "linear: a bf16 weight is for inference (no gradient flows through it); train in f32");
+  const Device device = device_of("linear", {x, weight, bias});
+  if (device == Device::cpu)
+    return linear(x.detach().to(DType::bf16).to(DType::f32), weight.detach().to(DType::f32), bias);
+  const int64_t in = weight.size(1), out = weight.size(0);
+  const int64_t rows = shape_numel(Shape(x.shape().begin(), x.shape().end() - 1));
+  Shape y_shape = x.shape();
+  y_shape.back() = out;
+  Operand ox = rows_operand(x.detach().to(DType::bf16), rows), ow = as_operand(weight);
+  Tensor y = Tensor::empty({rows, out}, DType::f32, device);
+  if (bias.defined()) y.copy_(bias.detach().expand({rows, out}));
+  device_product(ox, false, ow, true, 1, rows, out, in, bias.defined() ? 1.0 : 0.0, y);
+  return y.view(y_shape);
+}
+
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
@@ -207,13 +235,13 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   ERC_CHECK(x.dim() >= 1 && weight.dim() == 2 && x.size(-1) == weight.size(1),
             "linear: expected x [..., in] and weight [out, in], got ", shape_str(x.shape()), " and ",
             shape_str(weight.shape()));
-  check_float_pair(x, weight, "linear");
   const int64_t in = weight.size(1), out = weight.size(0);
-  if (bias.defined()) {
+  if (bias.defined())
     ERC_CHECK(bias.dim() == 1 && bias.size(0) == out, "linear: expected bias [", out, "] for weight ",
               shape_str(weight.shape()), ", got ", shape_str(bias.shape()));
-    check_float_pair(x, bias, "linear");
-  }
+  if (weight.dtype() == DType::bf16) return bf16_linear(x, weight, bias);
+  check_float_pair(x, weight, "linear");
+  if (bias.defined()) check_float_pair(x, bias, "linear");
   Shape y_shape = x.shape();
   y_shape.back() = out;
   const int64_t rows = shape_numel(Shape(x.shape().begin(), x.shape().end() - 1));

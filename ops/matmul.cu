@@ -41,4 +41,20 @@ void gemm(DType dtype, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const 
   if (timed) erc::cuda::KernelTimeline::end();
 }
 
+void gemm_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const void* a, int64_t lda, int64_t stride_a,
+               const void* b, int64_t ldb, int64_t stride_b, double beta, void* c, int64_t ldc, int64_t stride_c,
+               int64_t batch) {
+  if (M == 0 || N == 0 || batch == 0) return;
+  const cublasOperation_t op_a = ta ? CUBLAS_OP_T : CUBLAS_OP_N, op_b = tb ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const int m = blas_int(N), n = blas_int(M), k = blas_int(K), la = blas_int(lda), lb = blas_int(ldb),
+            lc = blas_int(ldc), count = blas_int(batch);
+  const bool timed = erc::cuda::KernelTimeline::recording();
+  if (timed) erc::cuda::KernelTimeline::begin("cublas_gemm<bf16>");
+  const float alpha = 1.0f, beta_f = float(beta);
+  ERC_CUBLAS_CHECK(cublasGemmStridedBatchedEx(erc::cuda::blas_handle(), op_b, op_a, m, n, k, &alpha, b, CUDA_R_16BF, lb,
+                                              stride_b, a, CUDA_R_16BF, la, stride_a, &beta_f, c, CUDA_R_32F, lc,
+                                              stride_c, count, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+  if (timed) erc::cuda::KernelTimeline::end();
+}
+
 }  // namespace erc::ops::cuda

@@ -14,4 +14,10 @@ void gemm(DType dtype, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const 
           const void* b, int64_t ldb, int64_t stride_b, double beta, void* c, int64_t ldc, int64_t stride_c,
           int64_t batch);
 
+// The same for a and b in bf16 (device addresses of uint16_t bit patterns) and c in f32: tensor cores multiply the
+// bf16 pairs exactly and accumulate in f32 (CUBLAS_COMPUTE_32F).
+void gemm_bf16(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const void* a, int64_t lda, int64_t stride_a,
+               const void* b, int64_t ldb, int64_t stride_b, double beta, void* c, int64_t ldc, int64_t stride_c,
+               int64_t batch);
+
 }  // namespace erc::ops::cuda

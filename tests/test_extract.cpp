@@ -1,10 +1,18 @@
 // Feature extraction end to end at a tiny size: an audio list -> a seeded random WavLM -> the HDF5 cache, with
-// the features equal to the model's own output, resuming after an interruption, and refused misuse.
+// the features equal to the model's own output, resuming after an interruption, and refused misuse; the threads
+// of the extraction (reader, front end, writer) and the queues between them: a failure on any of them stops the
+// run with its error and leaves what was extracted before it resumable.
+#include <atomic>
+#include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <thread>
 
 #include "autograd/grad_mode.h"
 #include "data/audio.h"
+#include "extract/bounded_queue.h"
 #include "extract/extract.h"
 #include "test_util.h"
 
@@ -153,6 +161,102 @@ TEST(Extract, RefusesBadLists) {
                "short.wav"));
   EXPECT_FALSE(fs::exists(dir / "s.h5"));
   fs::remove_all(dir);
+}
+
+// A front end that gives each waveform one frame per 320 samples of a constant, except on call `poisoned_call`
+// (0-based), whose features are NaN: the cache writer refuses them.
+class FakeFrontEnd final : public extract::FrontEnd {
+ public:
+  explicit FakeFrontEnd(int poisoned_call = -1) : poisoned_call_(poisoned_call) {}
+  std::vector<Tensor> features(const std::vector<Tensor>& waveforms) const override {
+    const float value = calls_++ == poisoned_call_ ? std::numeric_limits<float>::quiet_NaN() : 0.5f;
+    std::vector<Tensor> out;
+    for (const Tensor& w : waveforms) out.push_back(Tensor::full({w.size(0) / 320, 4}, value));
+    return out;
+  }
+  int64_t min_samples() const override { return 320; }
+  data::CacheAttributes attributes() const override {
+    data::CacheAttributes a;
+    a.extractor = "fake";
+    a.sample_rate = 16000;
+    a.frame_rate = 50;
+    a.feature_dim = 4;
+    return a;
+  }
+  std::string summary() const override { return "fake"; }
+
+ private:
+  int poisoned_call_;
+  mutable int calls_ = 0;
+};
+
+// The utterances of a .partial cache, by resuming it with a front end that then has nothing left to do but d2's.
+int64_t utterances_in_partial(const std::vector<data::AudioItem>& items, const std::string& out) {
+  extract::ExtractProgress last;
+  extract::extract_features(FakeFrontEnd(), items, out, f32_options(),
+                            [&](const extract::ExtractProgress& p) { last = p; });
+  return last.skipped;
+}
+
+// The reader thread meets an unreadable file in d2's first batch: the run stops with its name, after writing the
+// batch read before it (u0 and u1).
+TEST(ExtractThreads, AReadingErrorStopsTheRunAfterTheBatchesBeforeIt) {
+  const fs::path dir = test::fresh_dir("read_error");
+  auto items = data::read_audio_list(make_list(dir).string());
+  const fs::path good = dir / "u2.wav", bad = dir / "u2_broken.wav";
+  write_text(bad, "RIFF, but not a WAV file");
+  items[2].path = bad.string();
+  const std::string out = (dir / "f.h5").string();
+  const std::string error = error_of([&] { extract::extract_features(FakeFrontEnd(), items, out, f32_options()); });
+  EXPECT_TRUE(mentions(error, "u2_broken.wav")) << error;
+  EXPECT_FALSE(fs::exists(out));
+  items[2].path = good.string();
+  EXPECT_EQ(utterances_in_partial(items, out), 2);
+  fs::remove_all(dir);
+}
+
+// The writer thread refuses the second batch's features (NaN): the run stops with the writer's error, the first
+// batch (u0, u1) in the cache, however far the reader and the front end had gone.
+TEST(ExtractThreads, AWritingErrorStopsTheRunWithTheWritersError) {
+  const fs::path dir = test::fresh_dir("write_error");
+  const auto items = data::read_audio_list(make_list(dir).string());
+  const std::string out = (dir / "f.h5").string();
+  const std::string error =
+      error_of([&] { extract::extract_features(FakeFrontEnd(/*poisoned_call=*/1), items, out, f32_options()); });
+  EXPECT_TRUE(mentions(error, "features of u2 are not finite")) << error;
+  EXPECT_EQ(utterances_in_partial(items, out), 2);
+  fs::remove_all(dir);
+}
+
+TEST(BoundedQueue, HandsItemsOutInOrderAndWhatWasQueuedAfterClose) {
+  extract::BoundedQueue<int> queue(3);
+  for (int i : {1, 2, 3}) EXPECT_TRUE(queue.push(i));
+  EXPECT_EQ(queue.pop(), 1);
+  queue.close();
+  EXPECT_FALSE(queue.push(4));
+  EXPECT_EQ(queue.pop(), 2);
+  EXPECT_EQ(queue.pop(), 3);
+  EXPECT_EQ(queue.pop(), std::nullopt);
+}
+
+// A producer at a full queue waits until the consumer takes an item, or until the queue is closed (then its push
+// fails). The waits are shown by the pushing thread not having returned 50 ms later.
+TEST(BoundedQueue, AFullQueueHoldsItsProducerUntilThereIsRoomOrItCloses) {
+  for (bool close : {false, true}) {
+    extract::BoundedQueue<int> queue(1);
+    ASSERT_TRUE(queue.push(1));
+    std::atomic<int> pushed{-1};  // -1 while the second push waits, then its result
+    std::thread producer([&] { pushed = queue.push(2) ? 1 : 0; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(pushed, -1) << "a push into a full queue returned";
+    if (close)
+      queue.close();
+    else
+      EXPECT_EQ(queue.pop(), 1);
+    producer.join();
+    EXPECT_EQ(pushed, close ? 0 : 1);
+    EXPECT_EQ(queue.pop(), close ? std::optional<int>(1) : std::optional<int>(2));
+  }
 }
 
 }  // namespace

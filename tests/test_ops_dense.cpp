@@ -354,6 +354,29 @@ TEST(Errors, LinearAndLayerNormShapes) {
   EXPECT_MENTIONS(m, "[5]");
 }
 
+// A bf16 weight (WavLM's GEMMs at --precision bf16): x is rounded to bf16, the exact products summed in f32.
+TEST(Bf16Linear, BfloatExactInputsGiveTheFloat32Product) {
+  // Values with at most 8 significant bits: bf16 holds them exactly, so nothing is rounded.
+  const Tensor x = random_tensor({5, 9}, 1, -4, 4, DType::f32).to(DType::bf16).to(DType::f32);
+  const Tensor w = random_tensor({3, 9}, 2, -1, 1, DType::f32).to(DType::bf16);
+  const Tensor b = random_tensor({3}, 3, -1, 1, DType::f32);
+  EXPECT_TRUE(test::same_bits(ops::linear(x, w, b), ops::linear(x, w.to(DType::f32), b)));
+}
+
+TEST(Bf16Linear, RoundsTheInputToBfloat16) {
+  // 1 + 2^-10 is between two bf16 values (1 and 1 + 2^-7) and rounds to 1.
+  const Tensor x = Tensor::from_vector<float>({1.0f + 1.0f / 1024}, {1, 1});
+  const Tensor w = Tensor::from_vector<float>({1.0f}, {1, 1}).to(DType::bf16);
+  EXPECT_EQ(ops::linear(x, w).to_vector<float>(), std::vector<float>{1.0f});
+}
+
+TEST(Bf16Linear, RefusesGradientsAndOtherInputTypes) {
+  const Tensor w = Tensor::zeros({3, 4}).to(DType::bf16);
+  EXPECT_MENTIONS(error_of([&] { ops::linear(random_tensor({2, 4}, 4, -1, 1, DType::f32, true), w); }), "inference");
+  EXPECT_MENTIONS(error_of([&] { ops::linear(Tensor::zeros({2, 4}, DType::f64), w); }), "f64");
+  EXPECT_MENTIONS(error_of([&] { ops::linear(Tensor::zeros({2, 4}), w, Tensor::zeros({3}, DType::f64)); }), "bias f64");
+}
+
 TEST(Errors, IndexOutOfRangeNamesIndexAndRange) {
   Tensor table = Tensor::zeros({7, 3});
   std::string m = error_of([&] { ops::embedding(table, i64({0, 7, 2}, {3})); });

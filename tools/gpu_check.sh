@@ -16,8 +16,8 @@
 #                                            machine's paths) with CUDA_LAUNCH_BLOCKING=1, so that a fault names its
 #                                            launch; compute-sanitizer's initcheck and racecheck on the op registry's
 #                                            kernels at T 13, where the machine has it; erc_profile at T 14,776 (FP32
-#                                            and TF32, each with WavLM-Large's forward on a 10 s clip and a dialogue)
-#                                            and 26,684 (with and without --recompute-layers); then the references,
+#                                            and TF32, each with WavLM-Large's forward on a 10 s clip and a dialogue;
+#                                            WavLM again with its GEMMs in bf16) and 26,684 (with and without --recompute-layers); then the references,
 #                                            PyTorch eager, with mamba_ssm's official kernels only with --mamba
 #                                            (building them for sm_90 takes up to ten minutes), and transformers'
 #                                            WavLMModel in FP32, TF32 and bf16 (tools/bench/torch_cuda_wavlm.py)
@@ -135,6 +135,7 @@ for p in nvidia.__path__:
   # erc's kernels at the paper's shapes, and the whole step at the longest conversation (its peak memory).
   local name_args
   for name_args in "profile_fp32:--frames 14776" "profile_tf32:--frames 14776 --tf32" \
+                   "profile_wavlm_bf16:--frames 14776 --step-only --tf32 --wavlm-bf16" \
                    "profile_26684:--frames 26684 --step-only --tf32 --no-wavlm" \
                    "profile_26684_recompute:--frames 26684 --step-only --tf32 --recompute-layers --no-wavlm"; do
     name=${name_args%%:*}

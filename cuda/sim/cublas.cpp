@@ -39,12 +39,27 @@ bool reads_matrix(const T* m, int rows, int cols, int ld, const char* what) {
   return true;
 }
 
-// C = alpha op(A) op(B) + beta C for one batch, column-major.
+// A bf16 element as cuBLAS reads it from device memory: the upper half of a float's bits.
+struct Bf16 {
+  uint16_t bits;
+};
+float widen(Bf16 x) {
+  const uint32_t bits = uint32_t(x.bits) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
 template <typename T>
-void product(bool ta, bool tb, int m, int n, int k, T alpha, const T* A, int lda, const T* B, int ldb, T beta, T* C,
+T widen(T x) {
+  return x;
+}
+
+// C = alpha op(A) op(B) + beta C for one batch, column-major; A and B hold `In` (T, or bf16 for a float T).
+template <typename In, typename T>
+void product(bool ta, bool tb, int m, int n, int k, T alpha, const In* A, int lda, const In* B, int ldb, T beta, T* C,
              int ldc, bool tf32) {
   auto round = [tf32](T v) {
-    if constexpr (std::is_same_v<T, float>) return tf32 ? to_tf32(v) : v;
+    if constexpr (std::is_same_v<T, float> && std::is_same_v<In, float>) return tf32 ? to_tf32(v) : v;
     return v;
   };
 #pragma omp parallel for schedule(static) if (int64_t(m) * n * k > 1 << 20)
@@ -54,8 +69,8 @@ void product(bool ta, bool tb, int m, int n, int k, T alpha, const T* A, int lda
       for (int l0 = 0; l0 < k; l0 += kBlockK) {
         T part = 0;
         for (int l = l0; l < std::min(k, l0 + kBlockK); ++l) {
-          const T a = ta ? A[l + int64_t(i) * lda] : A[i + int64_t(l) * lda];
-          const T b = tb ? B[j + int64_t(l) * ldb] : B[l + int64_t(j) * ldb];
+          const T a = widen(ta ? A[l + int64_t(i) * lda] : A[i + int64_t(l) * lda]);
+          const T b = widen(tb ? B[j + int64_t(l) * ldb] : B[l + int64_t(j) * ldb]);
           part = std::fma(round(a), round(b), part);
         }
         acc += part;
@@ -67,9 +82,9 @@ void product(bool ta, bool tb, int m, int n, int k, T alpha, const T* A, int lda
 
 // One column-major GEMM per batch, after cuBLAS's own argument checks. The three matrices are device memory: opened
 // for the call, as a kernel's arguments are, and checked as a kernel's reads are.
-template <typename T>
+template <typename In, typename T>
 cublasStatus_t gemm(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k,
-                    const T* alpha, const T* A, int lda, long long stride_a, const T* B, int ldb, long long stride_b,
+                    const T* alpha, const In* A, int lda, long long stride_a, const In* B, int ldb, long long stride_b,
                     const T* beta, T* C, int ldc, long long stride_c, int batch_count) {
   if (!handle) return CUBLAS_STATUS_NOT_INITIALIZED;
   const bool ta = transa == CUBLAS_OP_T, tb = transb == CUBLAS_OP_T;
@@ -88,7 +103,7 @@ cublasStatus_t gemm(cublasHandle_t handle, cublasOperation_t transa, cublasOpera
   erc::sim::OpenBuffers open(buffers);
   const bool tf32 = handle->mode == CUBLAS_TF32_TENSOR_OP_MATH;
   for (int b = 0; b < batch_count; ++b) {
-    const T *a = A + b * stride_a, *bm = B + b * stride_b;
+    const In *a = A + b * stride_a, *bm = B + b * stride_b;
     T* c = C + b * stride_c;
     if (k > 0 && (!reads_matrix(a, ta ? k : m, ta ? m : k, lda, "cuBLAS GEMM, matrix A") ||
                   !reads_matrix(bm, tb ? n : k, tb ? k : n, ldb, "cuBLAS GEMM, matrix B")))
@@ -128,6 +143,7 @@ const char* cublasGetStatusName(cublasStatus_t status) {
     case CUBLAS_STATUS_NOT_INITIALIZED: return "CUBLAS_STATUS_NOT_INITIALIZED";
     case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
     case CUBLAS_STATUS_EXECUTION_FAILED: return "CUBLAS_STATUS_EXECUTION_FAILED";
+    case CUBLAS_STATUS_NOT_SUPPORTED: return "CUBLAS_STATUS_NOT_SUPPORTED";
   }
   return "CUBLAS_STATUS_UNKNOWN";
 }
@@ -137,6 +153,7 @@ const char* cublasGetStatusString(cublasStatus_t status) {
     case CUBLAS_STATUS_NOT_INITIALIZED: return "the library was not initialized";
     case CUBLAS_STATUS_INVALID_VALUE: return "an invalid numeric value was used as an argument";
     case CUBLAS_STATUS_EXECUTION_FAILED: return "the GPU program failed to execute";
+    case CUBLAS_STATUS_NOT_SUPPORTED: return "the functionality requested is not supported";
   }
   return "unknown error";
 }
@@ -162,4 +179,20 @@ cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t h, cublasOperation_t ta,
                                          const double* B, int ldb, long long sb, const double* beta, double* C, int ldc,
                                          long long sc, int batch_count) {
   return gemm(h, ta, tb, m, n, k, alpha, A, lda, sa, B, ldb, sb, beta, C, ldc, sc, batch_count);
+}
+cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
+                                          int k, const void* alpha, const void* A, cudaDataType a_type, int lda,
+                                          long long sa, const void* B, cudaDataType b_type, int ldb, long long sb,
+                                          const void* beta, void* C, cudaDataType c_type, int ldc, long long sc,
+                                          int batch_count, cublasComputeType_t compute_type, cublasGemmAlgo_t algo) {
+  if (c_type != CUDA_R_32F || a_type != b_type || (a_type != CUDA_R_32F && a_type != CUDA_R_16BF) ||
+      compute_type != CUBLAS_COMPUTE_32F || algo != CUBLAS_GEMM_DEFAULT)
+    return CUBLAS_STATUS_NOT_SUPPORTED;
+  const float *alpha_f = static_cast<const float*>(alpha), *beta_f = static_cast<const float*>(beta);
+  float* c = static_cast<float*>(C);
+  if (a_type == CUDA_R_32F)
+    return gemm(h, ta, tb, m, n, k, alpha_f, static_cast<const float*>(A), lda, sa, static_cast<const float*>(B), ldb,
+                sb, beta_f, c, ldc, sc, batch_count);
+  return gemm(h, ta, tb, m, n, k, alpha_f, static_cast<const Bf16*>(A), lda, sa, static_cast<const Bf16*>(B), ldb, sb,
+              beta_f, c, ldc, sc, batch_count);
 }

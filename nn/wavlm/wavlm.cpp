@@ -5,6 +5,7 @@
 #include "ops/binary.h"
 #include "ops/conv1d.h"
 #include "ops/join.h"
+#include "ops/layer_norm.h"
 #include "ops/matmul.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
@@ -39,11 +40,10 @@ Tensor WavLMFeatureEncoder::forward(const Tensor& waveform, WavLMTrace* trace) c
     const ConvLayer& layer = *conv_layers[i];
     Tensor y = ops::transpose(layer.conv->forward(ops::transpose(frames, 1, 2)), 1, 2);  // [1, L_out, C_out]
     // Each input is let go as soon as its output is made: at most two of a layer's [L, C] tensors are held at once
-    // (62.5 MiB each at the first layer of a 10 s clip).
+    // (62.5 MiB each at the first layer of a 10 s clip). The norm and the GELU are one pass on the device.
     frames = Tensor();
-    Tensor normed = layer.layer_norm->forward(y);
+    frames = ops::layer_norm_gelu(y, layer.layer_norm->weight, layer.layer_norm->bias, layer.layer_norm->eps);
     y = Tensor();
-    frames = ops::gelu(normed);
     if (trace) {
       const int64_t L = frames.size(1), C = frames.size(2);
       (*trace)["conv." + std::to_string(i)] = frames.detach().view({L, C}).transpose(0, 1);
@@ -183,6 +183,17 @@ std::vector<Tensor> WavLM::forward(const std::vector<Tensor>& waveforms, WavLMTr
   for (size_t u = 0; u + 1 < offsets.size(); ++u)
     out.push_back(ops::contiguous(ops::slice(h, 0, offsets[u], offsets[u + 1] - offsets[u])));
   return out;
+}
+
+void WavLM::store_gemm_weights(DType dtype) {
+  std::vector<const Linear*> gemms = {projection.get()};
+  for (const auto& l : layers) {
+    const WavLMAttention& a = *l->attention;
+    for (const Linear* g : {a.q_proj.get(), a.k_proj.get(), a.v_proj.get(), a.out_proj.get(),
+                            a.gru_rel_pos_linear.get(), l->intermediate_dense.get(), l->output_dense.get()})
+      gemms.push_back(g);
+  }
+  for (const Linear* g : gemms) Module::to(g->weight, dtype);
 }
 
 Tensor normalise_waveform(const Tensor& waveform) {

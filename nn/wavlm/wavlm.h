@@ -109,6 +109,11 @@ class WavLM : public Module {
   // `trace` gets the packed stages: "features", "projection.norm", "projection", "pos_conv", "hidden.{k}".
   std::vector<Tensor> forward(const std::vector<Tensor>& waveforms, WavLMTrace* trace = nullptr) const;
 
+  // Stores the weights of the frame-wise GEMMs (the feature projection; each block's q/k/v/out, gate and
+  // feed-forward projections) in `dtype`, in place. bf16 halves their memory and runs them on tensor cores with f32
+  // sums (ops::linear); the convolutions, norms, biases and every activation stay f32.
+  void store_gemm_weights(DType dtype);
+
   WavLMConfig config;
   int64_t layer;
   std::shared_ptr<WavLMFeatureEncoder> feature_extractor;
