@@ -4,10 +4,9 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "data/audio.h"
-#include "data/csv_fields.h"
+#include "io/csv.h"
 
 namespace erc::data {
 
@@ -17,18 +16,15 @@ std::vector<AudioItem> read_audio_list(const std::string& csv_path) {
   namespace fs = std::filesystem;
   const fs::path folder = fs::path(csv_path).parent_path();
   static const std::set<std::string> known = {"path", "utt_id", "dialogue", "speaker", "label", "session"};
-  std::string line;
-  int64_t line_no = 0;
+  CsvReader csv(in, csv_path);
+  CsvRecord record;
   std::map<std::string, size_t> column;
   std::vector<AudioItem> items;
   std::set<std::string> ids;
   std::map<std::string, double> dialogue_end;  // where the next utterance of a dialogue starts
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    ERC_CHECK(line.find('"') == std::string::npos, csv_path, ":", line_no,
-              ": quoted fields are not supported (a path with a comma needs renaming)");
-    const std::vector<std::string> fields = csv_fields(line);
+  while (csv.next(record)) {
+    const std::vector<std::string>& fields = record.fields;
+    const int64_t line_no = record.line;
     if (column.empty()) {
       for (size_t i = 0; i < fields.size(); ++i) {
         ERC_CHECK(known.count(fields[i]), csv_path, ":", line_no, ": unknown column '", fields[i],

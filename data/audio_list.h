@@ -1,5 +1,5 @@
-// A corpus given as a plain CSV list of audio files, for data that is not IEMOCAP: one row per utterance, a header
-// naming the columns. Only `path` is required:
+// A corpus given as a CSV list of audio files (RFC 4180: io/csv.h), for data that is not IEMOCAP: one row per
+// utterance, a header naming the columns. Only `path` is required:
 //   path      the audio file (any format libsndfile reads), relative to the CSV's folder unless absolute
 //   utt_id    unique id (default: the file name without its extension)
 //   dialogue  conversation id; rows of one dialogue are in time order (default: the utterance is its own dialogue)
@@ -18,8 +18,8 @@ struct AudioItem {
   std::string path;    // the audio file
 };
 
-// Errors name the CSV and the line: a missing `path` column, an unknown column, a wrong field count, a quoted
-// field (not supported), a duplicate utt_id, a session outside 1..5, an unreadable audio file.
+// Errors name the CSV and the line: a missing `path` column, an unknown column, a wrong field count, a quote left
+// open, a duplicate utt_id, a session outside 1..5, an unreadable audio file.
 std::vector<AudioItem> read_audio_list(const std::string& csv_path);
 
 }  // namespace erc::data

@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "data/csv_fields.h"
+#include "io/csv.h"
 #include "tensor/check.h"
 
 namespace erc::data {
@@ -34,8 +34,6 @@ std::vector<std::string> split_whitespace(const std::string& line) {
   for (std::string f; in >> f;) fields.push_back(f);
   return fields;
 }
-
-bool blank(const std::string& line) { return line.find_first_not_of(" \t\r") == std::string::npos; }
 
 void read_rttm(std::istream& in, SegmentList& list) {
   std::string line;
@@ -62,12 +60,12 @@ void read_rttm(std::istream& in, SegmentList& list) {
 void read_csv(std::istream& in, SegmentList& list) {
   static const std::set<std::string> known = {"start", "end", "speaker", "utt_id"};
   std::map<std::string, size_t> column;
-  std::string line;
-  for (int64_t line_no = 1; std::getline(in, line); ++line_no) {
-    if (blank(line)) continue;
+  CsvReader csv(in, list.path);
+  CsvRecord record;
+  while (csv.next(record)) {
+    const int64_t line_no = record.line;
     const std::string at = where(list.path, line_no);
-    ERC_CHECK(line.find('"') == std::string::npos, at, "quoted fields are not supported");
-    const std::vector<std::string> f = csv_fields(line);
+    const std::vector<std::string>& f = record.fields;
     if (column.empty()) {
       for (size_t i = 0; i < f.size(); ++i) {
         ERC_CHECK(known.count(f[i]), at, "unknown column '", f[i], "' (known: start, end, speaker, utt_id)");

@@ -4,7 +4,7 @@
 //          <NA> <NA> <speaker> <NA> [<NA>]`, whitespace-separated, times in seconds; lines of other types and
 //          `;;` comments are skipped. Every SPEAKER line must name the same recording.
 //   .csv   a header naming the columns start, end and speaker (seconds, seconds, any name; any order; an optional
-//          utt_id column names the turns), then one turn per line.
+//          utt_id column names the turns), then one turn per line; RFC 4180 quoting (io/csv.h).
 // Turns are returned in time order (by start, then end). Cutting them out of the recording: first sample
 // round(start * rate), end sample round(end * rate).
 #pragma once

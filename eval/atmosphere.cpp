@@ -10,8 +10,9 @@
 #include <sstream>
 
 #include "data/dataset.h"
-#include "tensor/check.h"
 #include "io/atomic_file.h"
+#include "io/csv.h"
+#include "tensor/check.h"
 
 namespace erc::eval {
 namespace {
@@ -143,7 +144,7 @@ void write_distribution_csv(const std::string& path, const AtmosphereReport& rep
   for (const char* e : data::kEmotions) out << ",share_" << e;
   out << ",dominant,top1_share,top2_share,one_over_half,two_over_half\n";
   for (const ConversationAtmosphere& c : report.conversations) {
-    out << c.dialogue << ',' << c.session << ',' << c.n_labelled;
+    out << csv_field(c.dialogue) << ',' << c.session << ',' << c.n_labelled;
     for (int64_t n : c.counts) out << ',' << n;
     for (double share : c.shares) out << ',' << csv_number(share);
     out << ',' << data::kEmotions[size_t(c.dominant)] << ',' << csv_number(c.top1_share) << ','
@@ -157,9 +158,9 @@ void write_change_csv(const std::string& path, const AtmosphereReport& report) {
   out << "dialogue,session,emotion,count,dominant,accuracy_context,accuracy_utterance,change,relative_change\n";
   for (const ConversationAtmosphere& c : report.conversations)
     for (const EmotionChange& e : c.changes)
-      out << c.dialogue << ',' << c.session << ',' << data::kEmotions[size_t(e.emotion)] << ',' << e.count << ','
-          << int(e.dominant) << ',' << csv_number(e.accuracy_context) << ',' << csv_number(e.accuracy_utterance) << ','
-          << csv_number(e.change) << ',' << csv_number(e.relative_change) << "\n";
+      out << csv_field(c.dialogue) << ',' << c.session << ',' << data::kEmotions[size_t(e.emotion)] << ',' << e.count
+          << ',' << int(e.dominant) << ',' << csv_number(e.accuracy_context) << ',' << csv_number(e.accuracy_utterance)
+          << ',' << csv_number(e.change) << ',' << csv_number(e.relative_change) << "\n";
   write_file_atomically(path, out.str());
 }
 

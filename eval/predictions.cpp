@@ -1,4 +1,5 @@
-// predictions.csv: one utterance per line; numbers are written with std::to_chars, so they read back bit for bit.
+// predictions.csv: one utterance per line (RFC 4180, io/csv.h: names with commas or quotes are quoted); numbers are
+// written with std::to_chars, so they read back bit for bit.
 #include "eval/predictions.h"
 
 #include <charconv>
@@ -9,6 +10,7 @@
 
 #include "data/dataset.h"
 #include "io/atomic_file.h"
+#include "io/csv.h"
 #include "tensor/check.h"
 
 namespace erc::eval {
@@ -17,17 +19,6 @@ namespace {
 std::string number(double v) {
   char buf[32];
   return std::string(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
-}
-
-std::vector<std::string> split(const std::string& line) {
-  std::vector<std::string> fields;
-  size_t begin = 0;
-  for (;;) {
-    const size_t comma = line.find(',', begin);
-    fields.push_back(line.substr(begin, comma - begin));
-    if (comma == std::string::npos) return fields;
-    begin = comma + 1;
-  }
 }
 
 // One data line with what an error message needs to say where it is.
@@ -72,15 +63,13 @@ void write_predictions_csv(const std::string& path, const std::vector<Prediction
   for (size_t i = 0; i < header.size(); ++i) out << (i ? "," : "") << header[i];
   out << "\n";
   for (const Prediction& p : predictions) {
-    for (const std::string* field : {&p.utt_id, &p.dialogue, &p.speaker, &p.label})
-      ERC_CHECK(field->find_first_of(",\"\r\n") == std::string::npos, path, ": utterance ", p.utt_id, ": field '",
-                *field, "' holds a comma, quote or line break");
     ERC_CHECK(p.prediction >= 0 && p.prediction < int64_t(data::kEmotions.size()), path, ": utterance ", p.utt_id,
               ": prediction ", p.prediction, " outside 0..5");
     ERC_CHECK(p.label_index == data::label_index(p.label), path, ": utterance ", p.utt_id, ": label_index ",
               p.label_index, " disagrees with label '", p.label, "' (", data::label_index(p.label), ")");
-    out << p.utt_id << ',' << p.dialogue << ',' << p.session << ',' << p.speaker << ',' << number(p.start) << ','
-        << p.label << ',' << p.label_index << ',' << data::kEmotions[size_t(p.prediction)];
+    out << csv_field(p.utt_id) << ',' << csv_field(p.dialogue) << ',' << p.session << ',' << csv_field(p.speaker) << ','
+        << number(p.start) << ',' << csv_field(p.label) << ',' << p.label_index << ','
+        << data::kEmotions[size_t(p.prediction)];
     for (double q : p.probabilities) out << ',' << number(q);
     out << "\n";
   }
@@ -90,20 +79,19 @@ void write_predictions_csv(const std::string& path, const std::vector<Prediction
 std::vector<Prediction> read_predictions_csv(const std::string& path) {
   std::ifstream in(path);
   ERC_CHECK(in.good(), path, ": cannot open for reading");
-  std::string line;
-  ERC_CHECK(std::getline(in, line) && !line.empty(), path, ":1: empty, expected the header line");
-  if (line.back() == '\r') line.pop_back();
-  const std::vector<std::string> names = split(line);
+  CsvReader csv(in, path);
+  CsvRecord record;
+  ERC_CHECK(csv.next(record), path, ":1: empty, expected the header line");
+  const std::vector<std::string> names = record.fields;
   std::map<std::string, size_t> columns;
   for (size_t i = 0; i < names.size(); ++i) columns.emplace(names[i], i);
   for (const std::string& name : header_columns())
     ERC_CHECK(columns.count(name), path, ":1: missing column '", name, "'");
 
   std::vector<Prediction> out;
-  for (size_t line_no = 2; std::getline(in, line); ++line_no) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    Row row{path, line_no, columns, split(line)};
+  while (csv.next(record)) {
+    const size_t line_no = size_t(record.line);
+    Row row{path, line_no, columns, std::move(record.fields)};
     ERC_CHECK(row.fields.size() == names.size(), path, ":", line_no, ": ", row.fields.size(),
               " fields, the header has ", names.size());
     Prediction p;

@@ -20,7 +20,7 @@ struct Prediction {
 
 // Columns utt_id,dialogue,session,speaker,start,label,label_index,prediction,p_ang,...,p_sad; the prediction is
 // written as the class name and numbers with the fewest digits that read back to the same double. Written to
-// path + ".tmp", then renamed. Text fields may not hold ',', '"' or a line break (IEMOCAP names never do).
+// path + ".tmp", then renamed. A text field with a comma, a quote or a line break is quoted (RFC 4180, io/csv.h).
 void write_predictions_csv(const std::string& path, const std::vector<Prediction>& predictions);
 
 // Columns are found by name in the header (their order and extra columns do not matter). Errors name the file,

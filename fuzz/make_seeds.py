@@ -93,6 +93,10 @@ def main():
     seed("fuzz_audio_list", "path_only.csv", "path\na.wav\n")
     seed("fuzz_audio_list", "missing_file.csv", "path,label\nb.wav,sad\n")
 
+    seed("fuzz_csv", "quoted.csv", (
+        "\ufeffpath,speaker,note\r\n\"a, b.wav\",\"Doe, Jane\",\"the \"\"loud\"\" one\"\r\n"
+        "c.wav,\"two\nlines\",\"\"\n\n d.wav , \"padded\" ,x").encode())
+
     seed("fuzz_segments", "pyannote.rttm", (
         ";; as pyannote writes it\n"
         "SPEAKER call 1 0.000 2.000 <NA> <NA> SPEAKER_00 <NA> <NA>\n"

@@ -7,6 +7,7 @@
 #include "data/dataset.h"
 #include "eval/charts.h"
 #include "io/atomic_file.h"
+#include "io/csv.h"
 
 namespace erc::predict {
 
@@ -17,13 +18,6 @@ constexpr size_t kClasses = data::kEmotions.size();
 std::string number(double v) {
   char buf[32];
   return std::string(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
-}
-
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
 }
 
 // `width` 3 aligns a table's columns; 0 is for prose.

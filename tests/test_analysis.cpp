@@ -103,6 +103,7 @@ TEST(Predictions, CsvRoundTripKeepsEveryBit) {
   labelled.probabilities = {0.1, 1.0 / 3.0, 1e-17, 0.2, 0.3666666666666667 - 1e-17, 0.0};
   eval::Prediction unlabelled = make_prediction("Ses05F_impro01_M001", "Ses05F_impro01", "xxx", 0);
   EXPECT_EQ(unlabelled.label_index, kIgnoreLabel);
+  unlabelled.speaker = "Doe, \"Jane\"";  // a name of the user's own corpus: quoted in the file, read back as it is
   const std::string path = ::testing::TempDir() + "erc_predictions.csv";
   eval::write_predictions_csv(path, {labelled, unlabelled});
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));

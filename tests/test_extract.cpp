@@ -135,6 +135,23 @@ TEST(Extract, ResumesWhatAnotherDeviceBeganOnlyWhenAskedAndThenNamesBoth) {
   EXPECT_EQ(data::FeatureCacheReader(out).attributes().computed_on, "cuda tf32 + cpu f32");
 }
 
+// RFC 4180 quoting: a path and a speaker with commas, a label in quotes, a byte-order mark and CRLF line ends, as
+// a spreadsheet program saves a list.
+TEST(Extract, ListFieldsMayHoldCommasWhenQuoted) {
+  const fs::path dir = test::fresh_dir("quoted");
+  make_list(dir);
+  fs::copy_file(dir / "u0.wav", dir / "call 7, turn 1.wav");
+  write_text(dir / "quoted.csv", "\xEF\xBB\xBFpath,speaker,label\r\n\"call 7, turn 1.wav\",\"Doe, Jane\",\"ang\"\r\n");
+  const auto items = data::read_audio_list((dir / "quoted.csv").string());
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].path, (dir / "call 7, turn 1.wav").string());
+  EXPECT_EQ(items[0].info.utt_id, "call 7, turn 1");
+  EXPECT_EQ(items[0].info.speaker, "Doe, Jane");
+  EXPECT_EQ(items[0].info.label, "ang");
+  EXPECT_DOUBLE_EQ(items[0].info.end, 1.0);  // the file was read: 16,000 samples
+  fs::remove_all(dir);
+}
+
 TEST(Extract, RefusesBadLists) {
   const fs::path dir = test::fresh_dir("bad");
   make_list(dir);
@@ -148,7 +165,7 @@ TEST(Extract, RefusesBadLists) {
   EXPECT_TRUE(mentions(error_for("path\nu0.wav\nu0.wav\n"), "listed twice"));
   EXPECT_TRUE(mentions(error_for("path,session\nu0.wav,7\n"), "session must be 1..5"));
   EXPECT_TRUE(mentions(error_for("path\nmissing.wav\n"), "missing.wav"));
-  EXPECT_TRUE(mentions(error_for("path\n\"u0.wav\"\n"), "quoted"));
+  EXPECT_TRUE(mentions(error_for("path\n\"u0.wav\n"), "bad.csv:2: a quoted field is not closed"));
   EXPECT_TRUE(mentions(error_for("path\n"), "no utterances"));
   // Too short for one frame: named, nothing renamed into place.
   const Tensor tiny = Tensor::zeros({399});

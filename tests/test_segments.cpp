@@ -54,13 +54,15 @@ TEST(Segments, RttmLineOfOnlyFormFeedsOrVerticalTabsIsBlank) {
 }
 
 TEST(Segments, CsvColumnsAreFoundByNameWithOptionalUttId) {
-  const std::string path = write_file("turns.csv", "speaker,end,start,utt_id\nA,1.5,0.25,first\n B , 3 , 2 ,second\n");
+  const std::string path = write_file(
+      "turns.csv", "speaker,end,start,utt_id\nA,1.5,0.25,first\n B , 3 , 2 ,second\n\"Doe, Jane\",4,3.5,third\n");
   const data::SegmentList list = data::read_segments(path);
-  ASSERT_EQ(list.segments.size(), 2u);
+  ASSERT_EQ(list.segments.size(), 3u);
   EXPECT_EQ(list.segments[0].utt_id, "first");
   EXPECT_DOUBLE_EQ(list.segments[0].start, 0.25);
   EXPECT_EQ(list.segments[1].speaker, "B");
   EXPECT_DOUBLE_EQ(list.segments[1].end, 3.0);
+  EXPECT_EQ(list.segments[2].speaker, "Doe, Jane");  // RFC 4180 quoting
 }
 
 TEST(Segments, UnparsableLinesAreRefusedWithFileAndLine) {
@@ -79,6 +81,7 @@ TEST(Segments, UnparsableLinesAreRefusedWithFileAndLine) {
       mentions(read_error("j.csv", "start,end,speaker,utt_id\n0,1,A,u\n1,2,B,u\n"), "j.csv:3: utt_id 'u' twice"));
   EXPECT_TRUE(mentions(read_error("k.txt", "start,end,speaker\n"), "not '.txt'"));
   EXPECT_TRUE(mentions(read_error("l.csv", ""), "empty"));
+  EXPECT_TRUE(mentions(read_error("n.csv", "start,end,speaker\n0,1,\"A\n"), "n.csv:2: a quoted field is not closed"));
   EXPECT_TRUE(mentions(read_error("m.rttm", ";; nothing\n"), "no turns"));
   EXPECT_TRUE(mentions(error_of([] { data::read_segments(test::temp_path("absent.rttm")); }), "cannot open"));
 }
