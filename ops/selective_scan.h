@@ -1,5 +1,6 @@
 // Mamba's selective scan (docs/MODEL.md §2) as one fused op: softplus of delta, the state recurrence, the read-out by
 // C, the D skip and the SiLU(z) gate, with a backward that keeps only chunk-boundary states (no T x E x N tensor).
+// ops/selective_scan_naive.h is the same computation as plain loops: read it first; this op is tested against it.
 #pragma once
 #include "ops/packed.h"
 #include "tensor/tensor.h"

@@ -14,6 +14,7 @@
 #include "grad_util.h"
 #include "ops/cpu_isa.h"
 #include "ops/selective_scan.h"
+#include "ops/selective_scan_naive.h"
 #include "test_util.h"
 
 using namespace erc;
@@ -79,6 +80,58 @@ void expect_same(const Result& a, const Result& b, double sum_tol) {
 }
 
 }  // namespace
+
+// The naive scan (ops/selective_scan_naive.h) is the reference: the op under every ISA and chunk size gives its
+// output, on a packed batch with a 1-frame sequence; float64 differs from it by the order of operations, float32 by
+// float32's rounding. Bounds: docs/TESTING.md (measured, then x ~5 rounded up).
+TEST(SelectiveScanNaive, EveryCpuFormGivesItsOutput) {
+  const ops::SeqOffsets packed{0, 1, 9, 40};
+  const Inputs in = scan_inputs(40, 6, 4, 70);
+  const Tensor want = ops::selective_scan_naive(in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7], packed);
+  for (ops::CpuIsa isa : available_isas()) {
+    ops::CpuIsaGuard use(isa);
+    for (int64_t chunk : {3, 2048}) {
+      const ::testing::AssertionResult f64 = test::relative_error_below(run(in, packed, chunk), want, 1e-15);
+      const ::testing::AssertionResult f32 = test::relative_error_below(run(to_f32(in), packed, chunk), want, 5e-7);
+      EXPECT_TRUE(f64) << ops::cpu_isa_name(isa) << " chunk " << chunk;
+      EXPECT_TRUE(f32) << ops::cpu_isa_name(isa) << " chunk " << chunk;
+      if (std::getenv("ERC_PRINT_ERRORS"))
+        std::printf("ERRORS naive scan %s chunk %lld: f64 %s, f32 %s\n", ops::cpu_isa_name(isa),
+                    static_cast<long long>(chunk), f64.message(), f32.message());
+    }
+  }
+}
+
+// The op's backward, under every ISA and across chunk boundaries, gives the slope of the naive scan: the central
+// differences of sum(naive(inputs) * g) for every element of every input.
+TEST(SelectiveScanNaive, EveryCpuFormsGradientIsTheNaiveScansSlope) {
+  const ops::SeqOffsets packed{0, 4, 9};
+  const Inputs in = scan_inputs(9, 3, 2, 80);
+  const Tensor g = test::random_tensor({9, 3}, 89);
+  auto loss = [&](const Inputs& x) {
+    const Tensor y = ops::selective_scan_naive(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], packed);
+    double sum = 0;
+    for (int64_t i = 0; i < y.numel(); ++i) sum += y.data<double>()[i] * g.data<double>()[i];
+    return sum;
+  };
+  constexpr double h = 1e-6;
+  for (ops::CpuIsa isa : available_isas()) {
+    ops::CpuIsaGuard use(isa);
+    const Result r = run_with_grads(in, packed, 2, g);
+    for (size_t i = 0; i < in.size(); ++i) {
+      Tensor slope = Tensor::zeros(in[i].shape(), DType::f64);
+      for (int64_t k = 0; k < in[i].numel(); ++k) {
+        Inputs x;
+        for (const Tensor& t : in) x.push_back(t.detach().clone());
+        x[i].data<double>()[k] += h;
+        const double up = loss(x);
+        x[i].data<double>()[k] -= 2 * h;
+        slope.data<double>()[k] = (up - loss(x)) / (2 * h);
+      }
+      EXPECT_TRUE(allclose(r.grads[i], slope, 1e-8, 1e-6)) << ops::cpu_isa_name(isa) << " d" << kNames[i];
+    }
+  }
+}
 
 // chunk_size 4 over 9 frames: three chunks, two recomputations from saved boundary states.
 // Every gradient check runs under each available ISA: in float64 the fast paths are the reference's vector form.
