@@ -54,14 +54,10 @@ void device_product(const Operand& a, bool ta, const Operand& b, bool tb, int64_
     if (beta == 0) c.fill_(0.0);
     return;
   }
-  if (a.t.dtype() == DType::bf16)
-    ERC_CUDA_CALL(cuda::gemm_bf16(a.trans != ta, b.trans != tb, M, N, K, a.t.device_raw_data(), a.ld, a.batch_stride(),
-                                  b.t.device_raw_data(), b.ld, b.batch_stride(), beta, c.device_raw_data(), N, M * N,
-                                  B));
-  else
-    ERC_CUDA_CALL(cuda::gemm(c.dtype(), a.trans != ta, b.trans != tb, M, N, K, a.t.device_raw_data(), a.ld,
-                             a.batch_stride(), b.t.device_raw_data(), b.ld, b.batch_stride(), beta, c.device_raw_data(),
-                             N, M * N, B));
+  // The operands' dtype picks the GEMM: f32 or f64 into the same, or bf16 into f32 (bf16_linear).
+  ERC_CUDA_CALL(cuda::gemm(a.t.dtype(), a.trans != ta, b.trans != tb, M, N, K, a.t.device_raw_data(), a.ld,
+                           a.batch_stride(), b.t.device_raw_data(), b.ld, b.batch_stride(), beta, c.device_raw_data(),
+                           N, M * N, B));
 }
 
 // c [M, N] = op(a) op(b) for two operands; `ta`/`tb` transpose the logical matrices on top of their storage.
