@@ -2,8 +2,11 @@
 #pragma once
 #include <omp.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -12,12 +15,24 @@
 
 namespace erc::apps {
 
-// "1".."5" -> {k}; "all" -> `all`.
+// "k" -> {k}, a session of `all`; "all" -> `all`, the sessions there are.
 inline std::vector<int64_t> parse_folds(const std::string& fold, const std::vector<int64_t>& all) {
   if (fold == "all") return all;
-  const bool digit = fold.size() == 1 && fold[0] >= '1' && fold[0] <= '5';
-  ERC_CHECK(digit, "--fold must be 1..5 or all, got '", fold, "'");
-  return {int64_t(fold[0] - '0')};
+  int64_t k = 0;
+  const auto [end, ec] = std::from_chars(fold.data(), fold.data() + fold.size(), k);
+  const bool known =
+      ec == std::errc() && end == fold.data() + fold.size() && std::find(all.begin(), all.end(), k) != all.end();
+  std::string sessions;
+  for (int64_t s : all) sessions += (sessions.empty() ? "" : ", ") + std::to_string(s);
+  ERC_CHECK(known, "--fold must be one of the sessions (", sessions, ") or all, got '", fold, "'");
+  return {k};
+}
+
+// The sessions of a corpus, ascending: the folds of leave-one-session-out.
+inline std::vector<int64_t> sessions_of(const std::vector<data::UtteranceInfo>& utterances) {
+  std::set<int64_t> sessions;
+  for (const data::UtteranceInfo& u : utterances) sessions.insert(u.session);
+  return {sessions.begin(), sessions.end()};
 }
 
 // 0 keeps the defaults (all cores). OpenMP's threads run everything, GEMMs included (ops/blas.h): no bit depends on
@@ -28,23 +43,23 @@ inline void set_threads(int threads) {
   omp_set_num_threads(threads);
 }
 
-// One line: "labelled N: ang a exc b ...; unlabelled M (oth x, sur y, xxx z)".
-inline void print_label_counts(const std::vector<data::UtteranceInfo>& utterances) {
+// One line: "labelled N: ang a exc b ...; unlabelled M (oth x, sur y, xxx z)", under `classes`.
+inline void print_label_counts(const std::vector<data::UtteranceInfo>& utterances, const data::ClassSet& classes) {
   std::map<std::string, int64_t> hidden;
-  int64_t per_class[data::kEmotions.size()] = {};
+  std::vector<int64_t> per_class(classes.size(), 0);
   int64_t labelled = 0;
   for (const data::UtteranceInfo& u : utterances) {
-    const int64_t c = data::label_index(u.label);
+    const int64_t c = classes.index(u.label);
     if (c == data::kIgnoreLabel) {
       ++hidden[u.label];
     } else {
-      ++per_class[c];
+      ++per_class[size_t(c)];
       ++labelled;
     }
   }
   std::printf("labelled %lld:", static_cast<long long>(labelled));
-  for (size_t c = 0; c < data::kEmotions.size(); ++c)
-    std::printf(" %s %lld", data::kEmotions[c], static_cast<long long>(per_class[c]));
+  for (size_t c = 0; c < classes.size(); ++c)
+    std::printf(" %s %lld", classes.name(int64_t(c)).c_str(), static_cast<long long>(per_class[c]));
   std::printf("; unlabelled %lld (", static_cast<long long>(utterances.size()) - labelled);
   const char* separator = "";
   for (const auto& [label, n] : hidden) {

@@ -42,7 +42,7 @@ void print_summary(const std::string& root, int64_t sessions) {
   for (const data::UtteranceInfo& u : index.utterances) seconds += u.end - u.start;
   std::printf("%s: %lld dialogues, %zu utterances, %.1f min of audio (16 kHz mono)\n", root.c_str(),
               static_cast<long long>(index.dialogues), index.utterances.size(), seconds / 60);
-  apps::print_label_counts(index.utterances);
+  apps::print_label_counts(index.utterances, data::ClassSet::of_corpus(index.utterances));
   if (!index.missing_wavs.empty())
     std::printf("warning: %zu listed utterances have no WAV, e.g. %s\n", index.missing_wavs.size(),
                 index.missing_wavs.front().c_str());

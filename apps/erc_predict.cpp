@@ -71,10 +71,11 @@ int main(int argc, char** argv) {
     apps::set_threads(threads);
     const predict::Predictor predictor({run_dir, fold, which, on}, front);
     const data::CacheAttributes& features = predictor.features();
-    std::printf("model: %s (%s mode; trained on %s, layer %lld, normalisation %s)\nfront end: %s\n",
+    const std::vector<std::string>& classes = predictor.run().classes.names();
+    std::printf("model: %s (%s mode; trained on %s, layer %lld, normalisation %s)\nclasses: %s\nfront end: %s\n",
                 predictor.checkpoint().c_str(), data::mode_name(predictor.run().mode), features.extractor.c_str(),
                 static_cast<long long>(features.layer), features.normalised ? "on" : "off",
-                predictor.front_end().summary().c_str());
+                predictor.run().classes.spec().c_str(), predictor.front_end().summary().c_str());
 
     // Every input is read and checked before anything is computed or written.
     std::vector<predict::ConversationAudio> conversations;
@@ -93,17 +94,17 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "erc_predict: conversation %zu/%zu: %s (%zu utterances)\n", i + 1, conversations.size(),
                    c.name.c_str(), c.utterances.size());
       predict::ConversationResult r{c.name, predictor.predict(c), {}};
-      r.summary = predict::summarise(c.name, r.predictions);
+      r.summary = predict::summarise(c.name, r.predictions, classes);
       results.push_back(std::move(r));
     }
 
     std::filesystem::create_directories(out);
-    predict::write_predictions_csv(out + "/predictions.csv", results);
+    predict::write_predictions_csv(out + "/predictions.csv", results, classes);
     const nlohmann::json header = {{"run", run_dir},
                                    {"checkpoint", predictor.checkpoint()},
                                    {"features", train::feature_extractor_json(features)},
                                    {"git_commit", train::git_commit()}};
-    predict::write_predictions_json(out + "/predictions.json", results, header);
+    predict::write_predictions_json(out + "/predictions.json", results, classes, header);
     for (const auto& r : results) {
       predict::write_timeline(out + "/timeline_" + file_name_of(r.name) + ".svg", r);
       std::printf("\n%s", predict::format_summary(r.summary).c_str());

@@ -29,7 +29,7 @@ void print_summary(const std::string& path) {
               dialogues.size(), cache.utterances().size(), static_cast<long long>(frames),
               static_cast<long long>(a.feature_dim), dtype_name(a.dtype),
               double(std::filesystem::file_size(path)) / 1e6);
-  apps::print_label_counts(cache.utterances());
+  apps::print_label_counts(cache.utterances(), data::ClassSet::of_corpus(cache.utterances()));
 }
 
 }  // namespace

@@ -21,10 +21,14 @@ int main(int argc, char** argv) {
       "metrics.jsonl, last.safetensors, best.safetensors, predictions.csv and report.json (a fold<k>/ folder\n"
       "each with --fold all, plus the pooled report). Ctrl-C stops at the next step; --resume continues."};
   train::TrainConfig config;
-  std::string fold = "1", mode = "conversation", shuffle = "none", device = "auto";
+  std::string fold = "1", mode = "conversation", shuffle = "none", device = "auto", classes;
   int threads = 0;
   app.add_option("--features", config.features, "HDF5 feature cache (erc_extract or erc_synth)")->required();
-  app.add_option("--fold", fold, "test session 1..5, or all")->capture_default_str();
+  app.add_option("--fold", fold, "test session (one of the cache's), or all")->capture_default_str();
+  app.add_option("--classes", classes,
+                 "the classes to tell apart, in order: ang,hap+exc,neu,sad ('+' merges labels, hap=hap+exc names "
+                 "the class; other labels are input only). Default: every label of the cache, alphabetical, but "
+                 "xxx oth sur fea dis (on IEMOCAP: the paper's ang,exc,fru,hap,neu,sad)");
   app.add_option("--epochs", config.epochs, "epochs per fold")->capture_default_str();
   app.add_option("--lr", config.lr, "RAdamScheduleFree learning rate")->capture_default_str();
   app.add_option("--mode", mode, "conversation (one conversation per step) | utterance (--batch-size per step)")
@@ -58,7 +62,8 @@ int main(int argc, char** argv) {
     config.progress = !quiet;
     config.mode = data::parse_mode(mode);
     config.shuffle = data::parse_shuffle(shuffle);
-    config.folds = apps::parse_folds(fold, {1, 2, 3, 4, 5});
+    config.folds = apps::parse_folds(fold, apps::sessions_of(data::FeatureCacheReader(config.features).utterances()));
+    if (!classes.empty()) config.classes = data::ClassSet::parse(classes);
     config.device = apps::choose_device(device, "erc_train");
     ERC_CHECK(!config.tf32 || config.device == Device::cuda, "--tf32 is for the GPU's GEMMs; this run is on the CPU");
     ops::use_tf32_gemms(config.tf32);

@@ -14,7 +14,7 @@ namespace erc::corpora::draws {
 
 // A class drawn with IEMOCAP's frequencies, `excluded` left out (-1: none).
 inline int64_t draw_class(Generator& gen, int64_t excluded) {
-  const int64_t classes = int64_t(data::kEmotions.size());
+  const int64_t classes = int64_t(data::kPaperEmotions.size());
   double total = 0;
   for (int64_t c = 0; c < classes; ++c)
     if (c != excluded) total += synth::kClassWeights[c];

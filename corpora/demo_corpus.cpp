@@ -29,7 +29,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int64_t kClasses = int64_t(data::kEmotions.size());
+constexpr int64_t kClasses = int64_t(data::kPaperEmotions.size());
 constexpr int64_t kSurRow = 6;  // demo::kProsody's row of sur
 
 // Short sentences of neutral wording: the emotion must come from how they are said, not what they say.
@@ -208,7 +208,7 @@ Planned plan_dialogue(const DemoCorpusOptions& o, int64_t session, const std::ar
     const size_t i = labelled[order[j]];
     const int64_t c = j < n_dominant ? dominant : draw_class(gen, dominant);
     p.turns[i].row_a = p.turns[i].row_b = c;
-    label[i] = data::kEmotions[c];
+    label[i] = data::kPaperEmotions[c];
   }
 
   for (int64_t i = 0; i < n; ++i) {
@@ -250,7 +250,7 @@ Planned plan_dialogue(const DemoCorpusOptions& o, int64_t session, const std::ar
   dlg.name = kind == 0 ? numbered(prefix + "_impro", k + 1, 2)
                        : numbered(prefix + "_script", k / 3 + 1, 2) + "_" + std::to_string(k % 3 + 1);
   dlg.session = session;
-  dlg.dominant = data::kEmotions[dominant];
+  dlg.dominant = data::kPaperEmotions[dominant];
   dlg.voices = voices;
   int64_t turns[2] = {0, 0};
   for (int64_t i = 0; i < n; ++i) {

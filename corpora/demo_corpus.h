@@ -32,7 +32,7 @@ inline constexpr int64_t kSampleRate = 16000;
 struct Prosody {
   double rate, pitch, range, volume, word_gap;
 };
-// Rows in data::kEmotions order (ang exc fru hap neu sad), then sur.
+// Rows in data::kPaperEmotions order (ang exc fru hap neu sad), then sur.
 inline constexpr std::array<Prosody, 7> kProsody = {{
     {185, 44, 70, 170, 0.0},  // ang: fast, loud, wide range, low pitch
     {205, 70, 85, 140, 0.0},  // exc: fastest, high, widest range
@@ -71,7 +71,7 @@ struct DemoCorpusOptions {
 struct DemoDialogue {
   std::string name;  // e.g. Ses01F_impro01 or Ses02M_script01_1; the letter is the speaker of the first turn
   int64_t session = 0;
-  std::string dominant;                   // the atmosphere's emotion, one of kEmotions
+  std::string dominant;                   // the atmosphere's emotion, one of kPaperEmotions
   std::array<std::string, 2> voices;      // espeak-ng voices of speakers F and M, e.g. "en-us+f3"
   std::vector<data::UtteranceInfo> utterances;  // by turn; start and end are 0 here: they follow from the audio
   std::vector<std::string> texts;         // [U] the sentence each utterance says

@@ -14,7 +14,7 @@ namespace erc::corpora {
 
 namespace {
 
-constexpr int64_t kClasses = int64_t(data::kEmotions.size());
+constexpr int64_t kClasses = int64_t(data::kPaperEmotions.size());
 
 using namespace draws;
 
@@ -73,17 +73,17 @@ Planned plan_dialogue(const SyntheticOptions& o, int64_t session, Generator& gen
   for (size_t j = 0; j < n_labelled; ++j) {
     const size_t i = labelled[order[j]];
     p.expressed[i] = j < n_dominant ? p.dominant : draw_class(gen, p.dominant);
-    label[i] = data::kEmotions[p.expressed[i]];
+    label[i] = data::kPaperEmotions[p.expressed[i]];
   }
   for (int64_t i = 0; i < n; ++i)
-    if (data::label_index(label[i]) == data::kIgnoreLabel)
+    if (data::ClassSet::paper().index(label[i]) == data::kIgnoreLabel)
       p.expressed[i] = gen.next_uniform() < share ? p.dominant : draw_class(gen, p.dominant);
 
   const char letters[2] = {'F', 'M'};
   SyntheticDialogue& d = p.dialogue;
   d.session = session;
   d.name = numbered("Ses0" + std::to_string(session) + letters[speaker[0]] + "_impro", ++per_letter[speaker[0]], 2);
-  d.dominant = data::kEmotions[p.dominant];
+  d.dominant = data::kPaperEmotions[p.dominant];
   int64_t turns[2] = {0, 0};
   double t = gen.next_uniform(synth::kGapMin, synth::kGapMax);
   for (int64_t i = 0; i < n; ++i) {

@@ -29,7 +29,7 @@ namespace erc::corpora {
 
 namespace synth {
 inline constexpr int64_t kSessions = 5;
-// IEMOCAP's labelled counts in kEmotions order (ang exc fru hap neu sad): the odds of a conversation's atmosphere
+// IEMOCAP's labelled counts in kPaperEmotions order (ang exc fru hap neu sad): the odds of a conversation's atmosphere
 // and of its other utterances' emotions.
 inline constexpr std::array<double, 6> kClassWeights = {1103, 1041, 1849, 595, 1708, 1084};
 inline constexpr double kDominantShareMin = 0.5, kDominantShareMax = 0.65;
@@ -59,7 +59,7 @@ struct SyntheticOptions {
 struct SyntheticDialogue {
   std::string name;  // e.g. Ses01F_impro01: session 1, F speaks first
   int64_t session = 0;
-  std::string dominant;                   // the atmosphere's emotion, one of kEmotions
+  std::string dominant;                         // the atmosphere's emotion, one of kPaperEmotions
   std::vector<data::UtteranceInfo> utterances;  // by start time, as written to the cache
 };
 

@@ -1,5 +1,6 @@
 #include "data/audio_list.h"
 
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -51,9 +52,9 @@ std::vector<AudioItem> read_audio_list(const std::string& csv_path) {
     u.speaker = field("speaker", "A");
     u.label = field("label", "xxx");
     const std::string session = field("session", "1");
-    ERC_CHECK(session.size() == 1 && session[0] >= '1' && session[0] <= '5', csv_path, ":", line_no,
-              ": session must be 1..5, got '", session, "'");
-    u.session = session[0] - '0';
+    const auto [end, ec] = std::from_chars(session.data(), session.data() + session.size(), u.session);
+    ERC_CHECK(ec == std::errc() && end == session.data() + session.size() && u.session >= 1, csv_path, ":", line_no,
+              ": session must be a whole number from 1 (a fold tests on one session), got '", session, "'");
     double seconds = 0;
     try {
       seconds = audio_info(item.path).seconds;

@@ -7,12 +7,6 @@
 
 namespace erc::data {
 
-int64_t label_index(const std::string& label) {
-  for (size_t c = 0; c < kEmotions.size(); ++c)
-    if (label == kEmotions[c]) return int64_t(c);
-  return kIgnoreLabel;
-}
-
 std::vector<Conversation> group_conversations(const std::vector<UtteranceInfo>& utterances) {
   std::vector<Conversation> out;
   std::map<std::string, size_t> by_name;
@@ -156,7 +150,7 @@ std::vector<BatchPlan> plan_batches(const std::vector<Sequence>& sequences, Mode
   return plans;
 }
 
-Batch load_batch(const FeatureCacheReader& cache, const BatchPlan& plan) {
+Batch load_batch(const FeatureCacheReader& cache, const BatchPlan& plan, const ClassSet& classes) {
   const int64_t feature_dim = cache.attributes().feature_dim;
   Batch b;
   b.seq_offsets = {0};
@@ -166,7 +160,7 @@ Batch load_batch(const FeatureCacheReader& cache, const BatchPlan& plan) {
     for (size_t utt : seq) {
       b.utterances.push_back(utt);
       b.utt_offsets.push_back(b.utt_offsets.back() + cache.utterances()[utt].n_frames);
-      labels.push_back(label_index(cache.utterances()[utt].label));
+      labels.push_back(classes.index(cache.utterances()[utt].label));
     }
     b.seq_offsets.push_back(b.utt_offsets.back());
   }

@@ -1,19 +1,15 @@
-// From the feature cache to batches: emotion classes, conversations, leave-one-session-out folds, the two
+// From the feature cache to batches: conversations, leave-one-session-out folds, the two
 // training modes and the four training-data shuffle conditions of docs/MODEL.md §4.
 #pragma once
 #include <array>
 #include <string>
 #include <vector>
 
+#include "data/classes.h"
 #include "data/feature_cache.h"
 #include "tensor/random.h"
 
 namespace erc::data {
-
-// docs/MODEL.md §2's class order; any other label (xxx, sur, fea, dis, oth, ...) is input only.
-inline constexpr std::array<const char*, 6> kEmotions = {"ang", "exc", "fru", "hap", "neu", "sad"};
-inline constexpr int64_t kIgnoreLabel = -100;
-int64_t label_index(const std::string& label);  // 0..5, or kIgnoreLabel
 
 struct Conversation {
   std::string dialogue;
@@ -65,11 +61,11 @@ struct Batch {
   Tensor features;                   // [T, F] f32, the packed frames
   std::vector<int64_t> seq_offsets;  // S + 1
   std::vector<int64_t> utt_offsets;  // U + 1
-  Tensor labels;                     // [U] i64, kIgnoreLabel for unlabelled utterances
+  Tensor labels;                     // [U] i64: the class, or kIgnoreLabel for a label in none
   std::vector<size_t> utterances;    // [U] indices into the cache
 };
 
-Batch load_batch(const FeatureCacheReader& cache, const BatchPlan& plan);
+Batch load_batch(const FeatureCacheReader& cache, const BatchPlan& plan, const ClassSet& classes);
 
 // Uniform permutation of 0..n-1 (Fisher-Yates with the generator's draws).
 std::vector<size_t> permutation(size_t n, Generator& gen);

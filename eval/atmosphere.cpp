@@ -9,7 +9,6 @@
 #include <map>
 #include <sstream>
 
-#include "data/dataset.h"
 #include "io/atomic_file.h"
 #include "io/csv.h"
 #include "tensor/check.h"
@@ -17,7 +16,6 @@
 namespace erc::eval {
 namespace {
 
-constexpr size_t kClasses = data::kEmotions.size();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 using Index = std::map<std::string, const Prediction*>;
@@ -40,7 +38,8 @@ void check_covered(const std::vector<Prediction>& predictions, const Index& othe
 // What one conversation's labelled utterances add up to, per emotion.
 struct Tally {
   int64_t session = 0;
-  std::array<int64_t, kClasses> counts{}, correct_context{}, correct_utterance{};
+  std::vector<int64_t> counts, correct_context, correct_utterance;  // per class
+  explicit Tally(size_t n_classes) : counts(n_classes), correct_context(n_classes), correct_utterance(n_classes) {}
 };
 
 double ratio(double num, int64_t den) { return den ? num / double(den) : kNaN; }
@@ -63,7 +62,9 @@ std::string points(double fraction) {
 }  // namespace
 
 AtmosphereReport analyse_atmosphere(const std::vector<Prediction>& context_model,
-                                    const std::vector<Prediction>& utterance_model) {
+                                    const std::vector<Prediction>& utterance_model,
+                                    const std::vector<std::string>& classes) {
+  const size_t n_classes = classes.size();
   const Index context_index = index_by_utterance(context_model, "context");
   const Index utterance_index = index_by_utterance(utterance_model, "utterance");
   check_covered(context_model, utterance_index, "context", "utterance");
@@ -76,9 +77,9 @@ AtmosphereReport analyse_atmosphere(const std::vector<Prediction>& context_model
               " is in dialogue ", a.dialogue, " labelled '", a.label, "' in the context model's predictions but in ",
               b.dialogue, " labelled '", b.label, "' in the utterance model's");
     if (a.label_index < 0) continue;
-    ERC_CHECK(a.label_index < int64_t(kClasses), "atmosphere: utterance ", a.utt_id, ": label_index ", a.label_index,
-              " outside 0..5");
-    Tally& t = tallies[a.dialogue];
+    ERC_CHECK(a.label_index < int64_t(n_classes), "atmosphere: utterance ", a.utt_id, ": label_index ", a.label_index,
+              " outside the ", n_classes, " classes");
+    Tally& t = tallies.try_emplace(a.dialogue, n_classes).first->second;
     t.session = a.session;
     const size_t c = size_t(a.label_index);
     ++t.counts[c];
@@ -87,6 +88,7 @@ AtmosphereReport analyse_atmosphere(const std::vector<Prediction>& context_model
   }
 
   AtmosphereReport report;
+  report.classes = classes;
   AtmosphereSummary& s = report.summary;
   int64_t correct_context = 0, correct_utterance = 0;
   double sum_dominant = 0, sum_other = 0;
@@ -95,20 +97,22 @@ AtmosphereReport analyse_atmosphere(const std::vector<Prediction>& context_model
     conv.dialogue = dialogue;
     conv.session = t.session;
     conv.counts = t.counts;
-    for (size_t c = 0; c < kClasses; ++c) {
+    conv.shares.resize(n_classes);
+    for (size_t c = 0; c < n_classes; ++c) {
       conv.n_labelled += t.counts[c];
       if (t.counts[c] > t.counts[size_t(conv.dominant)]) conv.dominant = int64_t(c);
     }
-    for (size_t c = 0; c < kClasses; ++c) conv.shares[c] = double(t.counts[c]) / double(conv.n_labelled);
-    std::array<int64_t, kClasses> sorted = t.counts;
+    for (size_t c = 0; c < n_classes; ++c) conv.shares[c] = double(t.counts[c]) / double(conv.n_labelled);
+    std::vector<int64_t> sorted = t.counts;
     std::sort(sorted.begin(), sorted.end(), std::greater<>());
+    sorted.push_back(0);  // a second share of 0 for a run of one class
     conv.top1_share = double(sorted[0]) / double(conv.n_labelled);
     conv.top2_share = double(sorted[0] + sorted[1]) / double(conv.n_labelled);
     // Decided on counts, so that exactly half never becomes "more than half" by rounding.
     conv.one_over_half = 2 * sorted[0] > conv.n_labelled;
     conv.two_over_half = 2 * (sorted[0] + sorted[1]) > conv.n_labelled;
 
-    for (size_t c = 0; c < kClasses; ++c) {
+    for (size_t c = 0; c < n_classes; ++c) {
       if (t.counts[c] == 0) continue;
       EmotionChange e;
       e.emotion = int64_t(c);
@@ -140,14 +144,14 @@ AtmosphereReport analyse_atmosphere(const std::vector<Prediction>& context_model
 void write_distribution_csv(const std::string& path, const AtmosphereReport& report) {
   std::ostringstream out;
   out << "dialogue,session,n_labelled";
-  for (const char* e : data::kEmotions) out << ",n_" << e;
-  for (const char* e : data::kEmotions) out << ",share_" << e;
+  for (const std::string& e : report.classes) out << ',' << csv_field("n_" + e);
+  for (const std::string& e : report.classes) out << ',' << csv_field("share_" + e);
   out << ",dominant,top1_share,top2_share,one_over_half,two_over_half\n";
   for (const ConversationAtmosphere& c : report.conversations) {
     out << csv_field(c.dialogue) << ',' << c.session << ',' << c.n_labelled;
     for (int64_t n : c.counts) out << ',' << n;
     for (double share : c.shares) out << ',' << csv_number(share);
-    out << ',' << data::kEmotions[size_t(c.dominant)] << ',' << csv_number(c.top1_share) << ','
+    out << ',' << csv_field(report.classes[size_t(c.dominant)]) << ',' << csv_number(c.top1_share) << ','
         << csv_number(c.top2_share) << ',' << int(c.one_over_half) << ',' << int(c.two_over_half) << "\n";
   }
   write_file_atomically(path, out.str());
@@ -158,9 +162,10 @@ void write_change_csv(const std::string& path, const AtmosphereReport& report) {
   out << "dialogue,session,emotion,count,dominant,accuracy_context,accuracy_utterance,change,relative_change\n";
   for (const ConversationAtmosphere& c : report.conversations)
     for (const EmotionChange& e : c.changes)
-      out << csv_field(c.dialogue) << ',' << c.session << ',' << data::kEmotions[size_t(e.emotion)] << ',' << e.count
-          << ',' << int(e.dominant) << ',' << csv_number(e.accuracy_context) << ',' << csv_number(e.accuracy_utterance)
-          << ',' << csv_number(e.change) << ',' << csv_number(e.relative_change) << "\n";
+      out << csv_field(c.dialogue) << ',' << c.session << ',' << csv_field(report.classes[size_t(e.emotion)]) << ','
+          << e.count << ',' << int(e.dominant) << ',' << csv_number(e.accuracy_context) << ','
+          << csv_number(e.accuracy_utterance) << ',' << csv_number(e.change) << ',' << csv_number(e.relative_change)
+          << "\n";
   write_file_atomically(path, out.str());
 }
 
@@ -172,26 +177,27 @@ std::string format_change_table(const AtmosphereReport& report) {
   std::ostringstream out;
   out << "accuracy change per conversation and emotion, context model - utterance model, in points\n"
          "(* the conversation's dominant emotion, . emotion absent)\n\n";
-  // Each emotion column is 9 characters: the change right-aligned in 8, then the dominant marker.
+  // Each class's column is 9 characters, or its name and a space: the change right-aligned, then the dominant marker.
   auto end_line = [&](const std::string& line) { out << line.substr(0, line.find_last_not_of(' ') + 1) << "\n"; };
   char buf[64];
   std::snprintf(buf, sizeof buf, " %5s", "n");
   std::string line = padded(first_column) + buf;
-  for (const char* e : data::kEmotions) {
-    std::snprintf(buf, sizeof buf, "%8s ", e);
-    line += buf;
+  std::vector<int> widths;
+  for (const std::string& e : report.classes) {
+    widths.push_back(int(std::max<size_t>(8, e.size())));
+    line += std::string(size_t(widths.back()) - e.size(), ' ') + e + " ";
   }
   end_line(line);
   for (const ConversationAtmosphere& c : report.conversations) {
     std::snprintf(buf, sizeof buf, " %5lld", static_cast<long long>(c.n_labelled));
     line = padded(c.dialogue) + buf;
-    for (size_t k = 0; k < kClasses; ++k) {
+    for (size_t k = 0; k < report.classes.size(); ++k) {
       auto e = std::find_if(c.changes.begin(), c.changes.end(),
                             [&](const EmotionChange& x) { return x.emotion == int64_t(k); });
       if (e == c.changes.end())
-        std::snprintf(buf, sizeof buf, "%8s ", ".");
+        std::snprintf(buf, sizeof buf, "%*s ", widths[k], ".");
       else
-        std::snprintf(buf, sizeof buf, "%+8.1f%c", 100 * e->change, e->dominant ? '*' : ' ');
+        std::snprintf(buf, sizeof buf, "%+*.1f%c", widths[k], 100 * e->change, e->dominant ? '*' : ' ');
       line += buf;
     }
     end_line(line);

@@ -2,7 +2,6 @@
 // distribution, and per conversation and emotion what a conversation-context model gains over a single-utterance
 // model.
 #pragma once
-#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -13,7 +12,7 @@ namespace erc::eval {
 
 // One emotion present in one conversation: both models' accuracy on its labelled utterances (their recall).
 struct EmotionChange {
-  int64_t emotion = 0;  // index into kEmotions
+  int64_t emotion = 0;  // a class of the report's
   int64_t count = 0;    // labelled utterances of this emotion in the conversation
   double accuracy_context = 0, accuracy_utterance = 0;
   double change = 0;           // accuracy_context - accuracy_utterance
@@ -25,8 +24,8 @@ struct ConversationAtmosphere {
   std::string dialogue;
   int64_t session = 0;
   int64_t n_labelled = 0;
-  std::array<int64_t, 6> counts{};        // labelled utterances per emotion, kEmotions order
-  std::array<double, 6> shares{};         // counts / n_labelled
+  std::vector<int64_t> counts;            // labelled utterances per class, in the report's class order
+  std::vector<double> shares;             // counts / n_labelled
   int64_t dominant = 0;                   // the largest share; a tie goes to the first in class order
   double top1_share = 0, top2_share = 0;  // the largest share, and the two largest together
   bool one_over_half = false;             // top1_share > 50%
@@ -45,16 +44,18 @@ struct AtmosphereSummary {
 };
 
 struct AtmosphereReport {
+  std::vector<std::string> classes;                   // the runs' class names, the order of every per-class list
   std::vector<ConversationAtmosphere> conversations;  // by dialogue name; those with no labelled utterance left out
   AtmosphereSummary summary;
 };
 
-// Both models' predictions on the same test utterances, matched by utt_id. Errors name the first utterance
-// found in one and not the other, a repeated utt_id, or an utterance whose dialogue or label differ.
+// Both models' predictions on the same test utterances, matched by utt_id, over the same classes. Errors name the
+// first utterance found in one and not the other, a repeated utt_id, or an utterance whose dialogue or label differ.
 AtmosphereReport analyse_atmosphere(const std::vector<Prediction>& context_model,
-                                    const std::vector<Prediction>& utterance_model);
+                                    const std::vector<Prediction>& utterance_model,
+                                    const std::vector<std::string>& classes);
 
-// dialogue,session,n_labelled,n_ang..n_sad,share_ang..share_sad,dominant,top1_share,top2_share,one_over_half,
+// dialogue,session,n_labelled,n_<class>...,share_<class>...,dominant,top1_share,top2_share,one_over_half,
 // two_over_half (.tmp + rename).
 void write_distribution_csv(const std::string& path, const AtmosphereReport& report);
 
@@ -62,7 +63,7 @@ void write_distribution_csv(const std::string& path, const AtmosphereReport& rep
 // per conversation and emotion present; an undefined relative change is left empty (.tmp + rename).
 void write_change_csv(const std::string& path, const AtmosphereReport& report);
 
-// One row per conversation, one column per emotion with the change in percentage points (dominant marked '*',
+// One row per conversation, one column per class with the change in percentage points (dominant marked '*',
 // '.' where the emotion is absent), then the summary lines.
 std::string format_change_table(const AtmosphereReport& report);
 

@@ -3,21 +3,64 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
+#include <map>
+#include <set>
 
-#include "data/dataset.h"
 #include "eval/svg.h"
 #include "tensor/check.h"
 
 namespace erc::eval {
 
-const std::array<const char*, 6> kEmotionColours = {"#d62728", "#ff7f0e", "#9467bd", "#2ca02c", "#a0a0a0", "#1f77b4"};
+std::vector<std::string> class_colours(const std::vector<std::string>& classes) {
+  static const std::map<std::string, std::string> paper = {{"ang", "#d62728"}, {"exc", "#ff7f0e"}, {"fru", "#9467bd"},
+                                                           {"hap", "#2ca02c"}, {"neu", "#a0a0a0"}, {"sad", "#1f77b4"}};
+  static const char* const distinct[] = {"#d62728", "#ff7f0e", "#9467bd", "#2ca02c", "#a0a0a0",
+                                         "#1f77b4", "#8c564b", "#e377c2", "#bcbd22", "#17becf"};
+  std::set<std::string> taken;
+  for (const std::string& name : classes)
+    if (paper.count(name)) taken.insert(paper.at(name));
+  std::vector<std::string> out;
+  size_t next = 0, generated = 0;
+  for (const std::string& name : classes) {
+    if (paper.count(name)) {
+      out.push_back(paper.at(name));
+      continue;
+    }
+    while (next < std::size(distinct) && taken.count(distinct[next])) ++next;
+    if (next < std::size(distinct)) {
+      out.push_back(distinct[next]);
+      taken.insert(distinct[next]);
+      continue;
+    }
+    // HSL(hue, 55%, 45%) with the hue stepped by the golden angle: each new colour lands between the earlier ones.
+    const double hue = std::fmod(double(generated++) * 137.50776405, 360.0) / 60.0;
+    const double chroma = (1 - std::fabs(2 * 0.45 - 1)) * 0.55, x = chroma * (1 - std::fabs(std::fmod(hue, 2.0) - 1));
+    const double m = 0.45 - chroma / 2;
+    const int sector = int(hue);
+    const double r = sector == 0 || sector == 5 ? chroma : sector == 1 || sector == 4 ? x : 0;
+    const double g = sector == 1 || sector == 2 ? chroma : sector == 0 || sector == 3 ? x : 0;
+    const double b = sector == 3 || sector == 4 ? chroma : sector == 2 || sector == 5 ? x : 0;
+    char colour[8];
+    std::snprintf(colour, sizeof colour, "#%02x%02x%02x", int(std::lround(255 * (r + m))),
+                  int(std::lround(255 * (g + m))), int(std::lround(255 * (b + m))));
+    out.push_back(colour);
+  }
+  return out;
+}
 
 namespace {
 
-constexpr size_t kClasses = data::kEmotions.size();
 constexpr double kFont = 12;
 // Text width is not known without a font; this is an upper bound for sans-serif at kFont, enough for margins.
 double text_width(size_t characters) { return 7.5 * double(characters); }
+
+// The legend's width: a swatch, a gap and the longest class name.
+double legend_width(const std::vector<std::string>& classes) {
+  size_t longest = 8;  // "dominant"
+  for (const std::string& c : classes) longest = std::max(longest, c.size());
+  return 20 + text_width(longest);
+}
 
 std::string fixed(const char* format, double v) {
   char buf[32];
@@ -25,11 +68,12 @@ std::string fixed(const char* format, double v) {
   return buf;
 }
 
-// The emotions' legend as a column of swatches from (x, y) down, in the given order.
-void legend(Svg& svg, double x, double y, const std::vector<size_t>& order) {
+// The classes' legend as a column of swatches from (x, y) down, in the given order.
+void legend(Svg& svg, double x, double y, const std::vector<std::string>& classes, const std::vector<size_t>& order) {
+  const std::vector<std::string> colours = class_colours(classes);
   for (size_t e : order) {
-    svg.rect(x, y, 14, 14, kEmotionColours[e]);
-    svg.text(x + 20, y + 12, data::kEmotions[e], kFont);
+    svg.rect(x, y, 14, 14, colours[e]);
+    svg.text(x + 20, y + 12, classes[e], kFont);
     y += 22;
   }
 }
@@ -48,13 +92,15 @@ DistributionChartLayout distribution_chart_layout(const AtmosphereReport& report
   l.plot_bottom = 390;
   l.slot = std::clamp(800 / n, 12.0, 60.0);  // 31 session-5 conversations fill about 800 units
   l.bar_width = l.slot * 0.75;
-  l.width = l.plot_left + n * l.slot + 140;  // the legend on the right
+  l.width = l.plot_left + n * l.slot + 44 + legend_width(report.classes);  // the legend on the right
   l.height = l.plot_bottom + 12 + text_width(longest_name) + 12;
   return l;
 }
 
 void write_distribution_svg(const std::string& path, const AtmosphereReport& report) {
   const DistributionChartLayout l = distribution_chart_layout(report);
+  const size_t n_classes = report.classes.size();
+  const std::vector<std::string> colours = class_colours(report.classes);
   Svg svg(l.width, l.height);
   const double plot_right = l.plot_left + double(report.conversations.size()) * l.slot;
   svg.text(l.plot_left, 24, "Emotion shares per conversation", 16, "start", 0, true);
@@ -71,23 +117,23 @@ void write_distribution_svg(const std::string& path, const AtmosphereReport& rep
     const double x = l.bar_left(i);
     // Boundaries from cumulative counts, so that the segments tile the bar exactly and it ends at 100%.
     int64_t below = 0;
-    for (size_t e = 0; e < kClasses; ++e) {
+    for (size_t e = 0; e < n_classes; ++e) {
       if (c.counts[e] == 0) continue;
       const double y_bottom = l.share_y(double(below) / double(c.n_labelled));
       below += c.counts[e];
       const double y_top = l.share_y(double(below) / double(c.n_labelled));
-      const std::string tooltip = c.dialogue + ": " + data::kEmotions[e] + " " + std::to_string(c.counts[e]) + " of " +
+      const std::string tooltip = c.dialogue + ": " + report.classes[e] + " " + std::to_string(c.counts[e]) + " of " +
                                   std::to_string(c.n_labelled) + " (" + fixed("%.0f%%", 100 * c.shares[e]) + ")";
       const bool dominant = int64_t(e) == c.dominant;
-      svg.rect(x, y_top, l.bar_width, y_bottom - y_top, kEmotionColours[e], "#000000", dominant ? 2 : 0, tooltip);
+      svg.rect(x, y_top, l.bar_width, y_bottom - y_top, colours[e], "#000000", dominant ? 2 : 0, tooltip);
     }
     svg.text(x + l.bar_width / 2 + 4, l.plot_bottom + 12, c.dialogue, 11, "end", -90);
   }
   svg.line(l.plot_left, l.share_y(0.5), plot_right, l.share_y(0.5), "#505050", 1, true);
-  std::vector<size_t> top_first;  // the legend lists the emotions as they are stacked, sad on top
-  for (size_t e = kClasses; e-- > 0;) top_first.push_back(e);
-  legend(svg, plot_right + 24, l.plot_top, top_first);
-  const double y = l.plot_top + 22 * double(kClasses);
+  std::vector<size_t> top_first;  // the legend lists the classes as they are stacked, the last on top
+  for (size_t e = n_classes; e-- > 0;) top_first.push_back(e);
+  legend(svg, plot_right + 24, l.plot_top, report.classes, top_first);
+  const double y = l.plot_top + 22 * double(n_classes);
   svg.rect(plot_right + 24, y, 14, 14, "#ffffff", "#000000", 2);
   svg.text(plot_right + 44, y + 12, "dominant", kFont);
   svg.write(path);
@@ -152,8 +198,9 @@ TimelineLayout timeline_layout(const TimelineChart& chart) {
   l.plot_width = std::clamp(l.seconds * 12, 600.0, 2400.0);  // 12 units per second up to a 200 s conversation
   l.top = 50;
   l.lane_height = 40;
-  l.width = l.left + l.plot_width + 100;  // the legend on the right
-  l.height = std::max(l.top + double(l.speakers.size()) * l.lane_height + 50, l.top + 22 * double(kClasses) + 10);
+  l.width = l.left + l.plot_width + 20 + legend_width(chart.classes);  // the legend on the right
+  l.height =
+      std::max(l.top + double(l.speakers.size()) * l.lane_height + 50, l.top + 22 * double(chart.classes.size()) + 10);
   return l;
 }
 
@@ -162,10 +209,11 @@ void write_timeline_svg(const std::string& path, const TimelineChart& chart) {
   for (const TimelineSegment& s : chart.segments) {
     ERC_CHECK(s.start >= 0 && s.end > s.start, "timeline ", path, ": turn ", s.utt_id, " from ", s.start, " s to ",
               s.end, " s (a turn starts at 0 or later and ends after it starts)");
-    ERC_CHECK(s.emotion >= 0 && s.emotion < int64_t(kClasses), "timeline ", path, ": turn ", s.utt_id, " has emotion ",
-              s.emotion, ", not 0..5");
+    ERC_CHECK(s.emotion >= 0 && s.emotion < int64_t(chart.classes.size()), "timeline ", path, ": turn ", s.utt_id,
+              " has class ", s.emotion, " of ", chart.classes.size());
   }
   const TimelineLayout l = timeline_layout(chart);
+  const std::vector<std::string> colours = class_colours(chart.classes);
   Svg svg(l.width, l.height);
   svg.text(l.left, 24, chart.title, 14, "start", 0, true);
   for (size_t k = 0; k < l.speakers.size(); ++k) {
@@ -176,9 +224,9 @@ void write_timeline_svg(const std::string& path, const TimelineChart& chart) {
   for (const TimelineSegment& s : chart.segments) {
     const size_t k = size_t(std::find(l.speakers.begin(), l.speakers.end(), s.speaker) - l.speakers.begin());
     const std::string tooltip = s.utt_id + ": " + fixed("%.2f", s.start) + " to " + fixed("%.2f s, ", s.end) +
-                                data::kEmotions[size_t(s.emotion)] + fixed(" (p = %.2f)", s.confidence);
-    svg.rect(l.x(s.start), l.lane_y(k) + 6, l.x(s.end) - l.x(s.start), l.lane_height - 12,
-             kEmotionColours[size_t(s.emotion)], "", 0, tooltip);
+                                chart.classes[size_t(s.emotion)] + fixed(" (p = %.2f)", s.confidence);
+    svg.rect(l.x(s.start), l.lane_y(k) + 6, l.x(s.end) - l.x(s.start), l.lane_height - 12, colours[size_t(s.emotion)],
+             "", 0, tooltip);
   }
   const double axis_y = l.lane_y(l.speakers.size());
   svg.line(l.left, axis_y, l.left + l.plot_width, axis_y, "#000000");
@@ -192,8 +240,8 @@ void write_timeline_svg(const std::string& path, const TimelineChart& chart) {
   }
   svg.text(l.left + l.plot_width / 2, axis_y + 36, "time (s)", kFont, "middle");
   std::vector<size_t> in_order;
-  for (size_t e = 0; e < kClasses; ++e) in_order.push_back(e);
-  legend(svg, l.left + l.plot_width + 20, l.top, in_order);
+  for (size_t e = 0; e < chart.classes.size(); ++e) in_order.push_back(e);
+  legend(svg, l.left + l.plot_width + 20, l.top, chart.classes, in_order);
   svg.write(path);
 }
 

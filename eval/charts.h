@@ -2,7 +2,6 @@
 // matrix, and a conversation's timeline of predicted emotions. Each chart's layout is a struct that the drawing
 // and the tests share, so a test checks geometry without repeating constants.
 #pragma once
-#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -11,8 +10,10 @@
 
 namespace erc::eval {
 
-// The emotions' colours, kEmotions order: red, orange, purple, green, grey, blue.
-extern const std::array<const char*, 6> kEmotionColours;
+// A colour per class, for any number of classes: the paper's six keep theirs (ang red, exc orange, fru purple,
+// hap green, neu grey, sad blue), other names take the next unused of ten distinct colours, and past those, hues
+// spaced by the golden angle. No two classes share a colour.
+std::vector<std::string> class_colours(const std::vector<std::string>& classes);
 
 // ---- the distribution chart
 struct DistributionChartLayout {
@@ -26,7 +27,7 @@ struct DistributionChartLayout {
 };
 DistributionChartLayout distribution_chart_layout(const AtmosphereReport& report);
 
-// One stacked bar per conversation (ang at the bottom, sad at the top; heights are the shares of its labelled
+// One stacked bar per conversation (the first class at the bottom; heights are the shares of its labelled
 // utterances), the dominant emotion's segment outlined in black, a dashed line at 50%, a legend, and the
 // conversation names written upwards under the bars. Each segment's tooltip gives its count and share.
 void write_distribution_svg(const std::string& path, const AtmosphereReport& report);
@@ -48,11 +49,12 @@ void write_confusion_svg(const std::string& path, const std::vector<std::vector<
 struct TimelineSegment {
   std::string speaker, utt_id;
   double start = 0, end = 0;  // seconds
-  int64_t emotion = 0;        // index into kEmotions
+  int64_t emotion = 0;        // a class of the chart's
   double confidence = 0;      // the predicted emotion's probability
 };
 struct TimelineChart {
   std::string title;
+  std::vector<std::string> classes;  // the run's class names
   double duration = 0;  // seconds shown; at least the last segment's end
   std::vector<TimelineSegment> segments;
 };
@@ -68,7 +70,7 @@ TimelineLayout timeline_layout(const TimelineChart& chart);
 
 // One lane per speaker (named at its left), each turn a bar from its start to its end in its emotion's colour
 // with a tooltip (utterance, times, emotion, confidence), a time axis in seconds and a legend. Errors: a turn
-// with end <= start or start < 0, an emotion outside 0..5, no turns.
+// with end <= start or start < 0, an emotion that is no class of the chart's, no turns.
 void write_timeline_svg(const std::string& path, const TimelineChart& chart);
 
 }  // namespace erc::eval

@@ -1,6 +1,8 @@
 #include "eval/metrics.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <iomanip>
 #include <sstream>
 
 #include "tensor/check.h"
@@ -56,28 +58,36 @@ int64_t n_predicted_classes(const Metrics& m) {
 }
 
 std::string format_metrics(const Metrics& m, const std::vector<std::string>& names) {
+  ERC_CHECK(names.size() == m.per_class.size(), "format_metrics: ", names.size(), " names for ", m.per_class.size(),
+            " classes");
+  // Columns as wide as the longest class name (the paper's three letters fit the narrowest).
+  size_t longest = 5;
+  for (const std::string& n : names) longest = std::max(longest, n.size());
+  const int name_width = int(longest), cell = int(longest) + 1;
   std::ostringstream out;
   char line[256];
   std::snprintf(line, sizeof line, "WA %.2f  UA %.2f  W-F1 %.2f  macro-F1 %.2f  (%lld labelled utterances)\n",
                 100 * m.wa, 100 * m.ua, 100 * m.weighted_f1, 100 * m.macro_f1, static_cast<long long>(m.n));
-  out << line << "\nclass   precision  recall    F1   support\n";
+  out << line << "\n"
+      << std::left << std::setw(name_width) << "class"
+      << "  precision  recall    F1   support\n";
   for (size_t c = 0; c < m.per_class.size(); ++c) {
     const ClassMetrics& k = m.per_class[c];
-    std::snprintf(line, sizeof line, "%-6s %9.2f %7.2f %6.2f %8lld\n", names[c].c_str(), 100 * k.precision,
+    std::snprintf(line, sizeof line, "%-*s %10.2f %7.2f %6.2f %8lld\n", name_width, names[c].c_str(), 100 * k.precision,
                   100 * k.recall, 100 * k.f1, static_cast<long long>(k.support));
     out << line;
   }
-  out << "\nconfusion (rows: true, columns: predicted)\n      ";
+  out << "\nconfusion (rows: true, columns: predicted)\n" << std::string(size_t(name_width), ' ');
   for (const std::string& n : names) {
-    std::snprintf(line, sizeof line, "%6s", n.c_str());
+    std::snprintf(line, sizeof line, "%*s", cell, n.c_str());
     out << line;
   }
   out << "\n";
   for (size_t r = 0; r < m.confusion.size(); ++r) {
-    std::snprintf(line, sizeof line, "%-6s", names[r].c_str());
+    std::snprintf(line, sizeof line, "%-*s", name_width, names[r].c_str());
     out << line;
     for (int64_t v : m.confusion[r]) {
-      std::snprintf(line, sizeof line, "%6lld", static_cast<long long>(v));
+      std::snprintf(line, sizeof line, "%*lld", cell, static_cast<long long>(v));
       out << line;
     }
     out << "\n";

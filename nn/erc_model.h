@@ -43,7 +43,7 @@ class BiMambaLayer : public Module {
 struct ErcModelConfig {
   int64_t feature_dim = 1024;  // F: WavLM-Large hidden size
   int64_t n_layers = 3;
-  int64_t n_classes = 6;       // ang, exc, fru, hap, neu, sad
+  int64_t n_classes = 6;       // the paper's (ang exc fru hap neu sad); a run sets its own classes' count
   double dropout = 0.1;
   MambaConfig mamba;           // d_model 256 and the official Mamba defaults
   // Keep only the inputs of each layer's blocks (ff1, the BiMamba block, ff2) for backward and rerun each block

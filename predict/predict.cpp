@@ -14,6 +14,7 @@
 #include "data/segments.h"
 #include "extract/extract.h"
 #include "nn/erc_model.h"
+#include "train/run_config.h"
 
 namespace erc::predict {
 

@@ -4,7 +4,6 @@
 // refused when it differs (other weights, layer or normalisation give a model confident nonsense); the model then
 // reads each conversation as it was trained to: the whole conversation as one sequence, or each utterance alone.
 #pragma once
-#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,8 +31,8 @@ ConversationAudio read_recording(const std::string& audio_path, const std::strin
 
 struct UtterancePrediction {
   data::UtteranceInfo utterance;
-  int64_t emotion = 0;                    // the most probable class, index into data::kEmotions
-  std::array<double, 6> probabilities{};  // softmax over kEmotions
+  int64_t emotion = 0;                // the most probable class of the run's
+  std::vector<double> probabilities;  // softmax over the run's classes
 };
 
 struct RunChoice {

@@ -6,7 +6,7 @@
 #include <functional>
 #include <sstream>
 
-#include "data/dataset.h"
+#include "data/classes.h"
 #include "eval/atmosphere.h"
 #include "eval/predictions.h"
 #include "test_util.h"
@@ -18,6 +18,9 @@ using namespace erc::data;
 using namespace erc::eval;
 
 namespace {
+
+const ClassSet kPaper = ClassSet::paper();
+int64_t label_index(const std::string& label) { return kPaper.index(label); }
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -43,6 +46,7 @@ Prediction make_prediction(const std::string& utt_id, const std::string& dialogu
   p.label = label;
   p.label_index = label_index(label);
   p.prediction = prediction;
+  p.probabilities.assign(kPaper.size(), 0.0);
   p.probabilities[size_t(prediction)] = 1.0;
   return p;
 }
@@ -87,7 +91,7 @@ std::vector<eval::Prediction> session_predictions(bool context) {
 AtmosphereReport session_report() {
   std::vector<Prediction> utterance_model = session_predictions(false);
   std::reverse(utterance_model.begin(), utterance_model.end());  // matched by utt_id, not by position
-  return analyse_atmosphere(session_predictions(true), utterance_model);
+  return analyse_atmosphere(session_predictions(true), utterance_model, kPaper.names());
 }
 
 const EmotionChange& change_of(const ConversationAtmosphere& c, const char* emotion) {
@@ -105,13 +109,13 @@ TEST(Predictions, CsvRoundTripKeepsEveryBit) {
   EXPECT_EQ(unlabelled.label_index, kIgnoreLabel);
   unlabelled.speaker = "Doe, \"Jane\"";  // a name of the user's own corpus: quoted in the file, read back as it is
   const std::string path = ::testing::TempDir() + "erc_predictions.csv";
-  eval::write_predictions_csv(path, {labelled, unlabelled});
+  eval::write_predictions_csv(path, {labelled, unlabelled}, kPaper);
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
   EXPECT_TRUE(mentions(read_text(path),
                        "utt_id,dialogue,session,speaker,start,label,label_index,prediction,"
                        "p_ang,p_exc,p_fru,p_hap,p_neu,p_sad\nSes05F_impro01_F000,Ses05F_impro01,5,F,"
                        "12.3456789,fru,2,neu,0.1,"));
-  const std::vector<eval::Prediction> back = eval::read_predictions_csv(path);
+  const std::vector<eval::Prediction> back = eval::read_predictions_csv(path, kPaper);
   ASSERT_EQ(back.size(), 2u);
   for (size_t i = 0; i < 2; ++i) {
     const Prediction& want = i ? unlabelled : labelled;
@@ -134,28 +138,28 @@ TEST(Predictions, CsvErrorsNameFileLineAndProblem) {
   const std::string missing = write_text("erc_pred_missing.csv",
                                          "utt_id,dialogue,session,speaker,start,label,"
                                          "label_index,prediction,p_ang,p_exc,p_fru,p_hap,p_neu\n");
-  std::string e = error_of([&] { eval::read_predictions_csv(missing); });
+  std::string e = error_of([&] { eval::read_predictions_csv(missing, kPaper); });
   EXPECT_TRUE(mentions(e, missing + ":1: missing column 'p_sad'"));
 
   const std::string bad_number =
       write_text("erc_pred_number.csv", header + good + "a_M1,a,5,M,1.5x,neu,4,neu,0,0,0,0,1,0\n");
-  EXPECT_TRUE(mentions(error_of([&] { eval::read_predictions_csv(bad_number); }),
+  EXPECT_TRUE(mentions(error_of([&] { eval::read_predictions_csv(bad_number, kPaper); }),
                        bad_number + ":3: column start: bad number '1.5x'"));
 
   const std::string unknown = write_text("erc_pred_class.csv", header + "a_F0,a,5,F,0.5,neu,4,joy,0,0,0,0,1,0\n");
-  EXPECT_TRUE(mentions(error_of([&] { eval::read_predictions_csv(unknown); }),
-                       unknown + ":2: column prediction: unknown class 'joy'"));
+  EXPECT_TRUE(mentions(error_of([&] { eval::read_predictions_csv(unknown, kPaper); }),
+                       unknown + ":2: column prediction: 'joy' is no class of the run's (ang,exc,fru,hap,neu,sad)"));
 
   const std::string short_line = write_text("erc_pred_fields.csv", header + good + good + "a_F0,a,5\n");
-  EXPECT_TRUE(mentions(error_of([&] { eval::read_predictions_csv(short_line); }),
+  EXPECT_TRUE(mentions(error_of([&] { eval::read_predictions_csv(short_line, kPaper); }),
                        short_line + ":4: 3 fields, the header has 14"));
 
   const std::string disagree = write_text("erc_pred_index.csv", header + "a_F0,a,5,F,0.5,neu,2,neu,0,0,0,0,1,0\n");
-  EXPECT_TRUE(mentions(error_of([&] { eval::read_predictions_csv(disagree); }),
+  EXPECT_TRUE(mentions(error_of([&] { eval::read_predictions_csv(disagree, kPaper); }),
                        disagree + ":2: label_index 2 disagrees with label 'neu'"));
 
-  EXPECT_TRUE(
-      mentions(error_of([] { eval::read_predictions_csv(::testing::TempDir() + "erc_no_such.csv"); }), "cannot open"));
+  EXPECT_TRUE(mentions(error_of([] { eval::read_predictions_csv(::testing::TempDir() + "erc_no_such.csv", kPaper); }),
+                       "cannot open"));
 }
 
 TEST(Atmosphere, SharesDominantEmotionsAndChanges) {
@@ -168,7 +172,7 @@ TEST(Atmosphere, SharesDominantEmotionsAndChanges) {
   EXPECT_EQ(d1.session, 5);
 
   EXPECT_EQ(d1.n_labelled, 4);
-  EXPECT_EQ(d1.counts, (std::array<int64_t, 6>{3, 0, 0, 0, 1, 0}));
+  EXPECT_EQ(d1.counts, (std::vector<int64_t>{3, 0, 0, 0, 1, 0}));
   EXPECT_DOUBLE_EQ(d1.shares[0], 0.75);
   EXPECT_DOUBLE_EQ(d1.shares[4], 0.25);
   EXPECT_EQ(d1.dominant, label_index("ang"));
@@ -249,18 +253,18 @@ TEST(Atmosphere, MismatchedUtteranceSetsAreAnError) {
   const std::vector<eval::Prediction> context = session_predictions(true);
   std::vector<eval::Prediction> fewer = session_predictions(false);
   fewer.erase(fewer.begin() + 3);
-  EXPECT_TRUE(mentions(error_of([&] { eval::analyse_atmosphere(context, fewer); }),
+  EXPECT_TRUE(mentions(error_of([&] { eval::analyse_atmosphere(context, fewer, kPaper.names()); }),
                        "utterance d2_M3 is in the context model's predictions but not in the utterance model's"));
   std::vector<eval::Prediction> more = session_predictions(false);
   more.push_back(make_prediction("d9_F0", "d9", "neu", 4));
-  EXPECT_TRUE(mentions(error_of([&] { eval::analyse_atmosphere(context, more); }),
+  EXPECT_TRUE(mentions(error_of([&] { eval::analyse_atmosphere(context, more, kPaper.names()); }),
                        "utterance d9_F0 is in the utterance model's predictions but not in the context model's"));
   std::vector<eval::Prediction> twice = context;
   twice.push_back(context[0]);
-  EXPECT_TRUE(mentions(error_of([&] { eval::analyse_atmosphere(twice, session_predictions(false)); }),
+  EXPECT_TRUE(mentions(error_of([&] { eval::analyse_atmosphere(twice, session_predictions(false), kPaper.names()); }),
                        "utterance d2_F0 appears twice in the context model's predictions"));
   std::vector<eval::Prediction> relabelled = session_predictions(false);
   relabelled[0] = make_prediction("d2_F0", "d2", "ang", 0);
-  EXPECT_TRUE(
-      mentions(error_of([&] { eval::analyse_atmosphere(context, relabelled); }), "utterance d2_F0 is in dialogue d2"));
+  EXPECT_TRUE(mentions(error_of([&] { eval::analyse_atmosphere(context, relabelled, kPaper.names()); }),
+                       "utterance d2_F0 is in dialogue d2"));
 }

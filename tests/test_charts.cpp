@@ -6,8 +6,9 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <set>
 
-#include "data/dataset.h"
+#include "data/classes.h"
 #include "eval/charts.h"
 #include "test_util.h"
 
@@ -84,8 +85,11 @@ double number(const Element& e, const char* attribute) { return std::stod(e.attr
 
 // Two conversations: the first 3 ang + 1 neu (ang dominant), the second 1 exc + 4 sad (sad dominant). Its name
 // holds every character XML escapes.
+const std::vector<std::string> kPaperNames = data::ClassSet::paper().names();
+
 eval::AtmosphereReport two_conversations() {
   eval::AtmosphereReport r;
+  r.classes = kPaperNames;
   eval::ConversationAtmosphere a, b;
   a.dialogue = "Ses05F_impro01";
   a.counts = {3, 0, 0, 0, 1, 0};
@@ -95,7 +99,7 @@ eval::AtmosphereReport two_conversations() {
   b.dominant = 5;
   for (eval::ConversationAtmosphere* c : {&a, &b}) {
     for (int64_t n : c->counts) c->n_labelled += n;
-    for (size_t e = 0; e < 6; ++e) c->shares[e] = double(c->counts[e]) / double(c->n_labelled);
+    for (int64_t n : c->counts) c->shares.push_back(double(n) / double(c->n_labelled));
     r.conversations.push_back(*c);
   }
   return r;
@@ -114,12 +118,13 @@ TEST(Charts, DistributionSegmentsTileEachBarWithTheDominantOutlined) {
   for (const Element& e : svg.all("rect"))
     if (e.attributes.count("x") && std::abs(number(e, "width") - l.bar_width) < 0.01) bars.push_back(e);
   ASSERT_EQ(bars.size(), 4u);  // ang, neu; exc, sad: one segment per emotion present
-  EXPECT_EQ(bars[0].attributes.at("fill"), eval::kEmotionColours[0]);
+  const std::vector<std::string> colours = eval::class_colours(kPaperNames);
+  EXPECT_EQ(bars[0].attributes.at("fill"), colours[0]);
   EXPECT_NEAR(number(bars[0], "y"), l.share_y(0.75), 0.01);
   EXPECT_NEAR(number(bars[0], "height"), l.share_y(0) - l.share_y(0.75), 0.01);
   EXPECT_EQ(bars[0].attributes.at("stroke-width"), "2");  // ang dominates the first conversation
   EXPECT_FALSE(bars[1].attributes.count("stroke-width"));
-  EXPECT_EQ(bars[3].attributes.at("fill"), eval::kEmotionColours[5]);
+  EXPECT_EQ(bars[3].attributes.at("fill"), colours[5]);
   EXPECT_NEAR(number(bars[3], "x"), l.bar_left(1), 0.01);
   EXPECT_NEAR(number(bars[3], "y"), l.share_y(1.0), 0.01);
   EXPECT_EQ(bars[3].attributes.at("stroke-width"), "2");
@@ -161,6 +166,7 @@ TEST(Charts, ConfusionWritesEachCountInItsCell) {
 TEST(Charts, TimelineHasALanePerSpeakerAndEachTurnSpansItsStartAndEnd) {
   eval::TimelineChart chart;
   chart.title = "call";
+  chart.classes = kPaperNames;
   chart.segments = {
       {"agent", "u1", 0.5, 2.0, 4, 0.9}, {"caller", "u2", 2.5, 6.0, 0, 0.6}, {"agent", "u3", 6.5, 7.25, 5, 0.55}};
   const std::string path = test::temp_path("timeline.svg");
@@ -177,7 +183,7 @@ TEST(Charts, TimelineHasALanePerSpeakerAndEachTurnSpansItsStartAndEnd) {
     const eval::TimelineSegment& s = chart.segments[i];
     EXPECT_NEAR(number(turns[i], "x"), l.x(s.start), 0.01) << i;
     EXPECT_NEAR(number(turns[i], "width"), l.x(s.end) - l.x(s.start), 0.02) << i;
-    EXPECT_EQ(turns[i].attributes.at("fill"), eval::kEmotionColours[size_t(s.emotion)]) << i;
+    EXPECT_EQ(turns[i].attributes.at("fill"), eval::class_colours(kPaperNames)[size_t(s.emotion)]) << i;
     const double lane_top = l.lane_y(s.speaker == "agent" ? 0 : 1);
     EXPECT_GT(number(turns[i], "y"), lane_top);
     EXPECT_LT(number(turns[i], "y"), lane_top + l.lane_height);
@@ -192,12 +198,13 @@ TEST(Charts, TimelineRefusesImpossibleTurns) {
   const std::string path = test::temp_path("bad_timeline.svg");
   auto error_with = [&](eval::TimelineSegment s) {
     eval::TimelineChart chart;
+    chart.classes = kPaperNames;
     chart.segments = {s};
     return error_of([&] { eval::write_timeline_svg(path, chart); });
   };
   EXPECT_TRUE(mentions(error_with({"A", "u", 2, 2, 0, 1}), "turn u from 2 s to 2 s"));
   EXPECT_TRUE(mentions(error_with({"A", "u", -1, 2, 0, 1}), "turn u from -1 s"));
-  EXPECT_TRUE(mentions(error_with({"A", "u", 0, 2, 6, 1}), "has emotion 6, not 0..5"));
+  EXPECT_TRUE(mentions(error_with({"A", "u", 0, 2, 6, 1}), "has class 6 of 6"));
   EXPECT_TRUE(mentions(error_of([&] { eval::write_timeline_svg(path, {}); }), "no turns"));
   EXPECT_FALSE(std::filesystem::exists(path));
 }
@@ -207,4 +214,20 @@ TEST(Charts, FailedWriteLeavesNoFile) {
   EXPECT_THROW(eval::write_distribution_svg(path, two_conversations()), Error);
   EXPECT_FALSE(std::filesystem::exists(path));
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+}
+
+TEST(Charts, EveryClassHasItsOwnColourAndThePapersKeepTheirs) {
+  const std::vector<std::string> paper = eval::class_colours(kPaperNames);
+  EXPECT_EQ(paper, (std::vector<std::string>{"#d62728", "#ff7f0e", "#9467bd", "#2ca02c", "#a0a0a0", "#1f77b4"}));
+  // IEMOCAP's 4-class protocol: ang, neu and sad keep the paper's colours; the merged class takes an unused one.
+  const std::vector<std::string> four = eval::class_colours({"ang", "hap+exc", "neu", "sad"});
+  EXPECT_EQ(four[0], paper[0]);
+  EXPECT_EQ(four[2], paper[4]);
+  EXPECT_EQ(four[3], paper[5]);
+  EXPECT_EQ(std::set<std::string>(four.begin(), four.end()).size(), 4u);
+  std::vector<std::string> many;
+  for (int c = 0; c < 40; ++c) many.push_back("class" + std::to_string(c));
+  const std::vector<std::string> colours = eval::class_colours(many);
+  EXPECT_EQ(std::set<std::string>(colours.begin(), colours.end()).size(), many.size());
+  for (const std::string& colour : colours) EXPECT_EQ(colour.size(), 7u) << colour;  // #rrggbb
 }

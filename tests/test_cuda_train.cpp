@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cuda_test_util.h"
+#include "train/run_config.h"
 #include "train/run_files.h"
 #include "train_test_util.h"
 
@@ -61,7 +62,7 @@ TEST_F(CudaTrain, ADeviceCheckpointEvaluatesOnTheCpuAndResumesOnTheDevice) {
   c.epochs = 2;
   const std::vector<train::FoldResult> trained = train::train(c);
   const std::string best = train::checkpoint_path(c, 1, "best");
-  train::TrainConfig on_cpu = c;
+  train::TrainConfig on_cpu = train::read_run_config(c.out);
   on_cpu.device = Device::cpu;
   const std::vector<eval::Prediction> cpu = train::evaluate_checkpoint(on_cpu, best, 1);
   ASSERT_EQ(cpu.size(), trained[0].predictions.size());

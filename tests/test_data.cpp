@@ -137,9 +137,6 @@ TEST(Dataset, ConversationsAreOrderedByStartTime) {
   ASSERT_EQ(convs.size(), 4u);
   EXPECT_EQ(convs[0].dialogue, "A");
   EXPECT_EQ(convs[0].utterances, (std::vector<size_t>{1, 0, 2}));  // starts 0.0, 2.0, 4.0
-  EXPECT_EQ(label_index("ang"), 0);
-  EXPECT_EQ(label_index("sad"), 5);
-  EXPECT_EQ(label_index("xxx"), kIgnoreLabel);
 }
 
 TEST(Dataset, LeaveOneSessionOutFolds) {
@@ -189,14 +186,17 @@ TEST(Dataset, BatchesPackSequencesAndUtterances) {
   std::vector<Sequence> seqs = {convs[0].utterances, convs[1].utterances};
   auto conv_plans = plan_batches(seqs, Mode::conversation, 128, nullptr);
   ASSERT_EQ(conv_plans.size(), 2u);
-  Batch b = load_batch(cache, conv_plans[0]);
+  Batch b = load_batch(cache, conv_plans[0], ClassSet::paper());
   EXPECT_EQ(b.seq_offsets, (std::vector<int64_t>{0, 9}));
   EXPECT_EQ(b.utt_offsets, (std::vector<int64_t>{0, 2, 5, 9}));
   EXPECT_EQ(b.labels.to_vector<int64_t>(), (std::vector<int64_t>{0, 4, kIgnoreLabel}));
+  // The targets are the run's classes: here neu first, ang merged with sad.
+  EXPECT_EQ(load_batch(cache, conv_plans[0], ClassSet::parse("neu,ang+sad")).labels.to_vector<int64_t>(),
+            (std::vector<int64_t>{1, 0, kIgnoreLabel}));
   EXPECT_TRUE(test::allclose(b.features.narrow(0, 2, 3), toy_features(cache.utterances()[0], 4), 0, 0));
   auto utt_plans = plan_batches(seqs, Mode::utterance, 2, nullptr);
   ASSERT_EQ(utt_plans.size(), 3u);  // 5 utterances, 2 per batch
-  Batch u = load_batch(cache, utt_plans[0]);
+  Batch u = load_batch(cache, utt_plans[0], ClassSet::paper());
   EXPECT_EQ(u.seq_offsets, u.utt_offsets);  // each utterance its own sequence
   Generator gen(1);
   auto shuffled = plan_batches(seqs, Mode::utterance, 2, &gen);

@@ -22,6 +22,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+int64_t label_index(const std::string& label) { return ClassSet::paper().index(label); }
+
 // Per test and process: CTest runs tests in parallel processes, which must not share a tree.
 // 2 sessions x 2 dialogues x 4 utterances; seed 3 gives three xxx among the 16.
 DemoCorpusOptions tiny() {
@@ -130,7 +132,8 @@ TEST(DemoCorpus, IndexesAsPlanned) {
 }
 
 // The written corpus's labels are the six classes and the input-only xxx, sur and oth, xxx among them; the default
-// corpus (the demo's) plans every one of the six classes, and xxx, sur and oth.
+// corpus (the demo's) plans every one of the six classes, and xxx, sur and oth, so that its default classes are
+// the paper's.
 TEST(DemoCorpus, LabelsAreTheSixClassesAndTheInputOnlyOnes) {
   std::set<std::string> written;
   for (const UtteranceInfo& u : index_iemocap(tiny_corpus().string(), {1, 2}).utterances) written.insert(u.label);
@@ -138,9 +141,14 @@ TEST(DemoCorpus, LabelsAreTheSixClassesAndTheInputOnlyOnes) {
   for (const std::string& label : written)
     EXPECT_TRUE(label_index(label) != kIgnoreLabel || label == "xxx" || label == "sur" || label == "oth") << label;
   std::set<std::string> planned;
+  std::vector<UtteranceInfo> utterances;
   for (const DemoDialogue& d : demo_corpus_plan(DemoCorpusOptions{}))
-    for (const UtteranceInfo& u : d.utterances) planned.insert(u.label);
-  std::set<std::string> expected(kEmotions.begin(), kEmotions.end());
+    for (const UtteranceInfo& u : d.utterances) {
+      planned.insert(u.label);
+      utterances.push_back(u);
+    }
+  EXPECT_EQ(ClassSet::of_corpus(utterances), ClassSet::paper());
+  std::set<std::string> expected(kPaperEmotions.begin(), kPaperEmotions.end());
   expected.insert({"xxx", "sur", "oth"});
   EXPECT_EQ(planned, expected);
 }

@@ -163,7 +163,8 @@ TEST(Extract, RefusesBadLists) {
   EXPECT_TRUE(mentions(error_for("label\nang\n"), "no 'path' column"));
   EXPECT_TRUE(mentions(error_for("path,label\nu0.wav\n"), "bad.csv:2"));
   EXPECT_TRUE(mentions(error_for("path\nu0.wav\nu0.wav\n"), "listed twice"));
-  EXPECT_TRUE(mentions(error_for("path,session\nu0.wav,7\n"), "session must be 1..5"));
+  EXPECT_TRUE(mentions(error_for("path,session\nu0.wav,0\n"), ":2: session must be a whole number from 1"));
+  EXPECT_TRUE(mentions(error_for("path,session\nu0.wav,2a\n"), "got '2a'"));
   EXPECT_TRUE(mentions(error_for("path\nmissing.wav\n"), "missing.wav"));
   EXPECT_TRUE(mentions(error_for("path\n\"u0.wav\n"), "bad.csv:2: a quoted field is not closed"));
   EXPECT_TRUE(mentions(error_for("path\n"), "no utterances"));

@@ -10,6 +10,7 @@
 #include "data/iemocap.h"
 #include "extract/extract.h"
 #include "test_util.h"
+#include "train/run_config.h"
 #include "train/trainer.h"
 
 using namespace erc;
@@ -49,18 +50,20 @@ TEST(Pipeline, CorpusFeaturesTrainEvaluate) {
   config.out = (dir / "run").string();
   const auto results = train::train(config);
   ASSERT_EQ(results.size(), 1u);
+  // The default classes are the corpus's labels, recorded in config.json.
+  const train::TrainConfig run = train::read_run_config(config.out);
+  EXPECT_EQ(run.classes, data::ClassSet::of_corpus(index.utterances));
   int64_t labelled_in_session_2 = 0;
-  for (const auto& u : index.utterances) labelled_in_session_2 += u.session == 2 && data::label_index(u.label) >= 0;
+  for (const auto& u : index.utterances) labelled_in_session_2 += u.session == 2 && run.classes.index(u.label) >= 0;
   EXPECT_EQ(results[0].test.n, labelled_in_session_2);
   EXPECT_TRUE(std::isfinite(results[0].test.weighted_f1));
   for (const char* file : {"config.json", "metrics.jsonl", "best.safetensors", "last.safetensors", "report.json",
                            "predictions.csv"})
     EXPECT_TRUE(fs::exists(dir / "run" / file)) << file;
 
-  const auto predictions =
-      train::evaluate_checkpoint(train::read_run_config(config.out), train::checkpoint_path(config, 2, "best"), 2);
-  EXPECT_EQ(train::metrics_of(predictions).n, labelled_in_session_2);
-  EXPECT_DOUBLE_EQ(train::metrics_of(predictions).weighted_f1, results[0].test.weighted_f1);
+  const auto predictions = train::evaluate_checkpoint(run, train::checkpoint_path(config, 2, "best"), 2);
+  EXPECT_EQ(train::metrics_of(predictions, run.classes).n, labelled_in_session_2);
+  EXPECT_DOUBLE_EQ(train::metrics_of(predictions, run.classes).weighted_f1, results[0].test.weighted_f1);
   fs::remove_all(dir);
 }
 

@@ -18,6 +18,8 @@ using namespace erc::corpora;
 
 namespace {
 
+int64_t label_index(const std::string& label) { return ClassSet::paper().index(label); }
+
 constexpr int64_t kDim = 16;
 
 // 15 dialogues of 20-30 utterances at F = 16, stored in f32: big enough for the classifier test, written in
@@ -69,8 +71,8 @@ double nearest_class_mean_accuracy(const std::vector<std::vector<double>>& featu
   int64_t correct = 0, scored = 0;
   for (int64_t test_session = 1; test_session <= synth::kSessions; ++test_session) {
     const size_t dim = features[0].size();
-    std::vector<std::vector<double>> means(kEmotions.size(), std::vector<double>(dim, 0.0));
-    std::vector<int64_t> counts(kEmotions.size(), 0);
+    std::vector<std::vector<double>> means(kPaperEmotions.size(), std::vector<double>(dim, 0.0));
+    std::vector<int64_t> counts(kPaperEmotions.size(), 0);
     for (size_t i = 0; i < utterances.size(); ++i) {
       const int64_t c = label_index(utterances[i].label);
       if (c == kIgnoreLabel || utterances[i].session == test_session) continue;
@@ -180,7 +182,7 @@ TEST(Synthetic, LabelsCoverSixClassesAndUnlabelled) {
   FeatureCacheReader cache(small_cache());
   std::map<std::string, int64_t> counts;
   for (const UtteranceInfo& u : cache.utterances()) ++counts[u.label];
-  for (const char* emotion : kEmotions) EXPECT_GT(counts[emotion], 0) << emotion;
+  for (const char* emotion : kPaperEmotions) EXPECT_GT(counts[emotion], 0) << emotion;
   int64_t unlabelled = 0;
   for (const auto& [label, n] : counts)
     if (label_index(label) == kIgnoreLabel) {

@@ -5,10 +5,12 @@
 #include <filesystem>
 
 #include "data/feature_cache.h"
+#include "io/atomic_file.h"
 #include "io/safetensors.h"
 #include "test_util.h"
 #include "train/baselines.h"
 #include "train/checkpoint.h"
+#include "train/run_config.h"
 #include "train/run_files.h"
 #include "train/trainer.h"
 #include "train_test_util.h"
@@ -21,10 +23,11 @@ namespace {
 using test::kTinyFeatureDim;
 using test::tiny_config;
 
-// Three sessions of four dialogues of twelve utterances, labels drawn uniformly from the six classes, and a planted
-// signal: every frame of an utterance of class c has 3 added to feature c (on unit-variance noise). A model that
-// learns anything reaches far above the 1/6 of guessing on session 1.
-std::string write_signal_cache(const std::string& path) {
+// Three sessions of four dialogues of twelve utterances, labels drawn uniformly from `labels` (the paper's six by
+// default), and a planted signal: every frame of an utterance of label c has 3 added to feature c (on unit-variance
+// noise). A model that learns anything reaches far above the 1/6 of guessing on session 1.
+std::string write_signal_cache(const std::string& path,
+                               const std::vector<std::string>& labels = data::ClassSet::paper().names()) {
   data::CacheAttributes a;
   a.extractor = "test";
   a.feature_dim = kTinyFeatureDim;
@@ -40,8 +43,8 @@ std::string write_signal_cache(const std::string& path) {
         info.speaker = u % 2 ? "M" : "F";
         info.utt_id = info.dialogue + "_" + info.speaker + std::to_string(100 + u);
         info.session = s;
-        const int64_t c = int64_t(gen.next_index(6));
-        info.label = data::kEmotions[size_t(c)];
+        const int64_t c = int64_t(gen.next_index(labels.size()));
+        info.label = labels[size_t(c)];
         info.start = u;
         info.end = u + 0.5;
         Tensor f = randn({4 + u % 3, kTinyFeatureDim}, gen);
@@ -74,7 +77,7 @@ TEST(Train, WritesTheRunDirectory) {
     for (const char* f : {"config.json", "metrics.jsonl", "last.safetensors", "best.safetensors", "predictions.csv",
                           "report.json"})
       EXPECT_TRUE(fs::exists(c.out + "/" + f)) << f << " (" << data::mode_name(mode) << ")";
-    auto preds = eval::read_predictions_csv(c.out + "/predictions.csv");
+    auto preds = eval::read_predictions_csv(c.out + "/predictions.csv", data::ClassSet::paper());
     EXPECT_EQ(preds.size(), 12u);  // unlabelled utterances are predicted too
     // erc_eval's path: the best checkpoint re-evaluated gives the predictions the run reported.
     auto again = train::evaluate_checkpoint(train::read_run_config(c.out), train::checkpoint_path(c, 1, "best"), 1);
@@ -91,6 +94,59 @@ TEST(Train, LearnsAPlantedLabelSignalFarAboveChance) {
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].test.n, 48);
   EXPECT_GT(results[0].test.wa, 0.8) << "weighted accuracy on session 1 after 25 epochs (chance: 1/6)";
+}
+
+TEST(Train, MergedClassesAreWhatTheModelTellsApartAndTheRunRecordsThem) {
+  train::TrainConfig c = tiny_config("erc_run_four_classes");
+  c.features = write_signal_cache(test::temp_path("erc_train_signal_four_classes.h5"));
+  c.classes = data::ClassSet::parse("ang,happy=hap+exc,neu,sad");  // fru is input only
+  const auto results = train::train(c);
+  int64_t scored = 0;
+  for (const data::UtteranceInfo& u : data::FeatureCacheReader(c.features).utterances())
+    scored += u.session == 1 && u.label != "fru";
+  EXPECT_EQ(results[0].test.n, scored);
+  EXPECT_EQ(results[0].test.per_class.size(), 4u);
+  EXPECT_EQ(load_safetensors(c.out + "/best.safetensors").tensors.at("model.classifier.weight").size(0), 4);
+
+  const train::TrainConfig run = train::read_run_config(c.out);
+  EXPECT_EQ(run.classes, c.classes);
+  EXPECT_TRUE(test::mentions(test::file_bytes(c.out + "/predictions.csv"), ",p_ang,p_happy,p_neu,p_sad\n"));
+  const auto preds = eval::read_predictions_csv(c.out + "/predictions.csv", run.classes);
+  const auto again = train::evaluate_checkpoint(run, train::checkpoint_path(run, 1, "best"), 1);
+  ASSERT_EQ(again.size(), preds.size());
+  for (size_t i = 0; i < preds.size(); ++i) {
+    EXPECT_EQ(again[i].label_index, run.classes.index(preds[i].label)) << i;
+    EXPECT_EQ(again[i].prediction, preds[i].prediction) << i;
+    EXPECT_EQ(again[i].probabilities.size(), 4u) << i;
+  }
+  auto report = nlohmann::json::parse(train::read_text(c.out + "/report.json"));
+  EXPECT_TRUE(report["test"]["per_class"].contains("happy"));
+
+  // A resumed run keeps its classes: other ones are refused, none given means the recorded ones.
+  c.resume = true;
+  c.epochs = 4;
+  c.classes = data::ClassSet::paper();
+  EXPECT_TRUE(test::mentions(test::error_of([&] { train::train(c); }),
+                             "trained on classes ang,happy=hap+exc,neu,sad, not ang,exc,fru,hap,neu,sad"));
+  c.classes = {};
+  EXPECT_EQ(train::train(c)[0].test.per_class.size(), 4u);
+}
+
+TEST(Train, ACorpusOfItsOwnLabelsTrainsOnThemByDefault) {
+  train::TrainConfig c = tiny_config("erc_run_own_labels");
+  c.features = write_signal_cache(test::temp_path("erc_train_own_labels.h5"), {"calm", "angry", "happy, a bit", ""});
+  const auto results = train::train(c);
+  const train::TrainConfig run = train::read_run_config(c.out);
+  EXPECT_EQ(run.classes.names(), (std::vector<std::string>{"angry", "calm", "happy, a bit"}));
+  EXPECT_EQ(results[0].test.per_class.size(), 3u);
+  // The name with a comma is quoted in the header, and reads back.
+  EXPECT_TRUE(test::mentions(test::file_bytes(c.out + "/predictions.csv"), ",p_angry,p_calm,\"p_happy, a bit\"\n"));
+  EXPECT_EQ(eval::read_predictions_csv(c.out + "/predictions.csv", run.classes).size(), 48u);
+
+  c.out += "_typo";
+  c.classes = data::ClassSet::parse("angry,clam");
+  EXPECT_TRUE(test::mentions(test::error_of([&] { train::train(c); }),
+                             "class 'clam' of angry,clam: no utterance of the feature cache has its label"));
 }
 
 TEST(Train, SelectsOnAValidationSplitWhenAsked) {
@@ -218,15 +274,66 @@ TEST(Train, InterruptKeepsTheCheckpointAndSaysHowToResume) {
 TEST(Train, MajorityBaselinePredictsTheTrainingSessionsMostCommonEmotion) {
   // The tiny cache's session 2 (fold 1's training data) labels ang, exc, fru, hap and sad twice each and neu once:
   // the tie goes to ang, first in class order. Session 1 holds 12 utterances, 10 of them labelled, one ang.
-  const train::TrainConfig c = tiny_config("erc_run_majority");
+  train::TrainConfig c = tiny_config("erc_run_majority");
+  c.classes = data::ClassSet::paper();
   const auto predictions = train::majority_predictions(c, {1});
   ASSERT_EQ(predictions.size(), 12u);
   for (const auto& p : predictions) {
     EXPECT_EQ(p.session, 1);
     EXPECT_EQ(p.prediction, 0) << p.utt_id;
   }
-  const eval::Metrics m = train::metrics_of(predictions);
+  const eval::Metrics m = train::metrics_of(predictions, c.classes);
   EXPECT_EQ(m.n, 10);
   EXPECT_DOUBLE_EQ(m.wa, 0.1);
   EXPECT_EQ(eval::n_predicted_classes(m), 1);
+}
+
+// config.json's one list of settings: each one written reads back, a run from before classes were recorded trained
+// on the paper's six, and a bad value names the file and the setting.
+TEST(RunConfig, EverySettingWrittenReadsBack) {
+  train::TrainConfig c;
+  c.features = "f.h5";
+  c.folds = {2, 3};
+  c.classes = data::ClassSet::parse("a,bc=b+c");
+  c.epochs = 7;
+  c.lr = 0.5;
+  c.mode = data::Mode::utterance;
+  c.shuffle = data::Shuffle::inter_speaker;
+  c.batch_size = 3;
+  c.seed = 9;
+  c.init = "w.safetensors";
+  c.select = "val";
+  c.val_fraction = 0.25;
+  c.dropout = 0.2;
+  c.d_model = 12;
+  c.recompute_layers = true;
+  const std::string dir = test::temp_path("erc_run_config");
+  fs::create_directories(dir);
+  nlohmann::json j = train::run_config_json(c, data::CacheAttributes{});
+  write_file_atomically(dir + "/config.json", j.dump());
+  const train::TrainConfig back = train::read_run_config(dir);
+  EXPECT_EQ(back.features, c.features);
+  EXPECT_EQ(back.folds, c.folds);
+  EXPECT_EQ(back.classes, c.classes);
+  EXPECT_EQ(back.epochs, c.epochs);
+  EXPECT_EQ(back.lr, c.lr);
+  EXPECT_EQ(back.mode, c.mode);
+  EXPECT_EQ(back.shuffle, c.shuffle);
+  EXPECT_EQ(back.batch_size, c.batch_size);
+  EXPECT_EQ(back.seed, c.seed);
+  EXPECT_EQ(back.init, c.init);
+  EXPECT_EQ(back.select, c.select);
+  EXPECT_EQ(back.val_fraction, c.val_fraction);
+  EXPECT_EQ(back.dropout, c.dropout);
+  EXPECT_EQ(back.d_model, c.d_model);
+  EXPECT_EQ(back.recompute_layers, c.recompute_layers);
+  EXPECT_EQ(back.out, dir);
+
+  j.erase("classes");
+  write_file_atomically(dir + "/config.json", j.dump());
+  EXPECT_EQ(train::read_run_config(dir).classes, data::ClassSet::paper());
+  j["mode"] = "sideways";
+  write_file_atomically(dir + "/config.json", j.dump());
+  EXPECT_TRUE(test::mentions(test::error_of([&] { train::read_run_config(dir); }),
+                             dir + "/config.json: mode: mode must be conversation or utterance, got 'sideways'"));
 }

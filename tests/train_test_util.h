@@ -37,7 +37,7 @@ inline std::string write_tiny_cache(const std::string& path, int64_t feature_dim
         info.start = u;
         info.end = u + 0.5;
         Tensor f = randn({min_frames + u % 3, feature_dim}, gen);
-        const int64_t c = data::label_index(info.label);
+        const int64_t c = data::ClassSet::paper().index(info.label);
         if (c >= 0)
           for (int64_t t = 0; t < f.size(0); ++t) f.data<float>()[t * feature_dim + c] += 2.0f;
         w.write(info, f);

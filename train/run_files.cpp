@@ -5,7 +5,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "data/dataset.h"
 #include "git_commit.h"  // generated in the build folder at every build
 #include "tensor/check.h"
 
@@ -19,12 +18,14 @@ std::string read_text(const std::string& path) {
   return s.str();
 }
 
-nlohmann::json metrics_json(const eval::Metrics& m) {
+nlohmann::json metrics_json(const eval::Metrics& m, const data::ClassSet& classes) {
+  ERC_CHECK(m.per_class.size() == classes.size(), "metrics of ", m.per_class.size(), " classes named by ",
+            classes.size());
   nlohmann::json per_class = nlohmann::json::object();
   for (size_t c = 0; c < m.per_class.size(); ++c) {
     const auto& k = m.per_class[c];
-    per_class[data::kEmotions[c]] = {{"precision", k.precision}, {"recall", k.recall}, {"f1", k.f1},
-                                     {"support", k.support}};
+    per_class[classes.name(int64_t(c))] = {
+        {"precision", k.precision}, {"recall", k.recall}, {"f1", k.f1}, {"support", k.support}};
   }
   return {{"n", m.n},           {"wa", m.wa},          {"ua", m.ua},           {"weighted_f1", m.weighted_f1},
           {"macro_f1", m.macro_f1}, {"per_class", per_class}, {"confusion", m.confusion}};

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "data/classes.h"
 #include "data/feature_cache.h"
 #include "eval/metrics.h"
 
@@ -10,7 +11,8 @@ namespace erc::train {
 
 std::string read_text(const std::string& path);
 
-nlohmann::json metrics_json(const eval::Metrics& m);
+// per_class is keyed by the class names.
+nlohmann::json metrics_json(const eval::Metrics& m, const data::ClassSet& classes);
 
 // How a run's features were made (config.json's "feature_extractor"): what erc_predict must make again. The
 // storage dtype is not part of it (a model reads f32 features whatever the cache stored).

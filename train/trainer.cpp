@@ -15,6 +15,7 @@
 #include "ops/cross_entropy.h"
 #include "ops/softmax.h"
 #include "train/checkpoint.h"
+#include "train/run_config.h"
 #include "train/run_files.h"
 
 namespace erc::train {
@@ -37,12 +38,12 @@ std::vector<eval::Prediction> predict(const nn::ErcModel& model, const Context& 
   auto sequences = data::shuffled_conversations(ctx.conversations, ids, utts, data::Shuffle::none, unused);
   std::vector<eval::Prediction> out;
   for (const data::BatchPlan& plan : data::plan_batches(sequences, ctx.config.mode, ctx.config.batch_size, nullptr)) {
-    data::Batch batch = data::load_batch(ctx.cache, plan);
+    data::Batch batch = data::load_batch(ctx.cache, plan, ctx.config.classes);
     const auto probabilities =
         utterance_probabilities(model, batch.features.to(ctx.config.device), batch.seq_offsets, batch.utt_offsets);
     for (size_t i = 0; i < batch.utterances.size(); ++i) {
       const data::UtteranceInfo& u = utts[batch.utterances[i]];
-      out.push_back({u.utt_id, u.dialogue, u.session, u.speaker, u.start, u.label, data::label_index(u.label),
+      out.push_back({u.utt_id, u.dialogue, u.session, u.speaker, u.start, u.label, ctx.config.classes.index(u.label),
                      most_probable(probabilities[i]), probabilities[i]});
     }
   }
@@ -69,8 +70,11 @@ void write_log(const std::string& path, const std::vector<std::string>& lines) {
 }
 
 nn::ErcModelConfig model_config(const TrainConfig& config, int64_t feature_dim) {
+  ERC_CHECK(config.classes.size() >= 2, "the run's classes are not set (", config.classes.size(),
+            "): a trained run's are in its config.json (read_run_config)");
   nn::ErcModelConfig m;
   m.feature_dim = feature_dim;
+  m.n_classes = int64_t(config.classes.size());
   m.dropout = config.dropout;
   m.mamba.d_model = config.d_model;
   m.recompute_layers = config.recompute_layers;
@@ -127,7 +131,7 @@ FoldResult train_fold(const Context& ctx, int64_t fold_session, const std::strin
             << ") is intact: rerun with --resume to continue";
         throw Error(why.str());
       }
-      data::Batch batch = data::load_batch(ctx.cache, plans[step]);
+      data::Batch batch = data::load_batch(ctx.cache, plans[step], config.classes);
       optimizer.zero_grad();
       const Tensor logits = model.forward(batch.features.to(config.device), batch.seq_offsets, batch.utt_offsets);
       Tensor loss = ops::cross_entropy(logits, batch.labels.to(config.device));
@@ -160,8 +164,8 @@ FoldResult train_fold(const Context& ctx, int64_t fold_session, const std::strin
     optimizer.eval();
     model.eval();
     std::vector<eval::Prediction> test_preds = predict(model, ctx, fold.test);
-    eval::Metrics test = metrics_of(test_preds), val;
-    if (use_val) val = metrics_of(predict(model, ctx, fold.val));
+    eval::Metrics test = metrics_of(test_preds, config.classes), val;
+    if (use_val) val = metrics_of(predict(model, ctx, fold.val), config.classes);
     const double score = use_val ? val.weighted_f1 : test.weighted_f1;
     if (score > progress.best_score) {
       progress.best_score = score;
@@ -170,7 +174,7 @@ FoldResult train_fold(const Context& ctx, int64_t fold_session, const std::strin
       result.test = test;
       result.val = val;
       result.predictions = test_preds;
-      eval::write_predictions_csv(dir + "/predictions.csv", test_preds);
+      eval::write_predictions_csv(dir + "/predictions.csv", test_preds, config.classes);
     }
     progress.epoch = epoch;
     nlohmann::json line = {{"type", "epoch"},          {"epoch", epoch},
@@ -202,69 +206,36 @@ FoldResult train_fold(const Context& ctx, int64_t fold_session, const std::strin
     model.eval();
     result.best_epoch = progress.best_epoch;
     result.predictions = predict(model, ctx, fold.test);
-    result.test = metrics_of(result.predictions);
-    if (use_val) result.val = metrics_of(predict(model, ctx, fold.val));
+    result.test = metrics_of(result.predictions, config.classes);
+    if (use_val) result.val = metrics_of(predict(model, ctx, fold.val), config.classes);
   }
-  nlohmann::json report = {{"fold", fold_session},          {"best_epoch", result.best_epoch},
-                           {"select", config.select},       {"epochs", config.epochs},
-                           {"seed", config.seed},           {"test", metrics_json(result.test)}};
-  if (use_val) report["val"] = metrics_json(result.val);
+  nlohmann::json report = {{"fold", fold_session},    {"best_epoch", result.best_epoch},
+                           {"select", config.select}, {"epochs", config.epochs},
+                           {"seed", config.seed},     {"test", metrics_json(result.test, config.classes)}};
+  if (use_val) report["val"] = metrics_json(result.val, config.classes);
   write_file_atomically(dir + "/report.json", report.dump(2) + "\n");
   return result;
 }
 
-nlohmann::json config_json(const TrainConfig& c, const data::CacheAttributes& a) {
-  return {{"features", c.features},
-          {"folds", c.folds},
-          {"epochs", c.epochs},
-          {"lr", c.lr},
-          {"mode", data::mode_name(c.mode)},
-          {"shuffle", data::shuffle_name(c.shuffle)},
-          {"batch_size", c.batch_size},
-          {"seed", c.seed},
-          {"init", c.init},
-          {"select", c.select},
-          {"val_fraction", c.val_fraction},
-          {"dropout", c.dropout},
-          {"d_model", c.d_model},
-          {"optimizer", "RAdamScheduleFree"},
-          {"device", device_name(c.device)},
-          {"tf32", c.tf32},
-          {"recompute_layers", c.recompute_layers},
-          {"feature_cache", a.describe()},
-          {"feature_extractor", feature_extractor_json(a)},
-          {"git_commit", git_commit()},
-          {"started", utc_timestamp()}};
+// A class no utterance is labelled with is a typo in --classes far more often than a wish.
+void check_classes_are_labelled(const data::ClassSet& classes, const std::vector<data::UtteranceInfo>& utterances) {
+  std::vector<int64_t> counts(classes.size(), 0);
+  for (const data::UtteranceInfo& u : utterances)
+    if (classes.index(u.label) >= 0) ++counts[size_t(classes.index(u.label))];
+  for (size_t c = 0; c < classes.size(); ++c)
+    ERC_CHECK(counts[c] > 0, "class '", classes.name(int64_t(c)), "' of ", classes.spec(),
+              ": no utterance of the feature cache has its label");
 }
 
 }  // namespace
 
-eval::Metrics metrics_of(const std::vector<eval::Prediction>& preds) {
+eval::Metrics metrics_of(const std::vector<eval::Prediction>& preds, const data::ClassSet& classes) {
   std::vector<int64_t> labels, predictions;
   for (const auto& p : preds) {
     labels.push_back(p.label_index);
     predictions.push_back(p.prediction);
   }
-  return eval::compute_metrics(labels, predictions, int64_t(data::kEmotions.size()));
-}
-
-TrainConfig read_run_config(const std::string& run_dir) {
-  const std::string path = run_dir + "/config.json";
-  ERC_CHECK(fs::exists(path), run_dir, ": not an erc_train run directory (no config.json)");
-  nlohmann::json j = nlohmann::json::parse(read_text(path), nullptr, /*allow_exceptions=*/false);
-  ERC_CHECK(j.is_object(), path, ": not valid JSON");
-  TrainConfig c;
-  c.out = run_dir;
-  c.features = j.at("features");
-  c.folds = j.at("folds").get<std::vector<int64_t>>();
-  c.epochs = j.at("epochs");
-  c.mode = data::parse_mode(j.at("mode"));
-  c.batch_size = j.at("batch_size");
-  c.seed = j.at("seed");
-  c.select = j.at("select");
-  c.dropout = j.at("dropout");
-  c.d_model = j.at("d_model");
-  return c;
+  return eval::compute_metrics(labels, predictions, int64_t(classes.size()));
 }
 
 std::string checkpoint_path(const TrainConfig& config, int64_t fold, const std::string& which) {
@@ -277,19 +248,18 @@ std::string checkpoint_path(const TrainConfig& config, int64_t fold, const std::
   return path;
 }
 
-std::vector<std::array<double, 6>> utterance_probabilities(const nn::ErcModel& model, const Tensor& features,
-                                                           const std::vector<int64_t>& seq_offsets,
-                                                           const std::vector<int64_t>& utt_offsets) {
+std::vector<std::vector<double>> utterance_probabilities(const nn::ErcModel& model, const Tensor& features,
+                                                         const std::vector<int64_t>& seq_offsets,
+                                                         const std::vector<int64_t>& utt_offsets) {
   const Tensor probs = ops::softmax(model.forward(features, seq_offsets, utt_offsets), 1).to(Device::cpu);
-  ERC_CHECK(probs.size(1) == 6, "utterance_probabilities: the model has ", probs.size(1), " classes, not 6");
-  std::vector<std::array<double, 6>> out(size_t(probs.size(0)));
+  const size_t n_classes = size_t(probs.size(1));
+  std::vector<std::vector<double>> out(size_t(probs.size(0)));
   const float* p = probs.data<float>();
-  for (size_t i = 0; i < out.size(); ++i)
-    for (size_t c = 0; c < 6; ++c) out[i][c] = p[i * 6 + c];
+  for (size_t i = 0; i < out.size(); ++i) out[i].assign(p + i * n_classes, p + (i + 1) * n_classes);
   return out;
 }
 
-int64_t most_probable(const std::array<double, 6>& probabilities) {
+int64_t most_probable(const std::vector<double>& probabilities) {
   return int64_t(std::max_element(probabilities.begin(), probabilities.end()) - probabilities.begin());
 }
 
@@ -302,17 +272,6 @@ std::unique_ptr<nn::ErcModel> load_trained_model(const TrainConfig& config, int6
   return model;
 }
 
-data::CacheAttributes run_feature_extractor(const std::string& run_dir) {
-  const std::string path = run_dir + "/config.json";
-  const nlohmann::json j = nlohmann::json::parse(read_text(path), nullptr, /*allow_exceptions=*/false);
-  ERC_CHECK(j.is_object(), path, ": not valid JSON");
-  if (j.contains("feature_extractor")) return feature_extractor_from_json(j["feature_extractor"], path);
-  const std::string features = j.value("features", "");
-  ERC_CHECK(fs::exists(features), path, " does not record how its features were made (a run from before erc ",
-            "recorded it) and its feature cache ", features, " is gone: nothing says which front end it needs");
-  return data::FeatureCacheReader(features).attributes();
-}
-
 std::vector<eval::Prediction> evaluate_checkpoint(const TrainConfig& config, const std::string& checkpoint,
                                                   int64_t fold) {
   data::FeatureCacheReader cache(config.features);
@@ -323,26 +282,42 @@ std::vector<eval::Prediction> evaluate_checkpoint(const TrainConfig& config, con
 }
 
 eval::Metrics pooled_metrics(const std::vector<FoldResult>& results) {
-  std::vector<eval::Prediction> all;
-  for (const auto& r : results) all.insert(all.end(), r.predictions.begin(), r.predictions.end());
-  return metrics_of(all);
+  ERC_CHECK(!results.empty(), "pooled metrics of no fold");
+  std::vector<int64_t> labels, predictions;
+  for (const auto& r : results)
+    for (const eval::Prediction& p : r.predictions) {
+      labels.push_back(p.label_index);
+      predictions.push_back(p.prediction);
+    }
+  return eval::compute_metrics(labels, predictions, int64_t(results.front().test.per_class.size()));
 }
 
-std::vector<FoldResult> train(const TrainConfig& config) {
-  ERC_CHECK(!config.folds.empty(), "train: no fold given");
-  ERC_CHECK(config.epochs > 0, "train: --epochs must be positive, got ", config.epochs);
-  ERC_CHECK(config.select == "test" || config.select == "val", "train: --select must be test or val, got '",
-            config.select, "'");
-  ERC_CHECK(!config.out.empty(), "train: --out RUN_DIR is required");
-  data::FeatureCacheReader cache(config.features);
+std::vector<FoldResult> train(const TrainConfig& requested) {
+  ERC_CHECK(!requested.folds.empty(), "train: no fold given");
+  ERC_CHECK(requested.epochs > 0, "train: --epochs must be positive, got ", requested.epochs);
+  ERC_CHECK(requested.select == "test" || requested.select == "val", "train: --select must be test or val, got '",
+            requested.select, "'");
+  ERC_CHECK(!requested.out.empty(), "train: --out RUN_DIR is required");
+  data::FeatureCacheReader cache(requested.features);
   const auto conversations = data::group_conversations(cache.utterances());
+  TrainConfig config = requested;
+  const std::string config_path = config.out + "/config.json";
+  if (config.resume && fs::exists(config_path)) {
+    // A resumed run keeps the classes it started with; naming others is a mistake to stop, not to mix.
+    const data::ClassSet started = read_run_config(config.out).classes;
+    ERC_CHECK(config.classes.size() == 0 || config.classes == started, config.out, " trained on classes ",
+              started.spec(), ", not ", config.classes.spec(),
+              ": resume it without --classes, or choose another --out");
+    config.classes = started;
+  }
+  if (config.classes.size() == 0) config.classes = data::ClassSet::of_corpus(cache.utterances());
+  check_classes_are_labelled(config.classes, cache.utterances());
   Context ctx{config, cache, conversations};
 
   fs::create_directories(config.out);
   const FileLock lock(config.out + "/.lock", "the run directory " + config.out);
-  const std::string config_path = config.out + "/config.json";
   if (!fs::exists(config_path) || !config.resume)
-    write_file_atomically(config_path, config_json(config, cache.attributes()).dump(2) + "\n");
+    write_file_atomically(config_path, run_config_json(config, cache.attributes()).dump(2) + "\n");
 
   std::vector<FoldResult> results;
   for (int64_t k : config.folds) {
@@ -351,12 +326,14 @@ std::vector<FoldResult> train(const TrainConfig& config) {
   }
   if (results.size() > 1) {
     eval::Metrics pooled = pooled_metrics(results);
-    nlohmann::json report = {{"select", config.select}, {"seed", config.seed}, {"pooled", metrics_json(pooled)}};
+    nlohmann::json report = {
+        {"select", config.select}, {"seed", config.seed}, {"pooled", metrics_json(pooled, config.classes)}};
     for (const auto& r : results)
-      report["folds"].push_back({{"fold", r.fold}, {"best_epoch", r.best_epoch}, {"test", metrics_json(r.test)}});
+      report["folds"].push_back(
+          {{"fold", r.fold}, {"best_epoch", r.best_epoch}, {"test", metrics_json(r.test, config.classes)}});
     std::vector<eval::Prediction> all;
     for (const auto& r : results) all.insert(all.end(), r.predictions.begin(), r.predictions.end());
-    eval::write_predictions_csv(config.out + "/predictions.csv", all);
+    eval::write_predictions_csv(config.out + "/predictions.csv", all, config.classes);
     write_file_atomically(config.out + "/report.json", report.dump(2) + "\n");
   }
   return results;

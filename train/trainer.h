@@ -2,7 +2,6 @@
 // folds, conversation or single-utterance batches, training-data shuffles, RAdamScheduleFree, per-epoch metrics,
 // selection of the best epoch on the test or a validation split, and a run directory that survives interruption.
 #pragma once
-#include <array>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -21,6 +20,7 @@ namespace erc::train {
 struct TrainConfig {
   std::string features;           // the HDF5 feature cache
   std::vector<int64_t> folds;     // test sessions, e.g. {1} or {1, 2, 3, 4, 5}
+  data::ClassSet classes;         // what the model tells apart; empty: the corpus's default (ClassSet::of_corpus)
   int64_t epochs = 60;
   double lr = 1e-4;
   data::Mode mode = data::Mode::conversation;
@@ -52,16 +52,16 @@ struct FoldResult {
 extern std::atomic<bool> interrupt_requested;
 
 // Trains every fold of `config` and writes the run directory (docs/RUNS.md). Returns the per-fold results;
-// with several folds, report.json and predictions.csv at the top also hold the pooled metrics.
+// with several folds, report.json and predictions.csv at the top also hold the pooled metrics. Empty classes are
+// the corpus's default, recorded in config.json as the classes the run trained on.
 std::vector<FoldResult> train(const TrainConfig& config);
 
-// The pooled metrics of several folds' predictions.
+// The pooled metrics of several folds' predictions (of one run, so over the same classes).
 eval::Metrics pooled_metrics(const std::vector<FoldResult>& results);
-eval::Metrics metrics_of(const std::vector<eval::Prediction>& predictions);
+eval::Metrics metrics_of(const std::vector<eval::Prediction>& predictions, const data::ClassSet& classes);
 
-// A finished (or interrupted) run, for erc_eval: its config.json read back, and the checkpoint of a fold
-// ("best" or "last") inside it.
-TrainConfig read_run_config(const std::string& run_dir);
+// The checkpoint of a fold ("best" or "last") inside a finished (or interrupted) run, whose config.json
+// read_run_config (run_config.h) reads back.
 std::string checkpoint_path(const TrainConfig& config, int64_t fold, const std::string& which);
 
 // The model a run trained, with a checkpoint's x parameters, in eval mode on config.device; `feature_dim` is the
@@ -71,14 +71,10 @@ std::unique_ptr<nn::ErcModel> load_trained_model(const TrainConfig& config, int6
 
 // Each utterance's softmax over the classes for a packed batch (features [T, F] on the model's device), on the
 // host, and the most probable class of a row (the first on a tie): what erc_eval and erc_predict report.
-std::vector<std::array<double, 6>> utterance_probabilities(const nn::ErcModel& model, const Tensor& features,
-                                                           const std::vector<int64_t>& seq_offsets,
-                                                           const std::vector<int64_t>& utt_offsets);
-int64_t most_probable(const std::array<double, 6>& probabilities);
-
-// How the run's features were made: config.json's record, or for a run written before erc recorded it, the
-// attributes of the feature cache it names (an error when that is gone too).
-data::CacheAttributes run_feature_extractor(const std::string& run_dir);
+std::vector<std::vector<double>> utterance_probabilities(const nn::ErcModel& model, const Tensor& features,
+                                                         const std::vector<int64_t>& seq_offsets,
+                                                         const std::vector<int64_t>& utt_offsets);
+int64_t most_probable(const std::vector<double>& probabilities);
 
 // Test predictions of a checkpoint's x parameters on fold `fold`, batched as the run was trained (conversations
 // or single utterances), never shuffled.
