@@ -11,6 +11,8 @@
 #include <memory>
 #include <vector>
 
+#include "data/audio_ffmpeg.h"
+
 namespace erc::data {
 
 namespace {
@@ -22,20 +24,32 @@ struct SndfileCloser {
 };
 using Sndfile = std::unique_ptr<SNDFILE, SndfileCloser>;
 
-Sndfile open_for_reading(const std::string& path, SF_INFO& info) {
+// A header may state any rate; a damaged one (found by fuzzing: 16,821,316 Hz) would make the resampler's output
+// empty, which soxr does not survive.
+void check_sample_rate(const std::string& path, int64_t rate) {
+  ERC_CHECK(rate >= kMinSampleRate && rate <= kMaxSampleRate, path, ": a sample rate of ", rate, " Hz, outside the ",
+            kMinSampleRate, "-", kMaxSampleRate, " Hz that recordings use (a damaged header?)");
+}
+
+// libsndfile's handle, or null when it does not read the file, with its reason in `refusal`: FFmpeg's turn then.
+Sndfile open_for_reading(const std::string& path, SF_INFO& info, std::string& refusal) {
   std::error_code ec;
   ERC_CHECK(std::filesystem::exists(path, ec), path, ": no such audio file");
   ERC_CHECK(std::filesystem::is_regular_file(path, ec), path, ": not a regular file");
   info = SF_INFO{};
-  SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
-  ERC_CHECK(f != nullptr, path, ": cannot read as audio (libsndfile: ", sf_strerror(nullptr), ")");
-  Sndfile file(f);
-  // libsndfile takes any rate a header states; a damaged one (found by fuzzing: 16,821,316 Hz) would make the
-  // resampler's output empty, which soxr does not survive.
-  ERC_CHECK(info.samplerate >= kMinSampleRate && info.samplerate <= kMaxSampleRate, path, ": a sample rate of ",
-            info.samplerate, " Hz, outside the ", kMinSampleRate, "-", kMaxSampleRate,
-            " Hz that recordings use (a damaged header?)");
+  Sndfile file(sf_open(path.c_str(), SFM_READ, &info));
+  if (!file) {
+    refusal = sf_strerror(nullptr);
+    return nullptr;
+  }
+  check_sample_rate(path, info.samplerate);
   return file;
+}
+
+DecodedAudio decode_with_ffmpeg_checked(const std::string& path, const std::string& refusal) {
+  DecodedAudio audio = decode_with_ffmpeg(path, refusal);
+  check_sample_rate(path, audio.sample_rate);
+  return audio;
 }
 
 uint32_t le32(const unsigned char* p) {
@@ -86,40 +100,54 @@ std::vector<float> resample(const std::vector<float>& x, int64_t in_rate, int64_
 
 AudioInfo audio_info(const std::string& path) {
   SF_INFO info;
-  Sndfile f = open_for_reading(path, info);
+  std::string refusal;
   AudioInfo a;
-  a.sample_rate = info.samplerate;
-  a.channels = info.channels;
-  a.frames = info.frames;
-  a.seconds = info.samplerate > 0 ? double(info.frames) / double(info.samplerate) : 0.0;
+  if (Sndfile f = open_for_reading(path, info, refusal)) {
+    a.sample_rate = info.samplerate;
+    a.channels = info.channels;
+    a.frames = info.frames;
+  } else {  // a container's declared length is not to be trusted (that is how a cut file shows): decode it
+    const DecodedAudio audio = decode_with_ffmpeg_checked(path, refusal);
+    a.sample_rate = audio.sample_rate;
+    a.channels = audio.channels;
+    a.frames = audio.frames();
+  }
+  a.seconds = a.sample_rate > 0 ? double(a.frames) / double(a.sample_rate) : 0.0;
   return a;
 }
 
 Tensor load_audio(const std::string& path, int64_t target_rate) {
   ERC_CHECK(target_rate > 0, "load_audio: expected a positive target rate, got ", target_rate);
   SF_INFO info;
-  Sndfile f = open_for_reading(path, info);
-  if ((info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_WAV) check_wav_data_chunk(path);
-  ERC_CHECK(info.frames > 0, path, ": empty (0 frames)");
-
-  const int64_t channels = info.channels;
-  std::vector<float> interleaved(size_t(info.frames * channels));
-  const sf_count_t got = sf_readf_float(f.get(), interleaved.data(), info.frames);
-  ERC_CHECK(got == info.frames, path, ": truncated: the header says ", info.frames, " frames, only ", got,
-            " could be read");
+  std::string refusal;
+  DecodedAudio audio;
+  if (Sndfile f = open_for_reading(path, info, refusal)) {
+    if ((info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_WAV) check_wav_data_chunk(path);
+    ERC_CHECK(info.frames > 0, path, ": empty (0 frames)");
+    audio.sample_rate = info.samplerate;
+    audio.channels = info.channels;
+    audio.interleaved.resize(size_t(info.frames * info.channels));
+    const sf_count_t got = sf_readf_float(f.get(), audio.interleaved.data(), info.frames);
+    ERC_CHECK(got == info.frames, path, ": truncated: the header says ", info.frames, " frames, only ", got,
+              " could be read");
+  } else {
+    audio = decode_with_ffmpeg_checked(path, refusal);
+    ERC_CHECK(audio.frames() > 0, path, ": empty (0 frames)");
+  }
 
   // Average in double so that many channels do not lose the low bits of a quiet one.
-  std::vector<float> mono(size_t(info.frames));
-  for (int64_t t = 0; t < info.frames; ++t) {
+  const int64_t frames = audio.frames(), channels = audio.channels;
+  std::vector<float> mono(static_cast<size_t>(frames));
+  for (int64_t t = 0; t < frames; ++t) {
     double sum = 0;
     for (int64_t c = 0; c < channels; ++c) {
-      const float v = interleaved[size_t(t * channels + c)];
+      const float v = audio.interleaved[size_t(t * channels + c)];
       ERC_CHECK(std::isfinite(v), path, ": non-finite sample (", v, ") at frame ", t, ", channel ", c);
       sum += v;
     }
     mono[size_t(t)] = float(sum / double(channels));
   }
-  if (info.samplerate != target_rate) mono = resample(mono, info.samplerate, target_rate, path);
+  if (audio.sample_rate != target_rate) mono = resample(mono, audio.sample_rate, target_rate, path);
   return Tensor::from_vector(mono, {int64_t(mono.size())});
 }
 

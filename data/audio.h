@@ -1,5 +1,7 @@
-// Audio files in and out: any format libsndfile reads, brought to the mono 16 kHz float32 waveform that the
-// WavLM feature extractor takes (docs/MODEL.md §1), and 16-bit PCM WAV out for tests and the demo corpus.
+// Audio files in and out: any format libsndfile reads (WAV, FLAC, OGG, ...) and, where it refuses a file, any FFmpeg
+// reads (audio in MP4/M4A, QuickTime, Matroska/WebM, a video's sound track: data/audio_ffmpeg.h), brought to the
+// mono 16 kHz float32 waveform that the WavLM feature extractor takes (docs/MODEL.md §1); and 16-bit PCM WAV out for
+// tests and the demo corpus. Every audio path of erc (extract, predict, the fuzz target) reads through here.
 //
 // Loading does no normalisation: the per-utterance zero-mean / unit-variance step belongs to the extractor,
 // whose cache records whether it was on.
@@ -18,12 +20,14 @@ struct AudioInfo {
   double seconds = 0;   // frames / sample_rate
 };
 
-// The header of an audio file. Errors name the file: missing, unreadable or of a format libsndfile refuses.
+// The header of an audio file (a container's audio is decoded to count it). Errors name the file: missing,
+// unreadable, of a format neither libsndfile nor FFmpeg reads (both reasons given), no audio stream.
 AudioInfo audio_info(const std::string& path);
 
 // Returns [n_samples] f32 at target_rate: channels averaged, resampled with soxr (high quality) when the file's
-// rate differs. Errors name the file and the problem: missing or unreadable, unsupported format (libsndfile's
-// message), empty (0 frames), truncated (fewer frames than the header says), a non-finite sample (its index).
+// rate differs. Errors name the file and the problem: missing or unreadable, unsupported format (libsndfile's and
+// FFmpeg's messages), no audio stream, empty (0 frames), truncated (fewer frames than the header or container
+// says), damaged, a non-finite sample (its index).
 Tensor load_audio(const std::string& path, int64_t target_rate = 16000);
 
 // samples [n] f32, every value finite and within [-1, 1], scaled by 32768 and rounded (1.0 clips to 32767): a

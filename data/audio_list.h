@@ -1,6 +1,6 @@
 // A corpus given as a CSV list of audio files (RFC 4180: io/csv.h), for data that is not IEMOCAP: one row per
 // utterance, a header naming the columns. Only `path` is required:
-//   path      the audio file (any format libsndfile reads), relative to the CSV's folder unless absolute
+//   path      the audio file (any format load_audio reads: data/audio.h), relative to the CSV's folder unless absolute
 //   utt_id    unique id (default: the file name without its extension)
 //   dialogue  conversation id; rows of one dialogue are in time order (default: the utterance is its own dialogue)
 //   speaker   (default "A"),  label  as annotated (default "xxx": input only),  session  1, 2, ... (default 1)

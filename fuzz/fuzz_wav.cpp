@@ -1,4 +1,5 @@
-// The audio reader (libsndfile, then resampling to 16 kHz and mixing to mono): any bytes as a .wav file.
+// The audio reader (libsndfile, or FFmpeg for what libsndfile refuses; then mixing to mono and resampling to
+// 16 kHz): any bytes as a .wav file (FFmpeg goes by the bytes, not the name).
 #include "data/audio.h"
 #include "fuzz_input.h"
 

@@ -61,6 +61,10 @@ def main():
     seed("fuzz_wav", "pcm16_stereo_8k.wav", wav_bytes(8000, 2, 100))
     seed("fuzz_wav", "pcm8_mono_44k.wav", wav_bytes(44100, 1, 200, sample_width=1))
     seed("fuzz_wav", "pcm16_empty.wav", wav_bytes(16000, 1, 0))
+    # Containers libsndfile refuses, so that the fuzzer starts inside FFmpeg's demuxers and decoders.
+    for name, fixture in [("container_alac.m4a", "tone_alac.m4a"), ("container_aac_video.mp4", "tone_aac_video.mp4"),
+                          ("container_opus.webm", "tone_opus.webm")]:
+        seed("fuzz_wav", name, (ROOT / "tests" / "fixtures" / "containers" / fixture).read_bytes())
 
     f32 = struct.pack("<6f", 1, 2, 3, 4, 5, 6)
     seed("fuzz_safetensors", "two_tensors.safetensors", safetensors_bytes(

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ pkg-config libopenblas-openmp-dev nlohmann-json3-dev libgtest-dev libhdf5-dev
           libcli11-dev zlib1g-dev libsndfile1-dev libsoxr-dev espeak-ng libespeak-ng-dev libboost-context-dev
-          libxml2-dev libsleef-dev binutils python3
+          libxml2-dev libsleef-dev binutils python3 libavformat-dev libavcodec-dev libavutil-dev
           ${ERC_EXTRA_PACKAGES:-})
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
