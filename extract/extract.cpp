@@ -48,16 +48,18 @@ struct Extracted {
 void read_batches(const FrontEnd& front_end, const std::vector<data::AudioItem>& items, const std::vector<size_t>& todo,
                   const ExtractOptions& options, BoundedQueue<Batch>& out) {
   try {
+    data::AudioItemReader reader;
     for (size_t next = 0; next < todo.size();) {
       Batch batch;
       while (next < todo.size()) {
         const data::AudioItem& item = items[todo[next]];
         if (!batch.items.empty() && item.info.dialogue != items[batch.items[0]].info.dialogue) break;
-        const double s = data::audio_info(item.path).seconds;
+        const double s = item.span ? item.info.end - item.info.start : data::audio_info(item.path).seconds;
         if (!batch.items.empty() && batch.seconds + s > options.max_batch_seconds) break;
-        Tensor wave = data::load_audio(item.path);
-        ERC_CHECK(wave.size(0) >= front_end.min_samples(), item.path, ": ", wave.size(0), " samples at 16 kHz, fewer ",
-                  "than the ", front_end.min_samples(), " the front end needs for one frame");
+        Tensor wave = reader.read(item);
+        ERC_CHECK(wave.size(0) >= front_end.min_samples(), item.path, " (", item.info.utt_id, "): ", wave.size(0),
+                  " samples at 16 kHz, fewer ", "than the ", front_end.min_samples(),
+                  " the front end needs for one frame");
         batch.waveforms.push_back(front_end_input(wave, options.normalise));
         batch.items.push_back(todo[next++]);
         batch.seconds += s;

@@ -1,5 +1,6 @@
 // The audio list reader (erc_extract's list: corpora): the input as the CSV, beside one short WAV that its rows
-// may name (a.wav); other names are missing files, which it must refuse by line.
+// may name (a.wav); other names are missing files, which it must refuse by line. Each item it accepts is then read,
+// so that a span (start,end columns) is cut from the file.
 #include "data/audio.h"
 #include "data/audio_list.h"
 #include "fuzz_input.h"
@@ -12,5 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)wav_written;
   const auto path = erc::fuzz::scratch_dir() / "list.csv";
   erc::fuzz::write_bytes(path, data, size);
-  return erc::fuzz::accept_or_refuse([&] { erc::data::read_audio_list(path); });
+  return erc::fuzz::accept_or_refuse([&] {
+    erc::data::AudioItemReader reader;
+    for (const erc::data::AudioItem& item : erc::data::read_audio_list(path)) reader.read(item);
+  });
 }

@@ -95,6 +95,7 @@ def main():
     seed("fuzz_audio_list", "full.csv",
          "path,utt_id,dialogue,speaker,label,session\na.wav,u1,d1,A,ang,1\na.wav,u2,d1,B,neu,1\n")
     seed("fuzz_audio_list", "path_only.csv", "path\na.wav\n")
+    seed("fuzz_audio_list", "spans.csv", "path,speaker,label,start,end\na.wav,A,ang,0,0.05\na.wav,B,neu,0.05,0.1\n")
     seed("fuzz_audio_list", "missing_file.csv", "path,label\nb.wav,sad\n")
 
     seed("fuzz_csv", "quoted.csv", (

@@ -81,11 +81,12 @@ bool starts_with(const std::string& s, const std::string& prefix) { return s.rfi
 std::vector<ConversationAudio> read_list(const std::string& csv_path, int64_t min_samples) {
   std::vector<ConversationAudio> conversations;
   std::map<std::string, size_t> index;
+  data::AudioItemReader reader;
   for (const data::AudioItem& item : data::read_audio_list(csv_path)) {
     auto [it, added] = index.emplace(item.info.dialogue, conversations.size());
     if (added) conversations.push_back({item.info.dialogue, csv_path, {}, {}});
     ConversationAudio& c = conversations[it->second];
-    c.waveforms.push_back(data::load_audio(item.path, kSampleRate));
+    c.waveforms.push_back(reader.read(item, kSampleRate));
     check_length(c.waveforms.back(), min_samples, item.path);
     c.utterances.push_back(item.info);
   }

@@ -152,6 +152,51 @@ TEST(Extract, ListFieldsMayHoldCommasWhenQuoted) {
   fs::remove_all(dir);
 }
 
+// One recording of a call and its turns as spans: each utterance is its span's samples, cut as erc_predict cuts a
+// recording at its turns, and the cache holds the features of those samples.
+TEST(Extract, ListSpansOfOneRecordingAreItsTurns) {
+  const fs::path dir = test::fresh_dir("spans");
+  const Tensor speech = data::load_audio(std::string(ERC_FIXTURE_DIR) + "/speech.wav");
+  const Tensor call = speech.narrow(0, 0, 40000).contiguous();  // 2.5 s
+  data::write_wav((dir / "call.wav").string(), call, 16000);
+  write_text(dir / "turns.csv",
+             "path,speaker,label,start,end\ncall.wav,agent,neu,0.25,1.0\n"
+             "call.wav,caller,ang,1.0,2.4375\ncall.wav,agent,xxx,0.5,0.75\n");
+  const auto items = data::read_audio_list((dir / "turns.csv").string());
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(items[1].info.utt_id, "call_002");  // the file is the dialogue, its spans numbered
+  EXPECT_EQ(items[1].info.dialogue, "call");
+  EXPECT_DOUBLE_EQ(items[1].info.start, 1.0);
+  EXPECT_DOUBLE_EQ(items[1].info.end, 2.4375);
+  EXPECT_TRUE(items[1].span);
+  data::AudioItemReader reader;
+  const int64_t first[] = {4000, 16000, 8000}, length[] = {12000, 23000, 4000};
+  for (size_t i = 0; i < 3; ++i)
+    EXPECT_TRUE(test::allclose(reader.read(items[i]), call.narrow(0, first[i], length[i]), 0, 0)) << i;
+
+  auto model = tiny_wavlm();
+  const std::string out = (dir / "spans.h5").string();
+  extract::extract_features(*model, items, out, f32_options());
+  data::FeatureCacheReader cache(out);
+  ASSERT_EQ(cache.utterances().size(), 3u);
+  NoGradGuard no_grad;
+  for (size_t i = 0; i < 3; ++i) {
+    const Tensor expected = model->features({extract::front_end_input(call.narrow(0, first[i], length[i]), true)})[0];
+    EXPECT_TRUE(test::allclose(cache.read(i), expected, 1e-6, 1e-5)) << i;
+  }
+
+  auto error_for = [&](const std::string& csv) {
+    write_text(dir / "bad.csv", csv);
+    return error_of([&] { data::read_audio_list((dir / "bad.csv").string()); });
+  };
+  EXPECT_TRUE(mentions(error_for("path,start\ncall.wav,0\n"), "bad.csv:1: a span needs both columns"));
+  EXPECT_TRUE(mentions(error_for("path,start,end\ncall.wav,1,1\n"), "bad.csv:2: the span 1 s to 1 s is empty"));
+  EXPECT_TRUE(mentions(error_for("path,start,end\ncall.wav,1,2.6\n"), "the span ends at 2.6 s, past the end of"));
+  EXPECT_TRUE(mentions(error_for("path,start,end\ncall.wav,-1,2\n"), "start must be a time in seconds"));
+  EXPECT_TRUE(mentions(error_for("path,start,end\ncall.wav,0,\n"), "end must be a time in seconds, 0 or more, got ''"));
+  fs::remove_all(dir);
+}
+
 TEST(Extract, RefusesBadLists) {
   const fs::path dir = test::fresh_dir("bad");
   make_list(dir);
