@@ -15,16 +15,17 @@
 
 namespace erc::apps {
 
-// "k" -> {k}, a session of `all`; "all" -> `all`, the sessions there are.
+// "k" -> {k}, a session of `all`; "split" -> {kFixedSplit}, when `all` holds it; "all" -> `all`.
 inline std::vector<int64_t> parse_folds(const std::string& fold, const std::vector<int64_t>& all) {
   if (fold == "all") return all;
   int64_t k = 0;
   const auto [end, ec] = std::from_chars(fold.data(), fold.data() + fold.size(), k);
-  const bool known =
-      ec == std::errc() && end == fold.data() + fold.size() && std::find(all.begin(), all.end(), k) != all.end();
-  std::string sessions;
-  for (int64_t s : all) sessions += (sessions.empty() ? "" : ", ") + std::to_string(s);
-  ERC_CHECK(known, "--fold must be one of the sessions (", sessions, ") or all, got '", fold, "'");
+  const bool number = ec == std::errc() && end == fold.data() + fold.size() && k != data::kFixedSplit;
+  if (fold == "split") k = data::kFixedSplit;
+  const bool known = (number || fold == "split") && std::find(all.begin(), all.end(), k) != all.end();
+  std::string folds;
+  for (int64_t s : all) folds += (folds.empty() ? "" : ", ") + (s == data::kFixedSplit ? "split" : std::to_string(s));
+  ERC_CHECK(known, "--fold must be one of ", folds, " or all, got '", fold, "'");
   return {k};
 }
 

@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   std::string run_dir, fold = "all", out, compare, which = "best", device = "auto", features;
   int threads = 0;
   app.add_option("--run", run_dir, "run directory written by erc_train")->required();
-  app.add_option("--fold", fold, "a fold the run trained (its test session), or all")->capture_default_str();
+  app.add_option("--fold", fold, "a fold the run trained (its test session, or split), or all")->capture_default_str();
   app.add_option("--checkpoint", which, "best | last")->capture_default_str();
   app.add_option("--features", features, "feature cache (default: the one the run was trained on)");
   app.add_option("--out", out, "output folder (default: RUN/eval)");

@@ -1,5 +1,6 @@
 // erc_train: trains the BiMamba ERC model on a feature cache with the paper's protocol (docs/RUNS.md).
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 
@@ -24,7 +25,10 @@ int main(int argc, char** argv) {
   std::string fold = "1", mode = "conversation", shuffle = "none", device = "auto", classes;
   int threads = 0;
   app.add_option("--features", config.features, "HDF5 feature cache (erc_extract or erc_synth)")->required();
-  app.add_option("--fold", fold, "test session (one of the cache's), or all")->capture_default_str();
+  app.add_option("--fold", fold,
+                 "test session (one of the cache's), all, or split (a corpus's fixed train/dev/test "
+                 "split; the best epoch chosen on dev)")
+      ->capture_default_str();
   app.add_option("--classes", classes,
                  "the classes to tell apart, in order: ang,hap+exc,neu,sad ('+' merges labels, hap=hap+exc names "
                  "the class; other labels are input only). Default: every label of the cache, alphabetical, but "
@@ -46,8 +50,10 @@ int main(int argc, char** argv) {
   app.add_option("--out", config.out, "run directory")->required();
   app.add_option("--init", config.init, "initial weights (safetensors: an erc checkpoint or a PyTorch state dict)");
   app.add_flag("--resume", config.resume, "continue the run in --out from its last checkpoint");
-  app.add_option("--select", config.select, "pick the best epoch on: test (as the paper) | val (held-out training "
-                 "conversations)")->capture_default_str();
+  app.add_option("--select", config.select,
+                 "pick the best epoch on: test (as the paper) | val (held-out training "
+                 "conversations; with --fold split, dev, the default there)")
+      ->capture_default_str();
   app.add_option("--val-fraction", config.val_fraction, "share of training conversations held out for --select val")
       ->capture_default_str();
   app.add_option("--dropout", config.dropout, "dropout rate")->capture_default_str();
@@ -62,7 +68,19 @@ int main(int argc, char** argv) {
     config.progress = !quiet;
     config.mode = data::parse_mode(mode);
     config.shuffle = data::parse_shuffle(shuffle);
-    config.folds = apps::parse_folds(fold, apps::sessions_of(data::FeatureCacheReader(config.features).utterances()));
+    const data::FeatureCacheReader cache(config.features);
+    const bool has_split = std::any_of(cache.utterances().begin(), cache.utterances().end(),
+                                       [](const data::UtteranceInfo& u) { return !u.split.empty(); });
+    if (fold == "split") {
+      ERC_CHECK(has_split, config.features,
+                " has no fixed split (no utterance of train, dev or test): --fold takes "
+                "a session or all");
+      config.folds = {data::kFixedSplit};
+      // The best epoch of a fixed split is chosen on dev, unless asked otherwise.
+      if (app.count("--select") == 0) config.select = "val";
+    } else {
+      config.folds = apps::parse_folds(fold, apps::sessions_of(cache.utterances()));
+    }
     if (!classes.empty()) config.classes = data::ClassSet::parse(classes);
     config.device = apps::choose_device(device, "erc_train");
     ERC_CHECK(!config.tf32 || config.device == Device::cuda, "--tf32 is for the GPU's GEMMs; this run is on the CPU");
@@ -72,7 +90,8 @@ int main(int argc, char** argv) {
     auto results = train::train(config);
     std::printf("\n%-6s %-10s %7s %7s %7s %9s\n", "fold", "best epoch", "WA", "UA", "W-F1", "macro-F1");
     for (const auto& r : results)
-      std::printf("%-6lld %-10lld %7.2f %7.2f %7.2f %9.2f\n", static_cast<long long>(r.fold),
+      std::printf("%-6s %-10lld %7.2f %7.2f %7.2f %9.2f\n",
+                  r.fold == data::kFixedSplit ? "split" : std::to_string(r.fold).c_str(),
                   static_cast<long long>(r.best_epoch), 100 * r.test.wa, 100 * r.test.ua, 100 * r.test.weighted_f1,
                   100 * r.test.macro_f1);
     if (results.size() > 1) {

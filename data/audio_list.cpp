@@ -19,8 +19,8 @@ std::vector<AudioItem> read_audio_list(const std::string& csv_path) {
   ERC_CHECK(in.good(), csv_path, ": cannot open the audio list");
   namespace fs = std::filesystem;
   const fs::path folder = fs::path(csv_path).parent_path();
-  static const std::set<std::string> known = {"path",  "utt_id",  "dialogue", "speaker",
-                                              "label", "session", "start",    "end"};
+  static const std::set<std::string> known = {"path",    "utt_id", "dialogue", "speaker", "label",
+                                              "session", "split",  "start",    "end"};
   CsvReader csv(in, csv_path);
   CsvRecord record;
   std::map<std::string, size_t> column;
@@ -35,7 +35,7 @@ std::vector<AudioItem> read_audio_list(const std::string& csv_path) {
     if (column.empty()) {
       for (size_t i = 0; i < fields.size(); ++i) {
         ERC_CHECK(known.count(fields[i]), csv_path, ":", line_no, ": unknown column '", fields[i],
-                  "' (known: path, utt_id, dialogue, speaker, label, session, start, end)");
+                  "' (known: path, utt_id, dialogue, speaker, label, session, split, start, end)");
         ERC_CHECK(column.emplace(fields[i], i).second, csv_path, ":", line_no, ": column '", fields[i], "' twice");
       }
       ERC_CHECK(column.count("path"), csv_path, ":", line_no, ": the header has no 'path' column");
@@ -67,6 +67,9 @@ std::vector<AudioItem> read_audio_list(const std::string& csv_path) {
     const auto [end, ec] = std::from_chars(session.data(), session.data() + session.size(), u.session);
     ERC_CHECK(ec == std::errc() && end == session.data() + session.size() && u.session >= 1, csv_path, ":", line_no,
               ": session must be a whole number from 1 (a fold tests on one session), got '", session, "'");
+    u.split = field("split", "");
+    ERC_CHECK(u.split.empty() || u.split == "train" || u.split == "dev" || u.split == "test", csv_path, ":", line_no,
+              ": split must be train, dev or test, got '", u.split, "'");
     auto [known_length, fresh] = file_seconds.emplace(item.path, 0.0);  // a call's turns read its header once
     if (fresh) try {
         known_length->second = audio_info(item.path).seconds;

@@ -4,6 +4,7 @@
 //   utt_id    unique id (default: the file name without its extension)
 //   dialogue  conversation id; rows of one dialogue are in time order (default: the utterance is its own dialogue)
 //   speaker   (default "A"),  label  as annotated (default "xxx": input only),  session  1, 2, ... (default 1)
+//   split     train, dev or test: the corpus's fixed split (--fold split), one per dialogue (default: none)
 //   start,end the utterance is this span of the file, in seconds (both columns, on every row): one recording of a
 //             call, its turns in rows, needs no cutting into files. The file is then the dialogue and its spans
 //             are named <file name>_001, _002, ... unless the columns say otherwise
@@ -24,8 +25,9 @@ struct AudioItem {
 };
 
 // Errors name the CSV and the line: a missing `path` column, an unknown column, a wrong field count, a quote left
-// open, a duplicate utt_id, a session that is not a whole number from 1, an unreadable audio file, start without
-// end, a time that is not a number, a span that is empty or ends past its file.
+// open, a duplicate utt_id, a session that is not a whole number from 1, a split other than train, dev and test,
+// an unreadable audio file, start without end, a time that is not a number, a span that is empty or ends past its
+// file.
 std::vector<AudioItem> read_audio_list(const std::string& csv_path);
 
 // An item's waveform at `rate`: the whole file, or its span cut at samples round(start * rate) to round(end *

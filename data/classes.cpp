@@ -51,12 +51,10 @@ ClassSet ClassSet::parse(const std::string& spec) {
       ERC_CHECK(seen_labels.insert(labels.back()).second, "classes '", spec, "': label '", labels.back(),
                 "' is in two classes");
     }
-    std::string name = members;
-    if (equals != std::string::npos) name = trimmed(cls.substr(0, equals));
-    ERC_CHECK(!name.empty(), "classes '", spec, "': '", cls, "' has an empty name");
     std::string joined;
     for (const std::string& label : labels) joined += (joined.empty() ? "" : "+") + label;
-    if (equals == std::string::npos) name = joined;
+    const std::string name = equals == std::string::npos ? joined : trimmed(cls.substr(0, equals));
+    ERC_CHECK(!name.empty(), "classes '", spec, "': '", cls, "' has an empty name");
     ERC_CHECK(seen_names.insert(name).second, "classes '", spec, "': two classes are named '", name, "'");
     set.names_.push_back(name);
     set.labels_.push_back(labels);

@@ -13,9 +13,11 @@ std::vector<Conversation> group_conversations(const std::vector<UtteranceInfo>& 
   for (size_t i = 0; i < utterances.size(); ++i) {
     const UtteranceInfo& u = utterances[i];
     auto [it, fresh] = by_name.emplace(u.dialogue, out.size());
-    if (fresh) out.push_back({u.dialogue, u.session, {}});
+    if (fresh) out.push_back({u.dialogue, u.session, u.split, {}});
     ERC_CHECK(out[it->second].session == u.session, "dialogue ", u.dialogue, " spans sessions ",
               out[it->second].session, " and ", u.session);
+    ERC_CHECK(out[it->second].split == u.split, "dialogue ", u.dialogue, " spans the splits '", out[it->second].split,
+              "' and '", u.split, "'");
     out[it->second].utterances.push_back(i);
   }
   for (Conversation& c : out)
@@ -35,6 +37,18 @@ Fold make_fold(const std::vector<Conversation>& conversations, int64_t test_sess
                uint64_t seed) {
   Fold fold;
   fold.test_session = test_session;
+  if (test_session == kFixedSplit) {
+    for (size_t i = 0; i < conversations.size(); ++i) {
+      const std::string& split = conversations[i].split;
+      (split == "train" ? fold.train : split == "dev" ? fold.val : fold.test).push_back(i);
+      ERC_CHECK(split == "train" || split == "dev" || split == "test", "the fixed split: conversation ",
+                conversations[i].dialogue, " is in no split (", split.empty() ? "none given" : split,
+                "); a corpus with a split gives every utterance train, dev or test");
+    }
+    ERC_CHECK(!fold.train.empty() && !fold.test.empty(), "the fixed split: no conversation in ",
+              fold.train.empty() ? "train" : "test");
+    return fold;
+  }
   std::vector<size_t> train;
   for (size_t i = 0; i < conversations.size(); ++i)
     (conversations[i].session == test_session ? fold.test : train).push_back(i);

@@ -14,19 +14,26 @@ namespace erc::data {
 struct Conversation {
   std::string dialogue;
   int64_t session = 0;
+  std::string split;               // train, dev, test, or empty (UtteranceInfo::split)
   std::vector<size_t> utterances;  // indices into the cache's utterances, by start time
 };
 
-// Groups the cache's utterances by dialogue (in order of first appearance), each sorted by start time.
+// Groups the cache's utterances by dialogue (in order of first appearance), each sorted by start time. Errors: a
+// dialogue across two sessions or two splits.
 std::vector<Conversation> group_conversations(const std::vector<UtteranceInfo>& utterances);
 
+// The fold that is a corpus's fixed split rather than a session: `--fold split`.
+inline constexpr int64_t kFixedSplit = 0;
+
 struct Fold {
-  int64_t test_session = 0;
+  int64_t test_session = 0;              // or kFixedSplit
   std::vector<size_t> train, val, test;  // conversation indices
 };
 
 // Fold k tests on session k and trains on the others. With `val_fraction` > 0 that share of the training
-// conversations (at least one, chosen by `seed`) is held out as a validation split. Errors name an empty split.
+// conversations (at least one, chosen by `seed`) is held out as a validation split. Fold kFixedSplit is the
+// corpus's own split instead: train, dev (the validation split, whatever `val_fraction`) and test. Errors name an
+// empty split.
 Fold make_fold(const std::vector<Conversation>& conversations, int64_t test_session, double val_fraction, uint64_t seed);
 
 enum class Mode { conversation, utterance };

@@ -193,6 +193,7 @@ void write_info_attrs(hid_t dset, const UtteranceInfo& u, const std::string& pat
   write_string_attr(dset, "label", u.label, path);
   write_number_attr<double>(dset, "start", u.start, path);
   write_number_attr<double>(dset, "end", u.end, path);
+  if (!u.split.empty()) write_string_attr(dset, "split", u.split, path);
 }
 
 UtteranceInfo read_info_attrs(hid_t dset, const std::string& utt_id, const std::string& path) {
@@ -204,6 +205,7 @@ UtteranceInfo read_info_attrs(hid_t dset, const std::string& utt_id, const std::
   u.label = read_string_attr(dset, "label", path);
   u.start = read_number_attr<double>(dset, "start", path);
   u.end = read_number_attr<double>(dset, "end", path);
+  if (H5Aexists(dset, "split") > 0) u.split = read_string_attr(dset, "split", path);
   Handle space(H5Dget_space(dset), H5Sclose);
   hsize_t dims[2] = {0, 0};
   ERC_CHECK(H5Sget_simple_extent_ndims(space.get()) == 2, path, ": features of ", utt_id, " are not 2-d");
@@ -393,6 +395,7 @@ void FeatureCacheWriter::finish(const std::vector<std::string>& order) {
   write_strings("dialogue", [](const UtteranceInfo& u) { return u.dialogue; });
   write_strings("speaker", [](const UtteranceInfo& u) { return u.speaker; });
   write_strings("label", [](const UtteranceInfo& u) { return u.label; });
+  write_strings("split", [](const UtteranceInfo& u) { return u.split; });
   write_numbers("session", H5T_NATIVE_INT64, [](const UtteranceInfo& u) { return u.session; });
   write_numbers("start", H5T_NATIVE_DOUBLE, [](const UtteranceInfo& u) { return u.start; });
   write_numbers("end", H5T_NATIVE_DOUBLE, [](const UtteranceInfo& u) { return u.end; });
@@ -454,8 +457,13 @@ FeatureCacheReader::FeatureCacheReader(const std::string& path) : impl_(std::mak
   ERC_CHECK(dialogues.size() == n && speakers.size() == n && labels.size() == n && sessions.size() == n &&
                 frames.size() == n && starts.size() == n && ends.size() == n,
             path, ": the /index columns have different lengths");
+  // Caches written before splits existed have no split column: folds by session only.
+  const auto splits =
+      H5Lexists(index.get(), "split", H5P_DEFAULT) > 0 ? read_strings("split") : std::vector<std::string>(n);
+  ERC_CHECK(splits.size() == n, path, ": the /index columns have different lengths");
   for (size_t i = 0; i < n; ++i)
-    m.utterances.push_back({ids[i], dialogues[i], sessions[i], speakers[i], labels[i], starts[i], ends[i], frames[i]});
+    m.utterances.push_back(
+        {ids[i], dialogues[i], sessions[i], speakers[i], labels[i], starts[i], ends[i], frames[i], splits[i]});
 }
 
 FeatureCacheReader::~FeatureCacheReader() = default;

@@ -21,6 +21,7 @@ struct UtteranceInfo {
   std::string label;          // the annotated label as written (ang, exc, fru, hap, neu, sad, xxx, sur, ...)
   double start = 0, end = 0;  // seconds within the dialogue
   int64_t n_frames = 0;
+  std::string split;  // a corpus's fixed split: "train", "dev" or "test"; empty where folds are sessions
 };
 
 // How the features were made; a cache made with other settings is refused rather than mixed.

@@ -14,11 +14,12 @@ using namespace erc::eval;
 namespace {
 
 // Two sessions; dialogue A of session 1 has 3 utterances written out of time order, B and C one speaker pair each.
+// A fixed split beside them: A and C train, B dev, D test.
 std::vector<UtteranceInfo> toy_index() {
-  return {{"A_F001", "A", 1, "F", "neu", 2.0, 3.0, 3}, {"A_M000", "A", 1, "M", "ang", 0.0, 1.0, 2},
-          {"A_F002", "A", 1, "F", "xxx", 4.0, 5.0, 4}, {"B_F000", "B", 1, "F", "sad", 0.5, 1.0, 2},
-          {"B_M001", "B", 1, "M", "hap", 1.5, 2.0, 5}, {"C_F000", "C", 2, "F", "exc", 0.0, 1.0, 1},
-          {"C_M001", "C", 2, "M", "fru", 1.0, 2.0, 2}, {"D_M000", "D", 2, "M", "neu", 0.0, 1.0, 3}};
+  return {{"A_F001", "A", 1, "F", "neu", 2.0, 3.0, 3, "train"}, {"A_M000", "A", 1, "M", "ang", 0.0, 1.0, 2, "train"},
+          {"A_F002", "A", 1, "F", "xxx", 4.0, 5.0, 4, "train"}, {"B_F000", "B", 1, "F", "sad", 0.5, 1.0, 2, "dev"},
+          {"B_M001", "B", 1, "M", "hap", 1.5, 2.0, 5, "dev"},   {"C_F000", "C", 2, "F", "exc", 0.0, 1.0, 1, "train"},
+          {"C_M001", "C", 2, "M", "fru", 1.0, 2.0, 2, "train"}, {"D_M000", "D", 2, "M", "neu", 0.0, 1.0, 3, "test"}};
 }
 
 CacheAttributes toy_attributes(DType dtype) {
@@ -70,6 +71,7 @@ TEST(FeatureCache, RoundTripF16AndF32) {
       EXPECT_EQ(got.label, want.label);
       EXPECT_EQ(got.start, want.start);
       EXPECT_EQ(got.n_frames, want.n_frames);
+      EXPECT_EQ(got.split, want.split);
       EXPECT_TRUE(test::allclose(r.read(i), toy_features(want, 4), 0, 0)) << want.utt_id;
     }
   }
@@ -100,6 +102,7 @@ TEST(FeatureCache, ResumesAPartialFileAndRefusesOtherSettings) {
   FeatureCacheReader r(path);
   EXPECT_EQ(r.utterances().size(), index.size());
   EXPECT_EQ(r.utterances()[1].n_frames, index[1].n_frames);
+  EXPECT_EQ(r.utterances()[3].split, "dev");  // written before the interruption: kept on the dataset
 }
 
 TEST(FeatureCache, BadInputIsAClearError) {
@@ -148,6 +151,23 @@ TEST(Dataset, LeaveOneSessionOutFolds) {
   EXPECT_EQ(v.val.size(), 1u);
   EXPECT_EQ(v.train.size(), 1u);
   EXPECT_THROW(make_fold(convs, 3, 0.0, 0), Error);  // no session 3: nothing to test on
+}
+
+TEST(Dataset, TheFixedSplitIsTrainDevAndTestWhateverTheSessions) {
+  auto convs = group_conversations(toy_index());
+  const Fold f = make_fold(convs, kFixedSplit, 0.0, 0);
+  EXPECT_EQ(f.train, (std::vector<size_t>{0, 2}));  // A and C, across both sessions
+  EXPECT_EQ(f.val, (std::vector<size_t>{1}));       // B, dev
+  EXPECT_EQ(f.test, (std::vector<size_t>{3}));      // D
+  std::vector<UtteranceInfo> index = toy_index();
+  index[7].split = "";
+  convs = group_conversations(index);
+  EXPECT_TRUE(test::mentions(test::error_of([&] { make_fold(convs, kFixedSplit, 0.0, 0); }),
+                             "conversation D is in no split (none given)"));
+  index[7].split = "test";
+  index[0].split = "dev";
+  EXPECT_TRUE(test::mentions(test::error_of([&] { group_conversations(index); }),
+                             "dialogue A spans the splits 'dev' and 'train'"));
 }
 
 TEST(Dataset, ShuffleConditionsKeepWhatTheyPromise) {

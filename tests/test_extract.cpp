@@ -166,6 +166,7 @@ TEST(Extract, ListSpansOfOneRecordingAreItsTurns) {
   ASSERT_EQ(items.size(), 3u);
   EXPECT_EQ(items[1].info.utt_id, "call_002");  // the file is the dialogue, its spans numbered
   EXPECT_EQ(items[1].info.dialogue, "call");
+  EXPECT_EQ(items[1].info.split, "");  // no split column: folds are sessions
   EXPECT_DOUBLE_EQ(items[1].info.start, 1.0);
   EXPECT_DOUBLE_EQ(items[1].info.end, 2.4375);
   EXPECT_TRUE(items[1].span);
@@ -210,6 +211,7 @@ TEST(Extract, RefusesBadLists) {
   EXPECT_TRUE(mentions(error_for("path\nu0.wav\nu0.wav\n"), "listed twice"));
   EXPECT_TRUE(mentions(error_for("path,session\nu0.wav,0\n"), ":2: session must be a whole number from 1"));
   EXPECT_TRUE(mentions(error_for("path,session\nu0.wav,2a\n"), "got '2a'"));
+  EXPECT_TRUE(mentions(error_for("path,split\nu0.wav,val\n"), ":2: split must be train, dev or test, got 'val'"));
   EXPECT_TRUE(mentions(error_for("path\nmissing.wav\n"), "missing.wav"));
   EXPECT_TRUE(mentions(error_for("path\n\"u0.wav\n"), "bad.csv:2: a quoted field is not closed"));
   EXPECT_TRUE(mentions(error_for("path\n"), "no utterances"));

@@ -27,7 +27,8 @@ using test::tiny_config;
 // default), and a planted signal: every frame of an utterance of label c has 3 added to feature c (on unit-variance
 // noise). A model that learns anything reaches far above the 1/6 of guessing on session 1.
 std::string write_signal_cache(const std::string& path,
-                               const std::vector<std::string>& labels = data::ClassSet::paper().names()) {
+                               const std::vector<std::string>& labels = data::ClassSet::paper().names(),
+                               bool with_split = false) {
   data::CacheAttributes a;
   a.extractor = "test";
   a.feature_dim = kTinyFeatureDim;
@@ -43,6 +44,7 @@ std::string write_signal_cache(const std::string& path,
         info.speaker = u % 2 ? "M" : "F";
         info.utt_id = info.dialogue + "_" + info.speaker + std::to_string(100 + u);
         info.session = s;
+        if (with_split) info.split = d < 2 ? "train" : d == 2 ? "dev" : "test";  // in every session
         const int64_t c = int64_t(gen.next_index(labels.size()));
         info.label = labels[size_t(c)];
         info.start = u;
@@ -102,8 +104,8 @@ TEST(Train, MergedClassesAreWhatTheModelTellsApartAndTheRunRecordsThem) {
   c.classes = data::ClassSet::parse("ang,happy=hap+exc,neu,sad");  // fru is input only
   const auto results = train::train(c);
   int64_t scored = 0;
-  for (const data::UtteranceInfo& u : data::FeatureCacheReader(c.features).utterances())
-    scored += u.session == 1 && u.label != "fru";
+  const data::FeatureCacheReader cache(c.features);
+  for (const data::UtteranceInfo& u : cache.utterances()) scored += u.session == 1 && u.label != "fru";
   EXPECT_EQ(results[0].test.n, scored);
   EXPECT_EQ(results[0].test.per_class.size(), 4u);
   EXPECT_EQ(load_safetensors(c.out + "/best.safetensors").tensors.at("model.classifier.weight").size(0), 4);
@@ -147,6 +149,31 @@ TEST(Train, ACorpusOfItsOwnLabelsTrainsOnThemByDefault) {
   c.classes = data::ClassSet::parse("angry,clam");
   EXPECT_TRUE(test::mentions(test::error_of([&] { train::train(c); }),
                              "class 'clam' of angry,clam: no utterance of the feature cache has its label"));
+}
+
+TEST(Train, AFixedSplitTrainsOnTrainSelectsOnDevAndTestsOnTest) {
+  train::TrainConfig c = tiny_config("erc_run_fixed_split");
+  c.features = write_signal_cache(test::temp_path("erc_train_fixed_split.h5"), data::ClassSet::paper().names(), true);
+  c.folds = {data::kFixedSplit};
+  c.select = "val";
+  const auto results = train::train(c);
+  EXPECT_EQ(results[0].test.n, 36);  // the test split: one dialogue of twelve in each of three sessions
+  EXPECT_EQ(results[0].val.n, 36);   // dev, likewise
+  const train::TrainConfig run = train::read_run_config(c.out);
+  EXPECT_EQ(run.folds, (std::vector<int64_t>{data::kFixedSplit}));
+  const auto evaluated =
+      train::evaluate_checkpoint(run, train::checkpoint_path(run, data::kFixedSplit, "best"), data::kFixedSplit);
+  const auto majority = train::majority_predictions(run, {data::kFixedSplit});
+  ASSERT_EQ(evaluated.size(), 36u);
+  ASSERT_EQ(majority.size(), 36u);
+  for (size_t i = 0; i < evaluated.size(); ++i) {
+    EXPECT_TRUE(evaluated[i].dialogue.ends_with("_impro03")) << evaluated[i].dialogue;
+    EXPECT_EQ(majority[i].utt_id, evaluated[i].utt_id);
+  }
+  // A corpus without a split has no fixed-split fold.
+  c.out += "_no_split";
+  c.features = write_signal_cache(test::temp_path("erc_train_no_split.h5"));
+  EXPECT_TRUE(test::mentions(test::error_of([&] { train::train(c); }), "is in no split (none given)"));
 }
 
 TEST(Train, SelectsOnAValidationSplitWhenAsked) {

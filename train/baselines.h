@@ -1,6 +1,7 @@
 // The reference a trained model must beat: the majority class. Each fold's most common emotion among the labelled
-// utterances of its training sessions is "predicted" for every test utterance, as a model that learnt nothing but
-// the class frequencies would; its WA is that class's share of the test set.
+// utterances of its training sessions (of the train split, for the fixed split) is "predicted" for every test
+// utterance, as a model that learnt nothing but the class frequencies would; its WA is that class's share of the
+// test set.
 #pragma once
 #include <vector>
 

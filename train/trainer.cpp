@@ -89,6 +89,8 @@ FoldResult train_fold(const Context& ctx, int64_t fold_session, const std::strin
   const bool use_val = config.select == "val";
   data::Fold fold = data::make_fold(ctx.conversations, fold_session, use_val ? config.val_fraction : 0.0,
                                     config.seed + uint64_t(fold_session));
+  ERC_CHECK(!use_val || !fold.val.empty(),
+            "the fixed split has no dev conversation to select the best epoch on: ", "--select test");
 
   nn::ErcModel model(model_config(config, ctx.cache.attributes().feature_dim), config.seed + uint64_t(fold_session));
   if (!config.init.empty()) model.load_state_dict(load_model_weights(config.init));
