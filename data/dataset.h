@@ -1,7 +1,6 @@
 // From the feature cache to batches: conversations, leave-one-session-out folds, the two
 // training modes and the four training-data shuffle conditions of docs/MODEL.md §4.
 #pragma once
-#include <array>
 #include <string>
 #include <vector>
 
