@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "io/text.h"
 #include "tensor/check.h"
 
 namespace erc::data {
@@ -10,15 +11,6 @@ namespace {
 
 // IEMOCAP's labels that are no class of the paper's: "other", "no agreement", and three emotions too rare to learn.
 const std::set<std::string> kLeftOutByThePaper = {"xxx", "oth", "sur", "fea", "dis"};
-
-std::vector<std::string> split(const std::string& text, char separator) {
-  std::vector<std::string> parts;
-  size_t begin = 0;
-  for (size_t end; (end = text.find(separator, begin)) != std::string::npos; begin = end + 1)
-    parts.push_back(text.substr(begin, end - begin));
-  parts.push_back(text.substr(begin));
-  return parts;
-}
 
 std::string trimmed(const std::string& s) {
   const size_t first = s.find_first_not_of(" \t");

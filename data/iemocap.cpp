@@ -7,6 +7,7 @@
 #include <set>
 #include <system_error>
 
+#include "io/text.h"
 #include "tensor/check.h"
 
 namespace erc::data {
@@ -17,15 +18,6 @@ namespace {
 
 std::string session_folder(const std::string& root, int64_t session) {
   return (fs::path(root) / ("Session" + std::to_string(session))).string();
-}
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> parts;
-  size_t begin = 0;
-  for (size_t pos; (pos = s.find(sep, begin)) != std::string::npos; begin = pos + 1)
-    parts.push_back(s.substr(begin, pos - begin));
-  parts.push_back(s.substr(begin));
-  return parts;
 }
 
 bool parse_double(std::string_view s, double& out) {

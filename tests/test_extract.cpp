@@ -37,6 +37,12 @@ fs::path make_list(const fs::path& dir) {
   return dir / "list.csv";
 }
 
+// read_audio_list's error on `csv`, written as dir/bad.csv.
+std::string list_error(const fs::path& dir, const std::string& csv) {
+  write_text(dir / "bad.csv", csv);
+  return error_of([&] { data::read_audio_list((dir / "bad.csv").string()); });
+}
+
 std::unique_ptr<extract::FrontEnd> tiny_wavlm() {
   return extract::make_front_end({.frontend = "wavlm",
                                   .wavlm = "random:" + std::string(ERC_FIXTURE_DIR) + "/wavlm_tiny.json",
@@ -186,10 +192,7 @@ TEST(Extract, ListSpansOfOneRecordingAreItsTurns) {
     EXPECT_TRUE(test::allclose(cache.read(i), expected, 1e-6, 1e-5)) << i;
   }
 
-  auto error_for = [&](const std::string& csv) {
-    write_text(dir / "bad.csv", csv);
-    return error_of([&] { data::read_audio_list((dir / "bad.csv").string()); });
-  };
+  auto error_for = [&](const std::string& csv) { return list_error(dir, csv); };
   EXPECT_TRUE(mentions(error_for("path,start\ncall.wav,0\n"), "bad.csv:1: a span needs both columns"));
   EXPECT_TRUE(mentions(error_for("path,start,end\ncall.wav,1,1\n"), "bad.csv:2: the span 1 s to 1 s is empty"));
   EXPECT_TRUE(mentions(error_for("path,start,end\ncall.wav,1,2.6\n"), "the span ends at 2.6 s, past the end of"));
@@ -201,10 +204,7 @@ TEST(Extract, ListSpansOfOneRecordingAreItsTurns) {
 TEST(Extract, RefusesBadLists) {
   const fs::path dir = test::fresh_dir("bad");
   make_list(dir);
-  auto error_for = [&](const std::string& csv) {
-    write_text(dir / "bad.csv", csv);
-    return error_of([&] { data::read_audio_list((dir / "bad.csv").string()); });
-  };
+  auto error_for = [&](const std::string& csv) { return list_error(dir, csv); };
   EXPECT_TRUE(mentions(error_for("file,label\nu0.wav,ang\n"), "unknown column 'file'"));
   EXPECT_TRUE(mentions(error_for("label\nang\n"), "no 'path' column"));
   EXPECT_TRUE(mentions(error_for("path,label\nu0.wav\n"), "bad.csv:2"));
